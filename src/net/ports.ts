@@ -84,3 +84,121 @@ export type NetEvent =
   | { type: 'link-deleted'; ifindex: number; ifname: string }
   | { type: 'addr-added'; addr: InstalledAddress }
   | { type: 'addr-removed'; addr: InstalledAddress };
+
+// ---- rtnetlink port (src/net/rtnl.ts; fake in test/support/fake-rtnl.ts) ----
+
+/** Route types keepalived's virtual_routes accepts (`ip route` TYPE). */
+export type RouteType = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+
+/** One entry of virtual_routes / static_routes, in `ip route` terms. */
+export interface RouteSpec {
+  family: Family;
+  /** Destination prefix "192.0.2.0/24", a bare address (host route), or "default". */
+  to: string;
+  /** Source prefix (`from PFX`, IPv6 source routing). */
+  from?: string;
+  /** Preferred source address (`src IP`, RTA_PREFSRC). */
+  src?: string;
+  /** Gateway (`via IP` / `gw IP`). */
+  via?: string;
+  dev?: string;
+  /** Default: 'link' for a unicast route without gateway, 'host' for local, else 'global' (as `ip route`). */
+  scope?: Scope;
+  /** Table id; default 254 (main). */
+  table?: number;
+  /** `metric` / `preference` (RTA_PRIORITY). */
+  metric?: number;
+  /** Default 'unicast'. */
+  type?: RouteType;
+  /** rtm_protocol number; default 3 (boot), as `ip route add`. keepalived's own number is 18. */
+  proto?: number;
+  /** Gateway is on-link even if no prefix covers it (RTNH_F_ONLINK). */
+  onlink?: boolean;
+  tos?: number;
+}
+
+export type RuleAction = 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
+
+/** One entry of virtual_rules / static_rules, in `ip rule` terms. */
+export interface RuleSpec {
+  family: Family;
+  /** Source prefix or address; omitted = all. */
+  from?: string;
+  to?: string;
+  /** Lookup table (action 'table'); ids above 255 use FRA_TABLE. */
+  table?: number;
+  /** Input / output interface names (FRA_IIFNAME / FRA_OIFNAME). */
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  /** Mask for fwmark; default 0xffffffff when fwmark is given. */
+  fwmask?: number;
+  /** `preference` / `priority` / `order`. Without it the kernel picks one (and delete matches the first rule). */
+  priority?: number;
+  /** Default 'table' when table is given, else required. */
+  action?: RuleAction;
+  /** Target priority for action 'goto'. */
+  gotoPriority?: number;
+  /** `not`: invert the selector. */
+  invert?: boolean;
+  tos?: number;
+  /** FRA_PROTOCOL (originator). */
+  proto?: number;
+}
+
+export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru';
+
+/** A failed netlink request or lookup. Decide on `code` (and `errno`), never on message text. */
+export interface RtnlErrorInfo {
+  code: RtnlErrorCode;
+  /** Positive errno from the kernel (EEXIST = 17, ENODEV = 19, ...) or 0 when not a kernel error. */
+  errno: number;
+}
+
+export type RtnlErrorCode =
+  | 'ERR_NETLINK_REQUEST' // the kernel rejected the request; see errno
+  | 'ERR_NETLINK_NO_DEVICE' // an interface named in the request does not exist (errno ENODEV)
+  | 'ERR_NETLINK_TIMEOUT' // no reply within the request timeout
+  | 'ERR_NETLINK_SOCKET' // sending or receiving failed at socket level
+  | 'ERR_NETLINK_INVALID_ARG' // a spec we cannot encode (bad address, prefix length, MAC)
+  | 'ERR_NETLINK_CLOSED'; // the port was closed
+
+export interface RtnlWatch {
+  /** Stop delivering events and close the subscription socket. */
+  close(): void;
+}
+
+/**
+ * rtnetlink operations the daemon needs. Every method resolves or rejects with an Error that
+ * carries RtnlErrorInfo. Adds/deletes are idempotent: "already there" on add and "already gone"
+ * on delete resolve normally.
+ */
+export interface RtnlPort {
+  addAddress(spec: AddressSpec): Promise<void>;
+  /** Only family, address, prefixLen, dev (and peer) are used to find the address. */
+  delAddress(spec: AddressSpec): Promise<void>;
+  /** Installed addresses, of one interface or of all. */
+  listAddresses(ifname?: string): Promise<InstalledAddress[]>;
+  addRoute(spec: RouteSpec): Promise<void>;
+  delRoute(spec: RouteSpec): Promise<void>;
+  addRule(spec: RuleSpec): Promise<void>;
+  delRule(spec: RuleSpec): Promise<void>;
+  /** undefined when no such interface. */
+  getLink(ifname: string): Promise<LinkInfo | undefined>;
+  listLinks(): Promise<LinkInfo[]>;
+  /**
+   * Create a macvlan `name` on `parentIfname` with `mac` (use_vmac). Left down; call setLinkUp.
+   * If a macvlan of that name, MAC and parent already exists (e.g. after a crash) it is reused.
+   */
+  createMacvlan(name: string, parentIfname: string, mac: string, mode: MacvlanMode): Promise<LinkInfo>;
+  /** Delete an interface; already gone is success. */
+  deleteLink(name: string): Promise<void>;
+  setLinkUp(name: string, up: boolean): Promise<void>;
+  /**
+   * Subscribe to link and IPv4/IPv6 address notifications (RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
+   * RTNLGRP_IPV6_IFADDR). Our own changes are reported too. onError gets socket errors such as
+   * ENOBUFS (events were lost: the caller should re-read state with listLinks/listAddresses).
+   */
+  watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void): RtnlWatch;
+  close(): void;
+}

@@ -1,0 +1,184 @@
+/**
+ * Model → the checkers the runtime schedules: one probe + timing per configured checker,
+ * keyed by virtual server and real server (the keys the LVS side uses for health events).
+ * Unsupported features are reported once here, at start-up, instead of silently ignored.
+ */
+import type { Checker, Model, RealServer, SmtpHost, VirtualServer } from '../config/model';
+import type { ScriptRunner } from '../notify/exec';
+import type { CheckTiming, CheckerKind } from './policy';
+import { serviceLabel } from './messages';
+import { fail, type Probe } from './result';
+import { dnsProbe } from './probes/dns';
+import { fileProbe } from './probes/file';
+import { httpProbe, type TlsOptions } from './probes/http';
+import { miscProbe } from './probes/misc';
+import { pingProbe } from './probes/ping';
+import { smtpProbe } from './probes/smtp';
+import { tcpProbe, type ConnectOptions } from './probes/tcp';
+import { udpProbe } from './probes/udp';
+
+export interface CheckerSpec {
+  kind: CheckerKind;
+  /** "[192.0.2.11]:tcp:80", the endpoint actually probed. */
+  service: string;
+  timing: CheckTiming;
+  probe: Probe;
+  logAllFailures: boolean;
+  vsLabel: string;
+  script?: string;
+}
+
+export interface ServerSpec {
+  vsKey: string;
+  rsKey: string;
+  checkers: CheckerSpec[];
+}
+
+export interface BuildOptions {
+  hostname: string;
+  runner?: ScriptRunner;
+  /** Reads a PEM file named in the SSL block (injected for tests). */
+  readPem?: (path: string) => Buffer;
+  /** user name → uid/gid for MISC_CHECK `user` (absent = run as ourselves). */
+  resolveUser?: (user: string, group?: string) => { uid: number; gid: number } | undefined;
+  logAllFailures?: boolean;
+}
+
+const bracket = (a: string): string => `[${a}]`;
+
+/** Stable key of a virtual server, shared with the LVS side. */
+export function vsKeyOf(vs: VirtualServer): string {
+  if (vs.kind === 'fwmark') return `fwmark:${vs.fwmark ?? 0}:${vs.family}`;
+  if (vs.kind === 'group') return `group:${vs.group ?? ''}`;
+  return `${vs.protocol.toLowerCase()}:${bracket(vs.address ?? '')}:${vs.port ?? 0}`;
+}
+
+/** Stable key of a real server inside its virtual server. */
+export function rsKeyOf(rs: RealServer): string {
+  return `${bracket(rs.address)}:${rs.port ?? 0}`;
+}
+
+function connectOf(c: Checker, rs: RealServer): ConnectOptions {
+  const o: ConnectOptions = { host: c.connectIp ?? rs.address, port: c.connectPort ?? rs.port ?? 0, connectTimeoutMs: c.connectTimeoutMs };
+  if (c.bindto !== undefined) o.bindto = c.bindto;
+  if (c.bindPort !== undefined) o.bindPort = c.bindPort;
+  return o;
+}
+
+function tlsOf(model: Model, c: Checker, opts: BuildOptions): TlsOptions {
+  const t: TlsOptions = {};
+  if (c.type === 'HTTP_GET' || c.type === 'SSL_GET') {
+    t.enableSni = c.enableSni;
+    if (c.sniName !== undefined) t.sniName = c.sniName;
+  }
+  const ssl = model.sslConfig;
+  if (ssl && opts.readPem) {
+    if (ssl.ca !== undefined) t.ca = opts.readPem(ssl.ca);
+    if (ssl.certificate !== undefined) t.cert = opts.readPem(ssl.certificate);
+    if (ssl.key !== undefined) t.key = opts.readPem(ssl.key);
+  }
+  if (ssl?.password !== undefined) t.passphrase = ssl.password;
+  return t;
+}
+
+function probeOf(model: Model, vs: VirtualServer, rs: RealServer, c: Checker, opts: BuildOptions, warn: (s: string) => void): Probe {
+  const conn = connectOf(c, rs);
+  switch (c.type) {
+    case 'TCP_CHECK':
+      return tcpProbe(conn);
+    case 'HTTP_GET':
+    case 'SSL_GET': {
+      const vh = c.virtualhost ?? rs.virtualhost ?? vs.virtualhost;
+      return httpProbe({
+        ...conn,
+        ...(vh !== undefined ? { virtualhost: vh } : {}),
+        protocol: c.httpProtocol ?? '1.0',
+        urls: c.urls.map((u) => ({ ...u })),
+        ...(c.type === 'SSL_GET' ? { tls: tlsOf(model, c, opts) } : {}),
+      });
+    }
+    case 'SMTP_CHECK':
+      if (c.hosts.length > 0) warn(`SMTP_CHECK for ${rs.address}: host {} sub-blocks are deprecated; only the first is checked`);
+      return smtpProbe({ ...conn, ...hostOverride(c.hosts[0]), heloName: c.heloName ?? opts.hostname });
+    case 'DNS_CHECK':
+      return dnsProbe({ ...conn, type: c.queryType, name: c.name });
+    case 'UDP_CHECK':
+      return udpProbe({
+        ...conn,
+        ...(c.payload !== undefined ? { payloadHex: c.payload } : {}),
+        ...(c.requireReply !== undefined ? { requireReply: c.requireReply } : {}),
+        minReplyLength: c.minReplyLength,
+        maxReplyLength: c.maxReplyLength,
+      });
+    case 'PING_CHECK':
+      return pingProbe({ host: conn.host, connectTimeoutMs: c.connectTimeoutMs, ...(c.bindto !== undefined ? { bindto: c.bindto } : {}), ...runnerOf(opts) });
+    case 'MISC_CHECK': {
+      const ids = c.miscPath.user !== undefined ? opts.resolveUser?.(c.miscPath.user, c.miscPath.group) : undefined;
+      return miscProbe({ path: c.miscPath.command, timeoutMs: c.miscTimeoutMs, dynamic: c.miscDynamic, ...(ids ?? {}), ...runnerOf(opts) });
+    }
+    case 'FILE_CHECK': {
+      const tf = model.trackFiles.find((f) => f.name === c.trackFile);
+      if (!tf) {
+        warn(`FILE_CHECK for ${rs.address}: track_file ${c.trackFile} not found`);
+        return async () => fail('file', `track_file ${c.trackFile} not found`);
+      }
+      return fileProbe({ path: tf.file, weight: c.weight ?? tf.weight, reverse: c.reverse, dynamic: c.dynamic, rsWeight: rs.weight });
+    }
+    case 'BFD_CHECK':
+      warn(`BFD_CHECK (${c.name}) for ${rs.address}: BFD is not supported by tskeepalived; the checker always reports down`);
+      return async () => fail('unsupported', 'BFD is not supported');
+  }
+}
+
+function hostOverride(h: SmtpHost | undefined): Partial<ConnectOptions> {
+  if (!h) return {};
+  const o: Partial<ConnectOptions> = {};
+  if (h.connectIp !== undefined) o.host = h.connectIp;
+  if (h.connectPort !== undefined) o.port = h.connectPort;
+  if (h.bindto !== undefined) o.bindto = h.bindto;
+  if (h.bindPort !== undefined) o.bindPort = h.bindPort;
+  return o;
+}
+
+function runnerOf(opts: BuildOptions): { runner?: ScriptRunner } {
+  return opts.runner ? { runner: opts.runner } : {};
+}
+
+function timingOf(c: Checker): CheckTiming {
+  return {
+    delayLoopMs: c.delayLoopMs,
+    retry: c.retry,
+    delayBeforeRetryMs: c.delayBeforeRetryMs,
+    warmupMs: c.warmupMs ?? c.delayLoopMs,
+    alpha: c.alpha,
+  };
+}
+
+export function buildCheckers(model: Model, opts: BuildOptions): { servers: ServerSpec[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const servers: ServerSpec[] = [];
+  for (const vs of model.virtualServers) {
+    const vsLabel = vs.kind === 'ip' ? `${bracket(vs.address ?? '')}:${vs.protocol.toLowerCase()}:${vs.port ?? 0}` : vsKeyOf(vs);
+    const proto = vs.protocol === 'UDP' ? 'udp' : vs.protocol === 'SCTP' ? 'sctp' : 'tcp';
+    for (const rs of vs.realServers) {
+      const checkers = rs.checkers.map((c): CheckerSpec => {
+        if (c.fwmark !== undefined) warnings.push(`${c.type} for ${rs.address}: fwmark ${c.fwmark} ignored (SO_MARK is not available from node:net)`);
+        if (c.bindIf !== undefined) warnings.push(`${c.type} for ${rs.address}: bind_if ${c.bindIf} ignored (SO_BINDTODEVICE is not available from node:net)`);
+        const conn = connectOf(c, rs);
+        const p = c.type === 'UDP_CHECK' || c.type === 'DNS_CHECK' ? 'udp' : c.type === 'TCP_CHECK' || c.type === 'HTTP_GET' || c.type === 'SSL_GET' || c.type === 'SMTP_CHECK' ? 'tcp' : proto;
+        const spec: CheckerSpec = {
+          kind: c.type,
+          service: serviceLabel(conn.host, p, conn.port),
+          timing: timingOf(c),
+          probe: probeOf(model, vs, rs, c, opts, (w) => warnings.push(w)),
+          logAllFailures: c.logAllFailures || Boolean(opts.logAllFailures),
+          vsLabel,
+        };
+        if (c.type === 'MISC_CHECK') spec.script = c.miscPath.command;
+        return spec;
+      });
+      servers.push({ vsKey: vsKeyOf(vs), rsKey: rsKeyOf(rs), checkers });
+    }
+  }
+  return { servers, warnings };
+}

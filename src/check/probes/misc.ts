@@ -1,0 +1,49 @@
+/**
+ * MISC_CHECK: run `misc_path` (split like keepalived: quotes group words) through the
+ * ScriptRunner, bounded by misc_timeout (the whole process group is killed on timeout).
+ * Exit 0 = up, anything else = down; with `misc_dynamic`, exit 1 = down and exit 2..255 =
+ * up with the real server's weight set to (status - 2).
+ */
+import { splitCommand } from '../../notify/argv';
+import { ProcessScriptRunner, type ScriptRunner, type ScriptOutcome } from '../../notify/exec';
+import { fail, ok, type Probe, type ProbeResult } from '../result';
+
+export interface MiscOptions {
+  path: string;
+  timeoutMs: number;
+  dynamic?: boolean;
+  uid?: number;
+  gid?: number;
+  runner?: ScriptRunner;
+}
+
+/** Exit status → result (pure, table-tested). */
+export function judgeMiscOutcome(outcome: ScriptOutcome, dynamic: boolean): ProbeResult {
+  switch (outcome.kind) {
+    case 'timed_out':
+      return fail('timeout', 'timed_out');
+    case 'signalled':
+      return fail('script_error', `killed by signal ${outcome.signal}`);
+    case 'spawn_error':
+      return fail('script_error', outcome.message);
+    case 'exited': {
+      const st = outcome.status;
+      if (st === 0) return ok('exited with status 0');
+      if (dynamic && st >= 2 && st <= 255) return ok(`exited with status ${st}`, st - 2);
+      return fail('script_failed', `exited with status ${st}`);
+    }
+  }
+}
+
+export function miscProbe(o: MiscOptions): Probe {
+  const runner = o.runner ?? new ProcessScriptRunner();
+  const argv = splitCommand(o.path);
+  return async (signal) => {
+    if (signal.aborted) return fail('timeout', 'aborted');
+    const opts: { timeoutMs: number; uid?: number; gid?: number } = { timeoutMs: o.timeoutMs };
+    if (o.uid !== undefined) opts.uid = o.uid;
+    if (o.gid !== undefined) opts.gid = o.gid;
+    const r = await runner.run(argv, opts);
+    return judgeMiscOutcome(r.outcome, Boolean(o.dynamic));
+  };
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+/**
+ * The `keepalived` command: keepalived 2.2's flags, then one of the modes: --version, --help,
+ * --signum, --genhash, --config-test / --dump-config, or the daemon. Messages go to stderr as
+ * keepalived's do. The daemon and the config loader are required lazily so that each mode
+ * works on its own (and `-t` starts fast).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { parseArgs, USAGE, type CliOptions } from './args';
+import { signum } from './signum';
+import { runGenhash } from './genhash';
+import { removePidfile, writePidfile } from './pidfile';
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
+
+const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
+const LEGACY_CONFIG = '/etc/keepalived.conf';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const processIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+function packageVersion(): string {
+  try {
+    // dist/src/cli/main.js → package.json three levels up; src/cli/main.ts (ts-node) two.
+    for (const rel of ['../../../package.json', '../../package.json']) {
+      const p = path.join(__dirname, rel);
+      if (fs.existsSync(p)) return (JSON.parse(fs.readFileSync(p, 'utf8')) as { version?: string }).version ?? '0.1.0';
+    }
+  } catch {
+    // fall through
+  }
+  return '0.1.0';
+}
+
+export function versionText(): string {
+  return [
+    `Keepalived v2.2.7 (tskeepalived ${packageVersion()})`,
+    '',
+    'tskeepalived: keepalived (VRRP + LVS) reimplemented in TypeScript',
+    `Running on ${os.type()} ${os.release()} (Node.js ${process.version})`,
+    '',
+  ].join('\n');
+}
+
+type LoadFn = (p: string, o: { configId: string; allConfig?: boolean }) => { model?: unknown; diagnostics: Diagnostic[] };
+
+/** A2's loader; until it exists, the generic parser alone (syntax diagnostics only). */
+function loader(): LoadFn {
+  try {
+    return (require('../config/load') as { loadConfig: LoadFn }).loadConfig;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((e as Error).message).includes('config/load')) throw e;
+    const { parseConfigFile } = require('../config/parser') as typeof import('../config/parser');
+    return (p, o) => {
+      const r = parseConfigFile(p, o);
+      return { model: r.nodes, diagnostics: r.diagnostics };
+    };
+  }
+}
+
+/** keepalived -t exit status: 3 cannot run, 4 errors, 5 scripts without enable_script_security. */
+export function configTestStatus(diags: readonly Diagnostic[]): number {
+  if (diags.some((d) => d.severity === 'fatal')) return 3;
+  if (diags.some((d) => d.severity === 'error')) return 4;
+  if (diags.some((d) => d.code === 'ERR_CONFIG_SCRIPT_SECURITY')) return 5;
+  return 0;
+}
+
+/** -f default with keepalived's deprecated fallback to /etc/keepalived.conf. */
+function configPath(o: CliOptions): string {
+  if (o.configFile === DEFAULT_CONFIG && !fs.existsSync(DEFAULT_CONFIG) && fs.existsSync(LEGACY_CONFIG)) return LEGACY_CONFIG;
+  return o.configFile;
+}
+
+function runConfigTest(o: CliOptions, io: Io): number {
+  const result = loader()(configPath(o), { configId: o.configId, allConfig: o.allConfig });
+  const text = result.diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join('');
+  if (o.configTestFile !== undefined) {
+    try {
+      fs.writeFileSync(o.configTestFile, text);
+    } catch (e) {
+      io.err(`Unable to open config test log file ${o.configTestFile}: ${(e as Error).message}\n`);
+      io.err(text);
+    }
+  } else io.err(text);
+  const status = configTestStatus(result.diagnostics);
+  if (o.dumpConfig && result.model !== undefined && status !== 3) io.out(`${JSON.stringify(result.model, null, 2)}\n`);
+  return status;
+}
+
+/** Without -n keepalived detaches; we re-run ourselves detached with --dont-fork and return. */
+function daemonize(argv: readonly string[]): number {
+  const child = spawn(process.execPath, [...process.execArgv, __filename, ...argv, '--dont-fork'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.unref();
+  return 0;
+}
+
+async function runDaemonMode(o: CliOptions, argv: readonly string[], io: Io): Promise<number> {
+  if (!o.dontFork) return daemonize(argv);
+  const pid = writePidfile(o.pidFile);
+  if (!pid.ok) {
+    io.err(`${pid.message}\n`);
+    return 1;
+  }
+  try {
+    const { runDaemon } = require('../runtime/daemon') as { runDaemon: (opts: CliOptions) => Promise<number> };
+    return await runDaemon({ ...o, configFile: configPath(o) });
+  } finally {
+    removePidfile(o.pidFile);
+  }
+}
+
+/** Runs the command; resolves to the exit status. */
+export async function main(argv: readonly string[], io: Io = processIo, hostname: string = os.hostname()): Promise<number> {
+  const parsed = parseArgs(argv, hostname);
+  if (!parsed.ok) {
+    io.err(`${parsed.message}\n`);
+    io.err(USAGE);
+    return 1;
+  }
+  const o = parsed.options;
+  if (o.genhash) return runGenhash(o.genhashArgs, io.out, io.err);
+  if (o.help) {
+    io.err(USAGE);
+    return 0;
+  }
+  if (o.version) {
+    io.err(versionText());
+    return 0;
+  }
+  if (o.signum !== undefined) {
+    const n = signum(o.signum);
+    if (n === undefined) {
+      io.err(`Unknown sigfunc ${o.signum}\n`);
+      return 1;
+    }
+    io.out(`${n}\n`);
+    return 0;
+  }
+  if (o.snmp) io.err('SNMP is not supported by tskeepalived; continuing without it\n');
+  if (o.umask !== undefined) process.umask(o.umask);
+  if (o.configTest || o.dumpConfig) return runConfigTest(o, io);
+  return runDaemonMode(o, argv, io);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`keepalived: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,204 @@
+/**
+ * AST → plain JSON, driven by the keyword tables. Only syntax-level work happens here: which
+ * keyword goes where, and turning words into numbers/booleans/scripts. Ranges, defaults and
+ * required keywords are the schema's job (config/schema); meaning is config/resolve's.
+ * Every stored value is recorded in `locs` under its JSON pointer so later stages can point at
+ * the line that set it.
+ */
+import type { ConfigNode, Loc } from './ast';
+import type { Diagnostics } from './diagnostics';
+import { splitCommand } from '../notify/argv';
+import { nearest } from './suggest';
+import type { BlockTable, KwSpec } from './keywords/types';
+
+export type Json = Record<string, unknown>;
+
+/** Pointer → the keyword line that set it. */
+export type LocMap = Map<string, { loc: Loc; kw: string }>;
+
+/** A line inside a list block (virtual_ipaddress, track_script, ...): its words and where each is. */
+export interface RawLine {
+  args: string[];
+  argLocs: Loc[];
+  loc: Loc;
+}
+
+export interface RawScript {
+  command: string;
+  argv: string[];
+  user?: string;
+  group?: string;
+  loc: Loc;
+}
+
+const SKIP = Symbol('skip');
+const INT_RE = /^[-+]?\d+$/;
+const NUM_RE = /^[-+]?(\d+\.?\d*|\.\d+)$/;
+
+export function buildFromTable(nodes: readonly ConfigNode[], tbl: BlockTable, diags: Diagnostics): { root: Json; locs: LocMap } {
+  const locs: LocMap = new Map();
+  const root: Json = {};
+  buildBlock(nodes, tbl, root, '', { diags, locs });
+  return { root, locs };
+}
+
+interface Ctx {
+  diags: Diagnostics;
+  locs: LocMap;
+}
+
+function buildBlock(nodes: readonly ConfigNode[], tbl: BlockTable, target: Json, ptr: string, ctx: Ctx): void {
+  for (const node of nodes) {
+    const spec = tbl.keywords[node.keyword];
+    if (!spec) {
+      unknown(node, tbl, target, ctx);
+      continue;
+    }
+    if (spec.deprecated) {
+      ctx.diags.deprecated('ERR_CONFIG_DEPRECATED', `keyword '${node.keyword}' is deprecated, use ${spec.deprecated}`, node.loc);
+    }
+    if (spec.minArgs && node.args.length < spec.minArgs) {
+      ctx.diags.error('ERR_CONFIG_MISSING_ARG', `'${node.keyword}' needs ${spec.minArgs === 1 ? 'a value' : `${spec.minArgs} values`}`, node.loc);
+      continue;
+    }
+    if (!blockShapeOk(node, spec, ctx)) continue;
+    store(node, spec, target, ptr, ctx);
+  }
+}
+
+function unknown(node: ConfigNode, tbl: BlockTable, target: Json, ctx: Ctx): void {
+  const warn = (code: string, msg: string): void => ctx.diags.deprecated(code, msg, node.loc);
+  if (tbl.onUnknown?.(node, target, warn)) return;
+  const hint = nearest(node.keyword, Object.keys(tbl.keywords));
+  const where = tbl.name === 'top level' ? 'at top level' : `in ${tbl.name}`;
+  ctx.diags.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${node.keyword}' ${where}`, node.loc, hint);
+}
+
+/** Block keywords need `{ }`; others must not have one (an ignored keyword may have either). */
+function blockShapeOk(node: ConfigNode, spec: KwSpec, ctx: Ctx): boolean {
+  const wantsBlock = spec.kind === 'block' || spec.kind === 'lines';
+  if (wantsBlock && node.block === undefined) {
+    ctx.diags.error('ERR_CONFIG_MISSING_BLOCK', `'${node.keyword}' needs a { } block`, node.loc);
+    return false;
+  }
+  if (!wantsBlock && spec.kind !== 'ignore' && node.block !== undefined) {
+    ctx.diags.error('ERR_CONFIG_UNEXPECTED_BLOCK', `'${node.keyword}' does not take a { } block`, node.loc);
+    return false;
+  }
+  return true;
+}
+
+function store(node: ConfigNode, spec: KwSpec, target: Json, ptr: string, ctx: Ctx): void {
+  const prop = spec.to as string;
+  let here: string;
+  let put: (v: unknown) => void;
+  const flatLines = spec.kind === 'lines' && !spec.keepArgs;
+  if (spec.repeat && !flatLines) {
+    const arr = (target[prop] ??= []) as unknown[];
+    here = `${ptr}/${prop}/${arr.length}`;
+    put = (v) => arr.push(v);
+  } else if (flatLines) {
+    const arr = (target[prop] ??= []) as unknown[];
+    here = `${ptr}/${prop}`;
+    put = (v) => arr.push(...(v as unknown[]));
+  } else {
+    here = `${ptr}/${prop}`;
+    put = (v) => (target[prop] = v);
+  }
+  const value = convert(node, spec, here, ctx);
+  if (value === SKIP) return;
+  ctx.locs.set(here, { loc: node.loc, kw: node.keyword }); // a repeated keyword overrides: point at the last
+  put(value);
+}
+
+function convert(node: ConfigNode, spec: KwSpec, here: string, ctx: Ctx): unknown {
+  const a0 = node.args[0];
+  const noArg = a0 === undefined;
+  if (noArg && spec.bareValue !== undefined) return spec.bareValue;
+  switch (spec.kind) {
+    case 'ignore':
+      return SKIP;
+    case 'flag':
+      return true;
+    case 'bool':
+      return noArg ? true : toBool(node, a0, ctx);
+    case 'int':
+    case 'num':
+      return noArg ? missing(node, ctx) : toNumber(node, a0, spec.kind, ctx);
+    case 'str':
+      return noArg ? missing(node, ctx) : toStr(node, a0, spec, ctx);
+    case 'words':
+      return [...node.args];
+    case 'script':
+      return noArg ? missing(node, ctx) : toScript(node, spec);
+    case 'lines':
+      return toLines(node, spec);
+    case 'block':
+      return toBlock(node, spec, here, ctx);
+  }
+}
+
+function missing(node: ConfigNode, ctx: Ctx): typeof SKIP {
+  ctx.diags.error('ERR_CONFIG_MISSING_ARG', `'${node.keyword}' needs a value`, node.loc);
+  return SKIP;
+}
+
+function toBool(node: ConfigNode, word: string, ctx: Ctx): boolean | typeof SKIP {
+  const w = word.toLowerCase();
+  if (w === 'on' || w === 'true' || w === 'yes') return true;
+  if (w === 'off' || w === 'false' || w === 'no') return false;
+  ctx.diags.error('ERR_CONFIG_BAD_VALUE', `invalid boolean '${word}' for '${node.keyword}' (expected on|off|true|false|yes|no)`, node.argLocs[0] ?? node.loc);
+  return SKIP;
+}
+
+function toNumber(node: ConfigNode, word: string, kind: 'int' | 'num', ctx: Ctx): number | typeof SKIP {
+  if ((kind === 'int' ? INT_RE : NUM_RE).test(word)) return Number(word);
+  const what = kind === 'int' ? 'integer' : 'number';
+  ctx.diags.error('ERR_CONFIG_BAD_VALUE', `invalid ${what} '${word}' for '${node.keyword}'`, node.argLocs[0] ?? node.loc);
+  return SKIP;
+}
+
+function toStr(node: ConfigNode, word: string, spec: KwSpec, ctx: Ctx): string | typeof SKIP {
+  if (!spec.enum || spec.enum.includes(word)) return word;
+  const match = spec.caseInsensitive ? spec.enum.find((e) => e.toLowerCase() === word.toLowerCase()) : undefined;
+  const at = node.argLocs[0] ?? node.loc;
+  if (match) {
+    ctx.diags.warn('ERR_CONFIG_CASE', `'${node.keyword} ${word}' should be written '${match}'; accepted`, at);
+    return match;
+  }
+  ctx.diags.error('ERR_CONFIG_BAD_VALUE', `invalid value '${word}' for '${node.keyword}' (expected ${spec.enum.join('|')})`, at, nearest(word, spec.enum));
+  return SKIP;
+}
+
+/** `CMD` or `"CMD ARGS" [user [group]]` (notify hooks), or every word is the command (wholeLine). */
+export function toScript(node: ConfigNode, spec: Pick<KwSpec, 'wholeLine'>): RawScript {
+  const args = node.args;
+  const first = args[0] as string;
+  if (args.length === 1 || (!spec.wholeLine && /\s/.test(first))) {
+    const out: RawScript = { command: first, argv: splitCommand(first), loc: node.loc };
+    if (!spec.wholeLine && args[1] !== undefined) out.user = args[1];
+    if (!spec.wholeLine && args[2] !== undefined) out.group = args[2];
+    return out;
+  }
+  return { command: args.join(' '), argv: [...args], loc: node.loc };
+}
+
+function lineOf(n: ConfigNode): RawLine {
+  return { args: [n.keyword, ...n.args], argLocs: [n.loc, ...n.argLocs], loc: n.loc };
+}
+
+function toLines(node: ConfigNode, spec: KwSpec): unknown {
+  const out = (node.block ?? []).map(lineOf);
+  return spec.keepArgs ? { args: [...node.args], argLocs: node.argLocs, loc: node.loc, lines: out } : out;
+}
+
+function toBlock(node: ConfigNode, spec: KwSpec, here: string, ctx: Ctx): Json {
+  const obj: Json = { loc: node.loc };
+  if (spec.tag) obj[spec.tag.prop] = spec.tag.value;
+  if (spec.keepArgs) {
+    obj.args = [...node.args];
+    obj.argLocs = node.argLocs;
+  }
+  buildBlock(node.block ?? [], spec.block as BlockTable, obj, here, ctx);
+  return obj;
+}

@@ -1,0 +1,78 @@
+/**
+ * The one file of src/config allowed to touch the filesystem: the default readFile/glob the
+ * parser uses when a caller injects none. Glob semantics follow glob(3) as keepalived calls
+ * it: `*`, `?` and `[...]` within one path segment, dotfiles only matched by a leading `.`,
+ * results sorted. Brace expansion is done before this, by config/preprocess.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+function segmentRegex(seg: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i] as string;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const close = seg.indexOf(']', i + 2);
+      if (close < 0) {
+        re += '\\[';
+        continue;
+      }
+      let body = seg.slice(i + 1, close);
+      if (body.startsWith('!')) body = `^${body.slice(1)}`;
+      re += `[${body.replace(/\\/g, '\\\\')}]`;
+      i = close;
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`);
+}
+
+const hasWildcard = (s: string): boolean => /[*?[]/.test(s);
+
+function globAbsolute(pattern: string): string[] {
+  const segs = pattern.split('/').filter((s) => s !== '');
+  let current = ['/'];
+  for (const seg of segs) {
+    const next: string[] = [];
+    for (const dir of current) {
+      if (!hasWildcard(seg)) {
+        const p = path.join(dir, seg);
+        if (fs.existsSync(p)) next.push(p);
+        continue;
+      }
+      let entries: string[];
+      try {
+        entries = fs.readdirSync(dir);
+      } catch {
+        continue;
+      }
+      const re = segmentRegex(seg);
+      for (const e of entries) {
+        if (e.startsWith('.') && !seg.startsWith('.')) continue;
+        if (re.test(e)) next.push(path.join(dir, e));
+      }
+    }
+    current = next;
+    if (current.length === 0) break;
+  }
+  return current.sort();
+}
+
+export const fsSource = {
+  readFile(p: string): string {
+    return fs.readFileSync(p, 'utf8');
+  },
+  glob(pattern: string, baseDir: string): string[] {
+    return globAbsolute(path.resolve(baseDir, pattern)).filter((p) => {
+      try {
+        return fs.statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    });
+  },
+  absolute(p: string): string {
+    return path.resolve(p);
+  },
+};

@@ -1,0 +1,22 @@
+/** vrrp_sync_group NAME { group { VI_1 VI_2 } ... }, plus the legacy member-list syntax. */
+import { notifyKeywords, trackKeywords } from './vrrp-instance';
+import { flag, ignore, lines, table } from './types';
+
+export const syncGroupTable = table(
+  'vrrp_sync_group',
+  {
+    group: lines({ repeat: true }),
+    ...notifyKeywords(),
+    ...trackKeywords(),
+    sync_group_tracking_weight: flag({ default: false }),
+    global_tracking: ignore({ deprecated: 'sync_group_tracking_weight' }),
+  },
+  // Legacy syntax `vrrp_sync_group VG1 { VI_2 VI_3 }`: a bare word line names members.
+  (node, target, warn) => {
+    if (node.block !== undefined || !/^[\w.:-]+$/.test(node.keyword)) return false;
+    const legacy = (target.legacyMembers ??= []) as string[];
+    legacy.push(node.keyword, ...node.args);
+    warn('ERR_CONFIG_DEPRECATED', `sync group member '${node.keyword}' listed without a 'group { }' block (legacy syntax)`);
+    return true;
+  },
+);

@@ -1,0 +1,94 @@
+/**
+ * keepalived.conf → validated Model. Pipeline: parser (A1: preprocess + tree) → build (keyword
+ * tables → JSON) → schema (ajv: types, ranges, defaults) → resolve (units, inheritance) →
+ * validate (cross references, semantic warnings). Never throws on user input; the model is
+ * returned unless a fatal diagnostic was reported (errors leave a fixed-up model, as keepalived
+ * runs after fixing up).
+ */
+import type { ConfigNode } from './ast';
+import { Diagnostics, type Diagnostic } from './diagnostics';
+import { buildFromTable, type Json, type RawLine } from './build';
+import { topTable } from './keywords/top';
+import type { Model, VrrpInstance } from './model';
+import { parseConfigFile, parseConfigText, type ParseOptions } from './parser';
+import type { Raw } from './resolve-common';
+import { resolveGlobal, resolveScript, resolveTrackFile, resolveTrackProcess } from './resolve-global';
+import { parseRoute, parseRule, parseVip } from './resolve-lines';
+import { resolveVirtualServer, resolveVsg } from './resolve-lvs';
+import { resolveInstance, resolveSyncGroup } from './resolve-vrrp';
+import { validateSchema } from './schema';
+import { usesScripts, validateModel } from './validate';
+
+export type LoadOptions = ParseOptions;
+
+export interface LoadResult {
+  model?: Model;
+  diagnostics: Diagnostic[];
+  /** Every file read (main file first). */
+  files: string[];
+}
+
+export function loadConfig(path: string, opts: LoadOptions): LoadResult {
+  const parsed = parseConfigFile(path, opts);
+  return finish(parsed.nodes, parsed.diagnostics, parsed.files);
+}
+
+export function loadConfigText(text: string, fileName: string, opts: LoadOptions): LoadResult {
+  const parsed = parseConfigText(text, fileName, opts);
+  return finish(parsed.nodes, parsed.diagnostics, parsed.files);
+}
+
+function finish(nodes: ConfigNode[], parseDiags: Diagnostic[], files: string[]): LoadResult {
+  const diags = new Diagnostics();
+  diags.items.push(...parseDiags);
+  const model = modelFromNodes(nodes, diags);
+  return { model: diags.hasFatal() ? undefined : model, diagnostics: diags.items, files };
+}
+
+const list = <T>(v: unknown, f: (r: Raw) => T | undefined): T[] => ((v ?? []) as Raw[]).map(f).filter((x): x is T => x !== undefined);
+
+/** Builds, schema-checks, resolves and validates a parsed tree; diagnostics go to `diags`. */
+export function modelFromNodes(nodes: readonly ConfigNode[], diags: Diagnostics): Model {
+  const { root, locs } = buildFromTable(nodes, topTable, diags);
+  root.globalDefs ??= {};
+  validateSchema(root, locs, diags);
+  return resolveModel(root, diags);
+}
+
+function resolveModel(root: Json, diags: Diagnostics): Model {
+  const globalDefs = resolveGlobal(root.globalDefs as Raw, diags);
+  if (root.netNamespace !== undefined && globalDefs.netNamespace === undefined) {
+    (globalDefs as { netNamespace?: string }).netNamespace = root.netNamespace as string;
+  }
+  const ssl = root.ssl as Raw | undefined;
+  // Resolved in file order of the usual layout, so diagnostics come out roughly top to bottom.
+  const staticAddresses = ((root.staticIpaddress ?? []) as RawLine[]).map((l) => parseVip(l, diags)).filter((x) => x !== undefined);
+  const staticRoutes = ((root.staticRoutes ?? []) as RawLine[]).map((l) => parseRoute(l, diags)).filter((x) => x !== undefined);
+  const staticRules = ((root.staticRules ?? []) as RawLine[]).map((l) => parseRule(l, diags)).filter((x) => x !== undefined);
+  // An instance without virtual_router_id was reported by the schema; keepalived drops it.
+  const instances = list(root.vrrpInstances, (r) => (r.vrid === undefined ? undefined : resolveInstance(r, globalDefs, diags)));
+  const syncGroups = list(root.vrrpSyncGroups, (r) => resolveSyncGroup(r, diags));
+  const partial: Omit<Model, 'hasScripts'> = {
+    globalDefs,
+    vrrpScripts: list(root.vrrpScripts, (r) => resolveScript(r, diags)),
+    trackFiles: list(root.trackFiles, (r) => resolveTrackFile(r, diags)),
+    trackProcesses: list(root.trackProcesses, (r) => resolveTrackProcess(r, diags)),
+    vrrpInstances: withSyncGroups(instances, syncGroups),
+    vrrpSyncGroups: syncGroups,
+    staticAddresses,
+    staticRoutes,
+    staticRules,
+    virtualServerGroups: list(root.virtualServerGroups, (r) => resolveVsg(r, diags)),
+    virtualServers: list(root.virtualServers, (r) => resolveVirtualServer(r, diags)),
+    ...(ssl ? { sslConfig: { password: ssl.password, ca: ssl.ca, certificate: ssl.certificate, key: ssl.key, loc: ssl.loc } } : {}),
+  };
+  const model: Model = { ...partial, hasScripts: usesScripts(partial as Model) };
+  validateModel(model, diags);
+  return model;
+}
+
+function withSyncGroups(instances: VrrpInstance[], groups: readonly { name: string; members: readonly string[] }[]): VrrpInstance[] {
+  const of = new Map<string, string>();
+  for (const g of groups) for (const m of g.members) if (!of.has(m)) of.set(m, g.name);
+  return instances.map((vi) => (of.has(vi.name) ? { ...vi, syncGroup: of.get(vi.name) } : vi));
+}

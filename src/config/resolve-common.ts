@@ -1,0 +1,24 @@
+/** Small helpers shared by the resolve-* modules (raw built JSON → Model). */
+import type { RawScript } from './build';
+import type { ScriptCommand } from './model';
+
+/** A built block: untyped JSON whose shape the schema has already checked. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Raw = Record<string, any>;
+
+export const sToMs = (s: number): number => Math.round(s * 1000);
+export const optMs = (s: number | undefined): number | undefined => (s === undefined ? undefined : sToMs(s));
+
+export function scriptOf(r: RawScript | undefined): ScriptCommand | undefined {
+  if (!r) return undefined;
+  const out: { -readonly [K in keyof ScriptCommand]: ScriptCommand[K] } = { command: r.command, argv: r.argv, loc: r.loc };
+  if (r.user !== undefined) out.user = r.user;
+  if (r.group !== undefined) out.group = r.group;
+  return out;
+}
+
+/** Copies defined values only, so optional model fields stay absent rather than `undefined`. */
+export function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}

@@ -1,0 +1,133 @@
+/** global_defs → GlobalDefs, plus the tracker definitions (vrrp_script, track_file, vrrp_track_process). */
+import type { Diagnostics } from './diagnostics';
+import type { FifoSpec, GlobalDefs, TrackFile, TrackProcess, VrrpScript } from './model';
+import { defined, optMs, scriptOf, sToMs, type Raw } from './resolve-common';
+import { parseWeightWords } from './resolve-lines';
+
+function fifo(words: string[] | undefined, script: Raw | undefined, loc: FifoSpec['loc']): FifoSpec | undefined {
+  if (!words || words[0] === undefined) return undefined;
+  return defined({ path: words[0], user: words[1], group: words[2], script: scriptOf(script as never), loc } as FifoSpec);
+}
+
+function lvsTimeouts(words: string[] | undefined): GlobalDefs['lvsTimeouts'] {
+  if (!words) return undefined;
+  const out: Record<string, number> = {};
+  for (let i = 0; i + 1 < words.length; i += 2) out[`${words[i]}S`] = Number(words[i + 1]);
+  return out;
+}
+
+export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
+  const loc = g.loc;
+  const masterDelay = g.vrrpGarpMasterDelay as number;
+  const masterRepeat = g.vrrpGarpMasterRepeat as number;
+  const smtp = g.smtpServer as string[] | undefined;
+  const syncd = g.lvsSyncDaemon as string[] | undefined;
+  if (smtp?.[1] !== undefined && !/^\d+$/.test(smtp[1])) diags.error('ERR_CONFIG_BAD_VALUE', `invalid smtp_server port '${smtp[1]}'`, loc);
+  return defined({
+    loc,
+    routerId: g.routerId,
+    notificationEmail: ((g.notificationEmail ?? []) as Raw[]).flatMap((l) => l.args as string[]),
+    notificationEmailFrom: g.notificationEmailFrom,
+    smtpServer: smtp?.[0] !== undefined ? { host: smtp[0], port: Number(smtp[1] ?? 25) } : undefined,
+    smtpHeloName: g.smtpHeloName,
+    smtpConnectTimeoutMs: sToMs(g.smtpConnectTimeout),
+    smtpAlert: g.smtpAlert,
+    smtpAlertVrrp: g.smtpAlertVrrp,
+    smtpAlertChecker: g.smtpAlertChecker,
+    scriptUser: g.scriptUser ? defined({ user: g.scriptUser[0], group: g.scriptUser[1] }) : undefined,
+    enableScriptSecurity: g.enableScriptSecurity,
+    startupScript: scriptOf(g.startupScript),
+    startupScriptTimeoutMs: sToMs(g.startupScriptTimeout),
+    shutdownScript: scriptOf(g.shutdownScript),
+    shutdownScriptTimeoutMs: sToMs(g.shutdownScriptTimeout),
+    notifyFifo: fifo(g.notifyFifo, g.notifyFifoScript, loc),
+    vrrpNotifyFifo: fifo(g.vrrpNotifyFifo, g.vrrpNotifyFifoScript, loc),
+    lvsNotifyFifo: fifo(g.lvsNotifyFifo, g.lvsNotifyFifoScript, loc),
+    vrrpNotifyPriorityChanges: g.vrrpNotifyPriorityChanges,
+    vrrpVersion: g.vrrpVersion,
+    vrrpMcastGroup4: g.vrrpMcastGroup4,
+    vrrpMcastGroup6: g.vrrpMcastGroup6,
+    vrrpStrict: g.vrrpStrict,
+    vrrpSkipCheckAdvAddr: g.vrrpSkipCheckAdvAddr,
+    vrrpCheckUnicastSrc: g.vrrpCheckUnicastSrc,
+    vrrpMinGarp: g.vrrpMinGarp,
+    vrrpLowerPrioNoAdvert: g.vrrpLowerPrioNoAdvert,
+    vrrpHigherPrioSendAdvert: g.vrrpHigherPrioSendAdvert,
+    vrrpDownTimerAdverts: g.vrrpDownTimerAdverts,
+    vrrpStartupDelayMs: sToMs(g.vrrpStartupDelay),
+    vrrpOwnerIgnoreAdverts: g.vrrpOwnerIgnoreAdverts,
+    logUnknownVrids: g.logUnknownVrids,
+    dynamicInterfaces: g.dynamicInterfaces !== undefined,
+    defaultInterface: g.defaultInterface,
+    vmacPrefix: g.vmacPrefix,
+    vmacAddrPrefix: g.vmacAddrPrefix,
+    lvsFlush: g.lvsFlush,
+    lvsFlushOnStop: g.lvsFlushOnStop !== undefined,
+    lvsTimeouts: lvsTimeouts(g.lvsTimeouts),
+    lvsSyncDaemon: syncd?.[0] !== undefined
+      ? defined({ interface: syncd[0], instance: syncd.includes('inst') ? syncd[syncd.indexOf('inst') + 1] : undefined, args: syncd.slice(1) })
+      : undefined,
+    netNamespace: g.netNamespace,
+    checkerLogAllFailures: g.checkerLogAllFailures,
+    noEmailFaults: g.noEmailFaults,
+    maxAutoPriority: g.maxAutoPriority,
+    garpMasterDelayMs: sToMs(masterDelay),
+    garpMasterRepeat: masterRepeat,
+    garpMasterRefreshMs: sToMs(g.vrrpGarpMasterRefresh),
+    garpMasterRefreshRepeat: g.vrrpGarpMasterRefreshRepeat,
+    // keepalived: the lower-priority GARP settings default to the master ones.
+    garpLowerPrioDelayMs: sToMs(g.vrrpGarpLowerPrioDelay ?? masterDelay),
+    garpLowerPrioRepeat: g.vrrpGarpLowerPrioRepeat ?? masterRepeat,
+    garpIntervalMs: sToMs(g.vrrpGarpInterval),
+    gnaIntervalMs: sToMs(g.vrrpGnaInterval),
+  } as GlobalDefs);
+}
+
+export function resolveScript(r: Raw, diags: Diagnostics): VrrpScript {
+  const w = parseWeightWords(r.weight, 253, r.loc, diags);
+  const script = scriptOf(r.script) ?? { command: '', argv: [], loc: r.loc };
+  const user = r.user as string[] | undefined;
+  return {
+    name: r.args[0],
+    script: user ? defined({ ...script, user: user[0], group: user[1] }) : script,
+    intervalMs: sToMs(r.interval),
+    timeoutMs: sToMs(r.timeout ?? r.interval),
+    weight: w.weight,
+    weightReverse: w.reverse,
+    rise: r.rise,
+    fall: r.fall,
+    initFail: r.initFail,
+    loc: r.loc,
+  };
+}
+
+export function resolveTrackFile(r: Raw, diags: Diagnostics): TrackFile {
+  const w = parseWeightWords(r.weight, 254, r.loc, diags);
+  const init = r.initFile as string[] | undefined;
+  let initFile: TrackFile['initFile'];
+  if (init) {
+    const value = init[0] !== undefined && /^-?\d+$/.test(init[0]) ? Number(init[0]) : 0;
+    initFile = { value, overwrite: init.includes('overwrite') };
+  }
+  return defined({ name: r.args[0], file: r.file ?? '', weight: w.weight, weightReverse: w.reverse, initFile, loc: r.loc });
+}
+
+export function resolveTrackProcess(r: Raw, diags: Diagnostics): TrackProcess {
+  const w = parseWeightWords(r.weight, 254, r.loc, diags);
+  const proc = (r.process ?? ['']) as string[];
+  return defined({
+    name: r.args[0],
+    process: proc[0] as string,
+    processArgs: proc.slice(1),
+    paramMatch: r.paramMatch,
+    fullCommand: r.fullCommand,
+    quorum: r.quorum,
+    quorumMax: r.quorumMax,
+    weight: w.weight,
+    weightReverse: w.reverse,
+    delayMs: optMs(r.delay),
+    terminateDelayMs: optMs(r.terminateDelay),
+    forkDelayMs: optMs(r.forkDelay),
+    loc: r.loc,
+  });
+}

@@ -1,0 +1,181 @@
+/** vrrp_instance and vrrp_sync_group → model, resolving keepalived's defaults (global → instance). */
+import type { Loc } from './ast';
+import type { RawLine } from './build';
+import type { Diagnostics } from './diagnostics';
+import { splitCommand } from '../notify/argv';
+import { normalizeIp } from './addresses';
+import type { Family, GlobalDefs, NotifyScripts, ScriptCommand, VipEntry, VrrpInstance, VrrpSyncGroup } from './model';
+import { defined, scriptOf, sToMs, type Raw } from './resolve-common';
+import { parseRoute, parseRule, parseTrackInterface, parseTrackRef, parseUnicastPeer, parseVip } from './resolve-lines';
+
+const each = <T>(lines: RawLine[] | undefined, f: (l: RawLine) => T | undefined): T[] =>
+  (lines ?? []).map(f).filter((x): x is T => x !== undefined);
+
+/** VIPs of one list; all must share the family of the first one (keepalived skips the others). */
+function vips(lines: RawLine[] | undefined, family: Family | undefined, what: string, name: string, diags: Diagnostics): VipEntry[] {
+  const out: VipEntry[] = [];
+  for (const l of lines ?? []) {
+    const v = parseVip(l, diags);
+    if (!v) continue;
+    if (family && v.family !== family) {
+      diags.warn('ERR_CONFIG_FAMILY_MISMATCH', `(${name}) ${what} ${v.address} is not ${family} like the instance - ignoring`, l.loc);
+      continue;
+    }
+    family ??= v.family;
+    out.push(v);
+  }
+  return out;
+}
+
+function ip(value: string | undefined, kw: string, loc: Loc, diags: Diagnostics): string | undefined {
+  if (value === undefined) return undefined;
+  const n = normalizeIp(value);
+  if (!n) diags.error('ERR_CONFIG_BAD_ADDRESS', `invalid IP address '${value}' for '${kw}'`, loc);
+  return n;
+}
+
+/** advert_int: v2 whole seconds 1..255 (a fraction is rounded, with a warning); v3 centiseconds up to 40.95 s. */
+function advertIntMs(raw: number, version: 2 | 3, name: string, loc: Loc, diags: Diagnostics): number {
+  if (version === 2) {
+    const s = Math.max(1, Math.round(raw));
+    if (s !== raw) diags.warn('ERR_CONFIG_ADVERT_INT_ROUNDED', `(${name}) advert_int ${raw} is not a whole number of seconds for VRRPv2; using ${s}`, loc);
+    return s * 1000;
+  }
+  const cs = Math.round(raw * 100);
+  if (cs < 1 || cs > 4095) {
+    diags.error('ERR_CONFIG_OUT_OF_RANGE', `(${name}) advert_int ${raw} is outside range [0.01, 40.95] for VRRPv3`, loc);
+    return Math.min(Math.max(cs, 1), 4095) * 10;
+  }
+  if (cs / 100 !== raw) diags.warn('ERR_CONFIG_ADVERT_INT_ROUNDED', `(${name}) advert_int ${raw} rounded to ${cs / 100} (10 ms resolution)`, loc);
+  return cs * 10;
+}
+
+function scriptFromWords(words: string[], loc: Loc): ScriptCommand {
+  const command = words.join(' ');
+  return { command, argv: words.length === 1 ? splitCommand(command) : [...words], loc };
+}
+
+function notifyScripts(r: Raw): NotifyScripts {
+  return defined({
+    notifyMaster: scriptOf(r.notifyMaster),
+    notifyBackup: scriptOf(r.notifyBackup),
+    notifyFault: scriptOf(r.notifyFault),
+    notifyStop: scriptOf(r.notifyStop),
+    notify: scriptOf(r.notify),
+    notifyPriorityChanges: r.notifyPriorityChanges ?? false,
+    smtpAlert: r.smtpAlert,
+  });
+}
+
+function trackers(r: Raw, diags: Diagnostics): Pick<VrrpInstance, 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess'> {
+  return {
+    trackInterface: each(r.trackInterface, (l) => parseTrackInterface(l, diags)),
+    trackScript: each(r.trackScript, (l) => parseTrackRef(l, 253, diags)),
+    trackFile: each(r.trackFile, (l) => parseTrackRef(l, 254, diags)),
+    trackProcess: each(r.trackProcess, (l) => parseTrackRef(l, 254, diags)),
+  };
+}
+
+function useVmac(words: string[] | undefined): VrrpInstance['useVmac'] {
+  if (!words) return undefined;
+  const out: { name?: string; mac?: string } = {};
+  for (const w of words) {
+    if (/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(w)) out.mac = w.toLowerCase();
+    else if (w !== 'name' && w !== 'netlink_notify_msg' && w !== 'group' && out.name === undefined) out.name = w;
+  }
+  return out;
+}
+
+function auth(r: Raw, name: string, diags: Diagnostics): VrrpInstance['auth'] {
+  const a = r.authentication as Raw | undefined;
+  if (!a || a.authType === undefined) return undefined;
+  let pass = (a.authPass ?? '') as string;
+  if (a.authType === 'PASS' && pass.length > 8) {
+    diags.warn('ERR_CONFIG_AUTH_PASS_TRUNCATED', `(${name}) auth_pass is longer than 8 characters; only '${pass.slice(0, 8)}' is used`, a.loc);
+    pass = pass.slice(0, 8);
+  }
+  return { type: a.authType, pass };
+}
+
+export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): VrrpInstance {
+  const name = r.args[0] as string;
+  const loc = r.loc as Loc;
+  const vip = vips(r.virtualIpaddress, undefined, 'VIP', name, diags);
+  const peers = each(r.unicastPeer, (l) => parseUnicastPeer(l, diags));
+  const family: Family = vip[0]?.family ?? peers[0]?.family ?? (r.unicastSrcIp?.includes(':') ? 'inet6' : 'inet');
+  let version = (r.version ?? g.vrrpVersion) as 2 | 3;
+  if (family === 'inet6' && version === 2) {
+    if (r.version !== undefined) diags.warn('ERR_CONFIG_VERSION', `(${name}) IPv6 requires VRRPv3; using version 3`, loc);
+    version = 3;
+  }
+  const strictMode = (r.strictMode ?? g.vrrpStrict) as boolean;
+  const priority = r.priority as number;
+  const accept = r.accept ? true : r.noAccept ? false : !strictMode || priority === 255;
+  const p = <T>(v: T | undefined, d: T): T => (v === undefined ? d : v);
+  return defined({
+    name,
+    loc,
+    state: r.state,
+    interface: r.interface,
+    vrf: r.vrf,
+    vrid: r.vrid,
+    priority,
+    advertIntMs: advertIntMs(r.advertInt, version, name, loc, diags),
+    version,
+    family,
+    nopreempt: r.nopreempt,
+    preemptDelayMs: sToMs(r.preemptDelay),
+    accept,
+    strictMode,
+    virtualIpaddress: vip,
+    virtualIpaddressExcluded: vips(r.virtualIpaddressExcluded, undefined, 'excluded VIP', name, diags),
+    noVirtualIpaddress: r.noVirtualIpaddress,
+    promoteSecondaries: r.promoteSecondaries,
+    virtualRoutes: each(r.virtualRoutes, (l) => parseRoute(l, diags)),
+    virtualRules: each(r.virtualRules, (l) => parseRule(l, diags)),
+    ...trackers(r, diags),
+    trackSrcIp: r.trackSrcIp,
+    dontTrackPrimary: r.dontTrackPrimary,
+    unicastSrcIp: ip(r.unicastSrcIp, 'unicast_src_ip', loc, diags),
+    unicastPeers: peers,
+    unicastTtl: r.unicastTtl,
+    unicastFaultNoPeer: r.unicastFaultNoPeer,
+    mcastSrcIp: ip(r.mcastSrcIp, 'mcast_src_ip', loc, diags),
+    mcastDstIp: ip(r.mcastDstIp, 'mcast_dst_ip', loc, diags) ?? (family === 'inet6' ? g.vrrpMcastGroup6 : g.vrrpMcastGroup4),
+    auth: auth(r, name, diags),
+    useVmac: useVmac(r.useVmac),
+    vmacXmitBase: r.vmacXmitBase,
+    skipCheckAdvAddr: p(r.skipCheckAdvAddr, g.vrrpSkipCheckAdvAddr),
+    checkUnicastSrc: p(r.checkUnicastSrc, g.vrrpCheckUnicastSrc),
+    lowerPrioNoAdvert: p(r.lowerPrioNoAdvert, g.vrrpLowerPrioNoAdvert),
+    higherPrioSendAdvert: p(r.higherPrioSendAdvert, g.vrrpHigherPrioSendAdvert),
+    ownerIgnoreAdverts: p(r.ownerIgnoreAdverts, g.vrrpOwnerIgnoreAdverts),
+    downTimerAdverts: p(r.downTimerAdverts, g.vrrpDownTimerAdverts),
+    ...notifyScripts(r),
+    notifyDeleted: r.notifyDeleted ? (r.notifyDeleted.length ? scriptFromWords(r.notifyDeleted, loc) : true) : undefined,
+    notifyMasterRxLowerPri: scriptOf(r.notifyMasterRxLowerPri),
+    v3ChecksumAsV2: r.v3ChecksumAsV2,
+    lvsSyncDaemonInterface: r.lvsSyncDaemonInterface,
+    garpMasterDelayMs: r.garpMasterDelay !== undefined ? sToMs(r.garpMasterDelay) : g.garpMasterDelayMs,
+    garpMasterRepeat: p(r.garpMasterRepeat, g.garpMasterRepeat),
+    garpMasterRefreshMs: r.garpMasterRefresh !== undefined ? sToMs(r.garpMasterRefresh) : g.garpMasterRefreshMs,
+    garpMasterRefreshRepeat: p(r.garpMasterRefreshRepeat, g.garpMasterRefreshRepeat),
+    garpLowerPrioDelayMs: r.garpLowerPrioDelay !== undefined ? sToMs(r.garpLowerPrioDelay) : g.garpLowerPrioDelayMs,
+    garpLowerPrioRepeat: p(r.garpLowerPrioRepeat, g.garpLowerPrioRepeat),
+    garpIntervalMs: g.garpIntervalMs,
+    gnaIntervalMs: g.gnaIntervalMs,
+  } as VrrpInstance);
+}
+
+export function resolveSyncGroup(r: Raw, diags: Diagnostics): VrrpSyncGroup {
+  const members = ((r.group ?? []) as RawLine[]).flatMap((l) => l.args);
+  const legacy = (r.legacyMembers ?? []) as string[];
+  return {
+    name: r.args[0],
+    loc: r.loc,
+    members: [...members, ...legacy],
+    ...trackers(r, diags),
+    ...notifyScripts(r),
+    syncGroupTrackingWeight: r.syncGroupTrackingWeight,
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The ajv JSON Schema of the built configuration, derived from the keyword tables so each
+ * range, default and required keyword is written once (in config/keywords). Validation
+ * applies defaults in place (useDefaults) and turns ajv errors into located diagnostics.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Diagnostics } from './diagnostics';
+import type { Json, LocMap } from './build';
+import type { BlockTable, KwSpec } from './keywords/types';
+import { topTable } from './keywords/top';
+
+type Schema = Record<string, unknown>;
+
+const LINE: Schema = { type: 'object', required: ['args', 'loc'] };
+
+function propSchema(kw: string, spec: KwSpec): Schema | undefined {
+  const s: Schema = { 'x-kw': kw };
+  switch (spec.kind) {
+    case 'ignore':
+      return undefined;
+    case 'int':
+    case 'num':
+      s.type = spec.kind === 'int' ? 'integer' : 'number';
+      if (spec.min !== undefined) s.minimum = spec.min;
+      if (spec.max !== undefined) s.maximum = spec.max;
+      if (spec.bareValue !== undefined) s.type = [s.type as string];
+      break;
+    case 'str':
+      s.type = 'string';
+      if (spec.enum) s.enum = [...spec.enum];
+      break;
+    case 'bool':
+    case 'flag':
+      s.type = 'boolean';
+      break;
+    case 'words':
+      s.type = 'array';
+      s.items = { type: 'string' };
+      break;
+    case 'script':
+      s.type = 'object';
+      s.required = ['command', 'argv'];
+      break;
+    case 'lines':
+      if (spec.keepArgs) Object.assign(s, { type: 'object', required: ['args', 'lines'], properties: { lines: { type: 'array', items: LINE } } });
+      else Object.assign(s, { type: 'array', items: LINE });
+      break;
+    case 'block':
+      Object.assign(s, tableSchema(spec.block as BlockTable));
+      break;
+  }
+  if (spec.default !== undefined) s.default = spec.default;
+  if (spec.repeat && !(spec.kind === 'lines' && !spec.keepArgs)) return { type: 'array', items: s, 'x-kw': kw };
+  return s;
+}
+
+/** Object schema of one block table; repeatable tagged blocks (checkers) are dispatched on the tag. */
+export function tableSchema(tbl: BlockTable): Schema {
+  const properties: Record<string, Schema> = {};
+  const required: string[] = [];
+  const tagged: Schema[] = [];
+  for (const [kw, spec] of Object.entries(tbl.keywords)) {
+    const prop = spec.to as string;
+    if (spec.tag) {
+      tagged.push({ if: { properties: { [spec.tag.prop]: { const: spec.tag.value } } }, then: tableSchema(spec.block as BlockTable) });
+      continue;
+    }
+    const ps = propSchema(kw, spec);
+    if (!ps) continue;
+    // Aliases (lb_algo → lvsSched) share a property; the current keyword names it.
+    if (!properties[prop] || !spec.deprecated) properties[prop] = { ...properties[prop], ...ps, 'x-kw': properties[prop] && spec.deprecated ? properties[prop]['x-kw'] : kw };
+    if (spec.required) required.push(prop);
+  }
+  if (tagged.length) {
+    const first = Object.entries(tbl.keywords).find(([, s]) => s.tag)?.[1] as KwSpec;
+    properties[first.to as string] = { type: 'array', items: { type: 'object', allOf: tagged } };
+  }
+  const out: Schema = { type: 'object', properties, 'x-block': tbl.name };
+  if (required.length) out.required = required;
+  return out;
+}
+
+export const configSchema: Schema = (() => {
+  const s = tableSchema(topTable);
+  (s.properties as Record<string, Schema>).globalDefs!.default = {};
+  return s;
+})();
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true }).compile(configSchema);
+  return compiled;
+}
+
+/** Validates `root` against the schema, filling defaults in place; reports problems with locations. */
+export function validateSchema(root: Json, locs: LocMap, diags: Diagnostics): void {
+  const validate = validator();
+  if (validate(root)) return;
+  for (const e of validate.errors ?? []) report(e, locs, diags);
+}
+
+/** Location of a pointer, or of its nearest located ancestor. */
+export function locOf(ptr: string, locs: LocMap): { loc?: import('./ast').Loc; kw?: string } {
+  for (let p = ptr; p !== ''; p = p.slice(0, p.lastIndexOf('/'))) {
+    const hit = locs.get(p);
+    if (hit) return hit;
+  }
+  return {};
+}
+
+function report(e: ErrorObject, locs: LocMap, diags: Diagnostics): void {
+  const ps = (e.parentSchema ?? {}) as Schema;
+  const { loc } = locOf(e.instancePath, locs);
+  const kw = (ps['x-kw'] as string | undefined) ?? e.instancePath.split('/').pop();
+  switch (e.keyword) {
+    case 'minimum':
+    case 'maximum': {
+      const lo = ps.minimum ?? '-inf';
+      const hi = ps.maximum ?? 'inf';
+      diags.error('ERR_CONFIG_OUT_OF_RANGE', `'${kw}' value ${String(e.data)} is outside range [${lo}, ${hi}]`, loc);
+      return;
+    }
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      const props = (ps.properties ?? {}) as Record<string, Schema>;
+      const mkw = (props[missing]?.['x-kw'] as string | undefined) ?? missing;
+      diags.error('ERR_CONFIG_MISSING_KEYWORD', `${String(ps['x-block'] ?? 'block')} is missing required keyword '${mkw}'`, loc);
+      return;
+    }
+    case 'if':
+      return; // the failing branch reported its own error
+    default:
+      diags.error('ERR_CONFIG_BAD_VALUE', `'${kw}' ${e.message ?? 'is invalid'}`, loc);
+  }
+}

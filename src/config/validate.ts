@@ -1,0 +1,156 @@
+/**
+ * Whole-model checks after resolution: cross references (trackers, sync-group members, VS groups,
+ * FILE_CHECK files), required-in-context keywords (interface), uniqueness, and keepalived's
+ * semantic warnings (strict mode, script security). Trackers are looked up over the whole
+ * config, so one defined after the instance that uses it works (keepalived silently ignores it).
+ */
+import type { Diagnostics } from './diagnostics';
+import type { Model, TrackRef, VrrpInstance, VrrpSyncGroup } from './model';
+import { isLinkLocal6 } from './addresses';
+import { nearest } from './suggest';
+
+export function validateModel(m: Model, diags: Diagnostics): void {
+  uniqueNames(m, diags);
+  trackerRefs(m, diags);
+  syncGroups(m, diags);
+  for (const vi of m.vrrpInstances) instance(vi, m, diags);
+  duplicateVrids(m, diags);
+  virtualServers(m, diags);
+  scriptSecurity(m, diags);
+}
+
+function uniqueNames(m: Model, diags: Diagnostics): void {
+  const lists: [string, readonly { name: string; loc: import('./ast').Loc }[]][] = [
+    ['vrrp_instance', m.vrrpInstances], ['vrrp_script', m.vrrpScripts], ['track_file', m.trackFiles],
+    ['vrrp_track_process', m.trackProcesses], ['vrrp_sync_group', m.vrrpSyncGroups], ['virtual_server_group', m.virtualServerGroups],
+  ];
+  for (const [what, items] of lists) {
+    const seen = new Set<string>();
+    for (const it of items) {
+      if (seen.has(it.name)) diags.error('ERR_CONFIG_DUPLICATE', `${what} '${it.name}' is defined more than once`, it.loc);
+      seen.add(it.name);
+    }
+  }
+}
+
+function checkRefs(owner: string, refs: readonly TrackRef[], kind: string, names: string[], diags: Diagnostics): void {
+  for (const r of refs) {
+    if (names.includes(r.name)) continue;
+    diags.error('ERR_CONFIG_UNKNOWN_TRACKER', `(${owner}) ${kind} '${r.name}' not found`, r.loc, nearest(r.name, names));
+  }
+}
+
+function trackerRefs(m: Model, diags: Diagnostics): void {
+  const scripts = m.vrrpScripts.map((s) => s.name);
+  const files = m.trackFiles.map((s) => s.name);
+  const procs = m.trackProcesses.map((s) => s.name);
+  const owners: (VrrpInstance | VrrpSyncGroup)[] = [...m.vrrpInstances, ...m.vrrpSyncGroups];
+  for (const o of owners) {
+    checkRefs(o.name, o.trackScript, 'track script', scripts, diags);
+    checkRefs(o.name, o.trackFile, 'track file', files, diags);
+    checkRefs(o.name, o.trackProcess, 'track process', procs, diags);
+  }
+}
+
+function syncGroups(m: Model, diags: Diagnostics): void {
+  const names = m.vrrpInstances.map((v) => v.name);
+  const owner = new Map<string, string>();
+  for (const g of m.vrrpSyncGroups) {
+    for (const member of g.members) {
+      if (!names.includes(member)) {
+        diags.error('ERR_CONFIG_UNKNOWN_INSTANCE', `vrrp_sync_group ${g.name}: instance '${member}' not found`, g.loc, nearest(member, names));
+      } else if (owner.has(member)) {
+        diags.error('ERR_CONFIG_DUPLICATE', `instance '${member}' is in sync groups '${owner.get(member)}' and '${g.name}'`, g.loc);
+      } else owner.set(member, g.name);
+    }
+    if (g.members.length < 2) diags.warn('ERR_CONFIG_SYNC_GROUP_SIZE', `vrrp_sync_group ${g.name} has ${g.members.length} member(s); a sync group needs at least 2`, g.loc);
+  }
+  if (owner.size === 0) return;
+  for (const vi of m.vrrpInstances) {
+    const g = owner.get(vi.name);
+    if (!g || m.vrrpSyncGroups.find((x) => x.name === g)?.syncGroupTrackingWeight) continue;
+    for (const t of [...vi.trackScript, ...vi.trackFile, ...vi.trackProcess]) {
+      if (t.weight) diags.warn('ERR_CONFIG_SYNC_WEIGHT', `(${vi.name}) tracker '${t.name}' weight ${t.weight} is ignored in sync group ${g} (use sync_group_tracking_weight)`, t.loc);
+    }
+  }
+}
+
+function instance(vi: VrrpInstance, m: Model, diags: Diagnostics): void {
+  const viaDev = vi.unicastPeers.length > 0 && vi.virtualIpaddress.every((v) => v.dev !== undefined);
+  if (!vi.interface && !viaDev && !m.globalDefs.defaultInterface) {
+    diags.error('ERR_CONFIG_MISSING_KEYWORD', `(${vi.name}) missing 'interface' (required unless unicast peers are set and every VIP has 'dev')`, vi.loc);
+  }
+  for (const p of vi.unicastPeers) {
+    if (p.family !== vi.family) diags.error('ERR_CONFIG_FAMILY_MISMATCH', `(${vi.name}) unicast peer ${p.address} is not ${vi.family}`, p.loc);
+  }
+  if (vi.nopreempt && vi.state === 'MASTER') diags.warn('ERR_CONFIG_NOPREEMPT_MASTER', `(${vi.name}) nopreempt will not work with initial state MASTER`, vi.loc);
+  if (vi.virtualIpaddress.length === 0 && !vi.noVirtualIpaddress) diags.warn('ERR_CONFIG_NO_VIP', `(${vi.name}) no virtual_ipaddress configured`, vi.loc);
+  if (vi.strictMode) strict(vi, diags);
+}
+
+/** vrrp_strict / strict_mode: what keepalived refuses or changes, said up front. */
+function strict(vi: VrrpInstance, diags: Diagnostics): void {
+  const n = vi.name;
+  if (vi.unicastPeers.length) diags.error('ERR_CONFIG_STRICT', `(${n}) unicast peers are not supported in strict mode`, vi.loc);
+  if (vi.auth) diags.warn('ERR_CONFIG_STRICT', `(${n}) Strict mode does not support authentication. Ignoring.`, vi.loc);
+  if (vi.state === 'MASTER' && vi.priority !== 255) diags.warn('ERR_CONFIG_STRICT', `(${n}) strict mode: state MASTER requires priority 255; starting as BACKUP`, vi.loc);
+  if (vi.preemptDelayMs > 0) diags.warn('ERR_CONFIG_STRICT', `(${n}) strict mode does not support preempt_delay. Ignoring.`, vi.loc);
+  if (vi.family === 'inet6' && vi.virtualIpaddress[0] && !isLinkLocal6(vi.virtualIpaddress[0].address)) {
+    diags.warn('ERR_CONFIG_STRICT', `(${n}) strict mode: the first IPv6 VIP should be link-local`, vi.virtualIpaddress[0].loc);
+  }
+  if (!vi.accept && vi.virtualIpaddress.length) {
+    diags.warn(
+      'ERR_CONFIG_STRICT_NO_ACCEPT',
+      `(${n}) vrrp_strict without 'accept': the VIPs will be unreachable (keepalived drops traffic to them); add 'accept' to the instance`,
+      vi.loc,
+    );
+  }
+}
+
+function duplicateVrids(m: Model, diags: Diagnostics): void {
+  const seen = new Map<string, string>();
+  for (const vi of m.vrrpInstances) {
+    if (vi.unicastPeers.length) continue; // unicast instances may share a VRID with distinct peers
+    const key = `${vi.interface ?? ''}|${vi.family}|${vi.vrid}|${vi.mcastDstIp}`;
+    const other = seen.get(key);
+    if (other) diags.error('ERR_CONFIG_DUPLICATE_VRID', `(${vi.name}) virtual_router_id ${vi.vrid} is already used by ${other} on ${vi.interface ?? '(no interface)'}`, vi.loc);
+    else seen.set(key, vi.name);
+  }
+}
+
+function virtualServers(m: Model, diags: Diagnostics): void {
+  const groups = m.virtualServerGroups.map((g) => g.name);
+  const files = m.trackFiles.map((f) => f.name);
+  for (const vs of m.virtualServers) {
+    if (vs.kind === 'group' && vs.group && !groups.includes(vs.group)) {
+      diags.error('ERR_CONFIG_UNKNOWN_GROUP', `virtual_server group '${vs.group}' not found`, vs.loc, nearest(vs.group, groups));
+    }
+    for (const rs of vs.realServers) {
+      for (const c of rs.checkers) {
+        if (c.type === 'FILE_CHECK' && !files.includes(c.trackFile)) {
+          diags.error('ERR_CONFIG_UNKNOWN_TRACKER', `FILE_CHECK track_file '${c.trackFile}' not found`, c.loc, nearest(c.trackFile, files));
+        }
+        if ((c.type === 'HTTP_GET' || c.type === 'SSL_GET') && c.urls.length === 0) {
+          diags.warn('ERR_CONFIG_NO_URL', `${c.type} on ${rs.address} has no url block`, c.loc);
+        }
+      }
+    }
+  }
+}
+
+/** Whether any script can run: tracked vrrp_scripts, hooks, MISC_CHECKs, quorum/RS notifications. */
+export function usesScripts(m: Model): boolean {
+  const tracked = new Set([...m.vrrpInstances, ...m.vrrpSyncGroups].flatMap((o) => o.trackScript.map((t) => t.name)));
+  const hooks = [...m.vrrpInstances, ...m.vrrpSyncGroups].some((o) => o.notify || o.notifyMaster || o.notifyBackup || o.notifyFault || o.notifyStop);
+  const lvs = m.virtualServers.some(
+    (vs) => vs.quorumUp || vs.quorumDown || vs.realServers.some((rs) => rs.notifyUp || rs.notifyDown || rs.checkers.some((c) => c.type === 'MISC_CHECK')),
+  );
+  const g = m.globalDefs;
+  return m.vrrpScripts.some((s) => tracked.has(s.name)) || hooks || lvs || !!(g.startupScript || g.shutdownScript || g.notifyFifo?.script || g.vrrpNotifyFifo?.script || g.lvsNotifyFifo?.script);
+}
+
+function scriptSecurity(m: Model, diags: Diagnostics): void {
+  if (m.hasScripts && !m.globalDefs.enableScriptSecurity) {
+    diags.warn('ERR_CONFIG_SCRIPT_SECURITY', 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.', m.globalDefs.loc);
+  }
+}

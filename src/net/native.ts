@@ -1,0 +1,151 @@
+/**
+ * Typed loader for the native addon (native/src/*.c). The addon only performs syscalls; this
+ * file only describes its shape and finds the .node file, whether we run from dist/src/net/
+ * (compiled) or src/net/ (ts tooling). TSKEEPALIVED_NATIVE overrides the path.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** An open socket owned by the addon (an N-API external; opaque to TypeScript). */
+export type NativeSocket = { readonly __nativeSocket: unique symbol };
+
+/** One datagram as recvmsg returned it. For IPv4 `data` still starts with the IP header. */
+export interface NativePacket {
+  data: Buffer;
+  src: string;
+  /** Header destination from IP_PKTINFO / IPV6_PKTINFO ('' if the kernel gave none). */
+  dst: string;
+  ifindex: number;
+  /** From IP_TTL / IPV6_HOPLIMIT ancillary data; -1 when absent. */
+  ttl: number;
+  truncated: boolean;
+}
+
+export interface NativeIfInfo {
+  ifindex: number;
+  mac: Buffer;
+  /** ARPHRD_* (1 = Ethernet, 772 = loopback). */
+  hwtype: number;
+  flags: number;
+  mtu: number;
+}
+
+/** Errors thrown by the addon: `code` like 'ENODEV', `errno` negative as in Node's own errors. */
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+}
+
+export interface NativeConstants {
+  SOL_SOCKET: number;
+  SO_RCVBUF: number;
+  SO_SNDBUF: number;
+  SO_PRIORITY: number;
+  IPPROTO_IP: number;
+  IPPROTO_IPV6: number;
+  IP_TTL: number;
+  IP_TOS: number;
+  IP_MULTICAST_TTL: number;
+  IP_MULTICAST_LOOP: number;
+  IP_MULTICAST_ALL: number;
+  IP_PKTINFO: number;
+  IP_RECVTTL: number;
+  IP_FREEBIND: number;
+  IPV6_UNICAST_HOPS: number;
+  IPV6_MULTICAST_HOPS: number;
+  IPV6_MULTICAST_LOOP: number;
+  IPV6_RECVPKTINFO: number;
+  IPV6_RECVHOPLIMIT: number;
+  IPV6_V6ONLY: number;
+  IPV6_MULTICAST_ALL: number;
+  LOG_PID: number;
+  LOG_NDELAY: number;
+  LOG_CONS: number;
+  LOG_EMERG: number;
+  LOG_ALERT: number;
+  LOG_CRIT: number;
+  LOG_ERR: number;
+  LOG_WARNING: number;
+  LOG_NOTICE: number;
+  LOG_INFO: number;
+  LOG_DEBUG: number;
+  LOG_KERN: number;
+  LOG_USER: number;
+  LOG_DAEMON: number;
+  LOG_LOCAL0: number;
+  LOG_LOCAL1: number;
+  LOG_LOCAL2: number;
+  LOG_LOCAL3: number;
+  LOG_LOCAL4: number;
+  LOG_LOCAL5: number;
+  LOG_LOCAL6: number;
+  LOG_LOCAL7: number;
+}
+
+export interface NativeAddon {
+  /** socket(AF_INET|AF_INET6, SOCK_RAW|NONBLOCK|CLOEXEC, protocol). */
+  rawSocket(family: 4 | 6, protocol: number): NativeSocket;
+  /** socket(AF_PACKET, SOCK_RAW, 0): send-only. */
+  packetSocket(): NativeSocket;
+  /** SO_BINDTODEVICE; ENODEV for an unknown interface. */
+  bindToDevice(sock: NativeSocket, ifname: string): void;
+  /** setsockopt with an int value. */
+  setIntOpt(sock: NativeSocket, level: number, optname: number, value: number): void;
+  /** IP_MULTICAST_IF (ip_mreqn) or IPV6_MULTICAST_IF. */
+  setMulticastIf(sock: NativeSocket, ifindex: number): void;
+  /** IP_ADD/DROP_MEMBERSHIP (ip_mreqn) or IPV6_JOIN/LEAVE_GROUP on ifindex. */
+  membership(sock: NativeSocket, join: boolean, group: string, ifindex: number): void;
+  /** sendmsg with IP(V6)_PKTINFO carrying src ('' = kernel's choice) and ifindex (0 = any). */
+  send(sock: NativeSocket, payload: Buffer, dst: string, src: string, ifindex: number): number;
+  /** sendto(sockaddr_ll) of a complete Ethernet frame. */
+  sendFrame(sock: NativeSocket, ifindex: number, frame: Buffer): number;
+  /** uv_poll the socket; cb gets every packet drained on each readable event, or an error. */
+  startReading(sock: NativeSocket, cb: (err: NativeError | null, packets: NativePacket[]) => void): void;
+  /** Stop polling and close the fd; idempotent. */
+  close(sock: NativeSocket): void;
+  /** The fd, -1 once closed. */
+  fileno(sock: NativeSocket): number;
+  /** SIOCGIFINDEX/FLAGS/MTU/HWADDR; ENODEV for an unknown interface. */
+  ifInfo(ifname: string): NativeIfInfo;
+  openlog(ident: string, option: number, facility: number): void;
+  syslog(priority: number, message: string): void;
+  closelog(): void;
+  constants: NativeConstants;
+}
+
+const ADDON_REL = join('native', 'build', 'Release', 'tskeepalived_native.node');
+
+/** Walk up from this file to the directory holding native/build (the repo root). */
+export function findAddon(from: string = __dirname): string | undefined {
+  const override = process.env['TSKEEPALIVED_NATIVE'];
+  if (override) return override;
+  for (let dir = from, i = 0; i < 8; i++) {
+    const candidate = join(dir, ADDON_REL);
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+let cached: NativeAddon | undefined;
+
+/** Load (once) and return the addon; throws ERR_NATIVE_MISSING with a build hint if absent. */
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  const path = findAddon();
+  if (!path) {
+    const e = new Error(`native addon not built: run "npm ci" or "npm run install" (looked for ${ADDON_REL})`);
+    (e as Error & { code: string }).code = 'ERR_NATIVE_MISSING';
+    throw e;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  cached = require(path) as NativeAddon;
+  return cached;
+}
+
+export function isNativeError(e: unknown): e is NativeError {
+  return e instanceof Error && typeof (e as Partial<NativeError>).code === 'string' && typeof (e as Partial<NativeError>).errno === 'number';
+}

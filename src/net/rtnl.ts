@@ -1,0 +1,395 @@
+/**
+ * RtnlPort over the npm `netlink` package (rtnetlink, NETLINK_ROUTE). Only this file and the
+ * socket it opens touch the kernel; message layouts live in rtnl-codec.ts.
+ *
+ * Everything keepalived needs is expressible with the package's typed messages; the two
+ * attributes it leaves as raw buffers (IFLA_LINKINFO for macvlan, IFLA_AF_SPEC for the IPv6
+ * address-generation mode) are built in the codec. We never shell out to `ip`.
+ *
+ * Errors: requests go out with checkError off so we read the kernel's errno ourselves and
+ * throw RtnlError (code ERR_NETLINK_*, errno). Idempotence is decided on errno here, once.
+ * The socket is opened lazily (constructing an Rtnl needs no privileges) and inherits the
+ * network namespace of the process at first use.
+ */
+import { AttrStream, createRtNetlink, FlagsGet, FlagsNew, parseError, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+import type {
+  AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec,
+} from './ports';
+import {
+  addrGenModeNoneSpec, decodeAddress, decodeLink, describeAddress, describeRoute, describeRule, encodeAddress,
+  encodeMacvlan, encodeRoute, encodeRule, ERRNO, isRtnlError, RtnlError, toLinkInfo, type LinkDetail,
+} from './rtnl-codec';
+import { isValidIfname, parseMac } from './vmac';
+
+const NLMSG_ERROR = 2;
+const CREATE_EXCL = FlagsNew.CREATE | FlagsNew.EXCL;
+const T = rt.MessageType;
+
+export interface RtnlOptions {
+  /** Per-request timeout; a kernel that never answers is a bug, not a wait. Default 5000 ms. */
+  timeoutMs?: number;
+  /** Socket factory (tests may inject); default createRtNetlink(). */
+  openSocket?: (opts: { ref: boolean }) => RtNetlinkSocket;
+}
+
+type Encoded = { kind: 'address'; data: rt.Address; attrs: rt.AddressAttrs }
+  | { kind: 'route'; data: rt.Route; attrs: rt.RouteAttrs }
+  | { kind: 'rule'; data: rt.Rule; attrs: rt.RuleAttrs }
+  | { kind: 'link'; data: rt.Link; attrs: rt.LinkMessage['attrs'] };
+
+function encode(msg: Encoded): Uint8Array[] {
+  const out = new AttrStream();
+  if (msg.kind === 'address') rt.formatAddressMessage(msg, out);
+  else if (msg.kind === 'route') rt.formatRouteMessage(msg, out);
+  else if (msg.kind === 'rule') rt.formatRuleMessage(msg, out);
+  else rt.formatLinkMessage(msg, out);
+  return out.bufs;
+}
+
+/** True if err is a kernel rejection with one of the given errnos. */
+function isErrno(err: unknown, ...errnos: number[]): boolean {
+  return isRtnlError(err) && err.code === 'ERR_NETLINK_REQUEST' && errnos.includes(err.errno);
+}
+
+export class Rtnl implements RtnlPort {
+  private sock: RtNetlinkSocket | undefined;
+  private closed = false;
+  private readonly watches = new Set<RtnlWatch>();
+  private readonly timeoutMs: number;
+  private readonly openSocket: (opts: { ref: boolean }) => RtNetlinkSocket;
+
+  constructor(opts: RtnlOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    // The package's typings mark the raw buffer sizes required; its code treats them as optional.
+    this.openSocket = opts.openSocket ?? ((o) => createRtNetlink(o as Parameters<typeof createRtNetlink>[0]));
+  }
+
+  // ---------- transport ----------
+
+  private socket(op: string, target: string): RtNetlinkSocket {
+    if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, op, target, 'port closed');
+    if (!this.sock) {
+      try {
+        this.sock = this.openSocket({ ref: false });
+      } catch (e) {
+        throw new RtnlError('ERR_NETLINK_SOCKET', errnoOf(e), op, target, `cannot open netlink socket: ${(e as Error).message}`);
+      }
+      // A socket-level error (e.g. ENOBUFS) must not crash the process; requests time out instead.
+      this.sock.socket.on('error', () => undefined);
+    }
+    return this.sock;
+  }
+
+  /** Send one request, wait for its ACK or replies, turn NLMSG_ERROR into RtnlError. */
+  private async request(op: string, target: string, type: number, body: Uint8Array[], flags: number): Promise<rt.Message[]> {
+    const sock = this.socket(op, target);
+    let reply: NetlinkMessage[];
+    try {
+      [reply] = await sock.socket.request(type, body, { flags, timeout: this.timeoutMs, checkError: false });
+    } catch (e) {
+      if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, op, target, 'port closed');
+      const errno = errnoOf(e);
+      if (errno) throw new RtnlError('ERR_NETLINK_SOCKET', errno, op, target, (e as Error).message);
+      throw new RtnlError('ERR_NETLINK_TIMEOUT', ERRNO.ETIMEDOUT, op, target, `no reply within ${this.timeoutMs} ms`);
+    }
+    const first = reply[0];
+    if (first && first.type === NLMSG_ERROR) {
+      const { errno } = parseError(first.data, first.flags);
+      if (errno !== 0) throw new RtnlError('ERR_NETLINK_REQUEST', -errno, op, target);
+      return [];
+    }
+    return reply.map((m) => rt.parseMessage(m.type, m.data));
+  }
+
+  private async ifindexOf(op: string, target: string, ifname: string): Promise<number> {
+    const link = await this.linkDetail(ifname);
+    if (!link) throw new RtnlError('ERR_NETLINK_NO_DEVICE', ERRNO.ENODEV, op, target, `no interface "${ifname}"`);
+    return link.ifindex;
+  }
+
+  private async linkDetail(ifname: string): Promise<LinkDetail | undefined> {
+    if (!isValidIfname(ifname)) return undefined;
+    return this.getOneLink('getLink', ifname, { family: 0 }, { ifname });
+  }
+
+  private async linkByIndex(ifindex: number): Promise<LinkDetail | undefined> {
+    return this.getOneLink('getLink', `ifindex ${ifindex}`, { family: 0, index: ifindex }, {});
+  }
+
+  private async getOneLink(op: string, target: string, data: rt.Link, attrs: rt.LinkMessage['attrs']): Promise<LinkDetail | undefined> {
+    try {
+      const msgs = await this.request(op, target, T.GETLINK, encode({ kind: 'link', data, attrs }), 0);
+      const m = msgs.find((x): x is rt.LinkMessage => x.kind === 'link');
+      return m ? decodeLink(m) : undefined;
+    } catch (e) {
+      if (isErrno(e, ERRNO.ENODEV)) return undefined;
+      throw e;
+    }
+  }
+
+  // ---------- addresses ----------
+
+  async addAddress(spec: AddressSpec): Promise<void> {
+    const target = describeAddress(spec);
+    const index = await this.ifindexOf('addAddress', target, spec.dev);
+    const { data, attrs } = encodeAddress(spec, index, 'add');
+    try {
+      await this.request('addAddress', target, T.NEWADDR, encode({ kind: 'address', data, attrs }), CREATE_EXCL);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.EEXIST)) throw e;
+    }
+  }
+
+  async delAddress(spec: AddressSpec): Promise<void> {
+    const target = describeAddress(spec);
+    const link = await this.linkDetail(spec.dev);
+    if (!link) return; // the interface is gone, and its addresses with it
+    const { data, attrs } = encodeAddress(spec, link.ifindex, 'del');
+    try {
+      await this.request('delAddress', target, T.DELADDR, encode({ kind: 'address', data, attrs }), 0);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.EADDRNOTAVAIL, ERRNO.ENOENT, ERRNO.ESRCH, ERRNO.ENODEV)) throw e;
+    }
+  }
+
+  async listAddresses(ifname?: string): Promise<InstalledAddress[]> {
+    const links = await this.listLinkDetails();
+    const names = new Map(links.map((l) => [l.ifindex, l.ifname]));
+    const wanted = ifname === undefined ? undefined : links.find((l) => l.ifname === ifname)?.ifindex;
+    if (ifname !== undefined && wanted === undefined) return [];
+    const msgs = await this.request('listAddresses', ifname ?? 'all', T.GETADDR, encode({ kind: 'address', data: { family: 0 }, attrs: {} }), FlagsGet.DUMP);
+    const out: InstalledAddress[] = [];
+    for (const m of msgs) {
+      if (m.kind !== 'address' || (wanted !== undefined && m.data.index !== wanted)) continue;
+      const a = decodeAddress(m, names.get(m.data.index ?? 0) ?? '');
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  // ---------- routes and rules ----------
+
+  async addRoute(spec: RouteSpec): Promise<void> {
+    const target = describeRoute(spec);
+    const oif = spec.dev === undefined ? undefined : await this.ifindexOf('addRoute', target, spec.dev);
+    const { data, attrs } = encodeRoute(spec, oif, 'add');
+    try {
+      await this.request('addRoute', target, T.NEWROUTE, encode({ kind: 'route', data, attrs }), CREATE_EXCL);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.EEXIST)) throw e;
+    }
+  }
+
+  async delRoute(spec: RouteSpec): Promise<void> {
+    const target = describeRoute(spec);
+    let oif: number | undefined;
+    if (spec.dev !== undefined) {
+      const link = await this.linkDetail(spec.dev);
+      if (!link) return; // routes through a vanished interface vanished with it
+      oif = link.ifindex;
+    }
+    const { data, attrs } = encodeRoute(spec, oif, 'del');
+    try {
+      await this.request('delRoute', target, T.DELROUTE, encode({ kind: 'route', data, attrs }), 0);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.ESRCH, ERRNO.ENOENT, ERRNO.ENODEV)) throw e;
+    }
+  }
+
+  async addRule(spec: RuleSpec): Promise<void> {
+    const { data, attrs } = encodeRule(spec, 'add');
+    try {
+      await this.request('addRule', describeRule(spec), T.NEWRULE, encode({ kind: 'rule', data, attrs }), CREATE_EXCL);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.EEXIST)) throw e;
+    }
+  }
+
+  async delRule(spec: RuleSpec): Promise<void> {
+    const { data, attrs } = encodeRule(spec, 'del');
+    try {
+      await this.request('delRule', describeRule(spec), T.DELRULE, encode({ kind: 'rule', data, attrs }), 0);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.ENOENT, ERRNO.ESRCH)) throw e;
+    }
+  }
+
+  // ---------- links ----------
+
+  async getLink(ifname: string): Promise<LinkInfo | undefined> {
+    const d = await this.linkDetail(ifname);
+    return d && toLinkInfo(d);
+  }
+
+  async listLinks(): Promise<LinkInfo[]> {
+    return (await this.listLinkDetails()).map(toLinkInfo);
+  }
+
+  private async listLinkDetails(): Promise<LinkDetail[]> {
+    const msgs = await this.request('listLinks', 'all', T.GETLINK, encode({ kind: 'link', data: { family: 0 }, attrs: {} }), FlagsGet.DUMP);
+    return msgs.filter((m): m is rt.LinkMessage => m.kind === 'link').map(decodeLink);
+  }
+
+  async createMacvlan(name: string, parentIfname: string, mac: string, mode: MacvlanMode): Promise<LinkInfo> {
+    const target = `${name} link ${parentIfname} address ${mac} mode ${mode}`;
+    if (!isValidIfname(name)) throw new RtnlError('ERR_NETLINK_INVALID_ARG', ERRNO.EINVAL, 'createMacvlan', target, `bad interface name "${name}"`);
+    const parent = await this.ifindexOf('createMacvlan', target, parentIfname);
+    const { data, attrs } = encodeMacvlan(name, parent, mac, mode);
+    try {
+      await this.request('createMacvlan', target, T.NEWLINK, encode({ kind: 'link', data, attrs }), CREATE_EXCL);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.EEXIST)) throw e;
+      const existing = await this.linkDetail(name);
+      if (!existing || !sameVmac(existing, parent, mac)) throw e;
+      return toLinkInfo(existing); // left over from a crashed run: reuse it
+    }
+    const created = await this.linkDetail(name);
+    if (!created) throw new RtnlError('ERR_NETLINK_NO_DEVICE', ERRNO.ENODEV, 'createMacvlan', target, 'created but not found');
+    await this.setAddrGenModeNone(created.ifindex, target);
+    return toLinkInfo(created);
+  }
+
+  /** No kernel-made link-local on the VMAC (keepalived 2.2.7: addrgenmode none). Best effort. */
+  private async setAddrGenModeNone(ifindex: number, target: string): Promise<void> {
+    try {
+      const body = encode({ kind: 'link', data: { family: 0, index: ifindex }, attrs: { afSpec: addrGenModeNoneSpec() } });
+      await this.request('createMacvlan', target, T.SETLINK, body, 0);
+    } catch (e) {
+      // A kernel without IPv6 has no link-locals to suppress.
+      if (!isErrno(e, ERRNO.EOPNOTSUPP, 97 /* EAFNOSUPPORT */)) throw e;
+    }
+  }
+
+  async deleteLink(name: string): Promise<void> {
+    const link = await this.linkDetail(name);
+    if (!link) return;
+    try {
+      await this.request('deleteLink', name, T.DELLINK, encode({ kind: 'link', data: { family: 0, index: link.ifindex }, attrs: {} }), 0);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.ENODEV)) throw e;
+    }
+  }
+
+  async setLinkUp(name: string, up: boolean): Promise<void> {
+    const target = `${name} ${up ? 'up' : 'down'}`;
+    const index = await this.ifindexOf('setLinkUp', target, name);
+    const data: rt.Link = { family: 0, index, change: { up: true }, flags: up ? { up: true } : {} };
+    await this.request('setLinkUp', target, T.SETLINK, encode({ kind: 'link', data, attrs: {} }), 0);
+  }
+
+  // ---------- notifications ----------
+
+  watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void): RtnlWatch {
+    if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, 'watch', 'link/addr', 'port closed');
+    const w = new Watcher(this.openSocket, (i) => this.linkByIndex(i), () => this.listLinkDetails(), cb, onError);
+    const handle: RtnlWatch = {
+      close: () => {
+        this.watches.delete(handle);
+        w.close();
+      },
+    };
+    this.watches.add(handle);
+    return handle;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of [...this.watches]) w.close();
+    this.sock?.socket.close();
+    this.sock = undefined;
+  }
+}
+
+function sameVmac(link: LinkDetail, parentIndex: number, mac: string): boolean {
+  const want = parseMac(mac);
+  const have = parseMac(link.mac);
+  return link.kind === 'macvlan' && link.parentIndex === parentIndex && !!want && !!have && Buffer.compare(want, have) === 0;
+}
+
+function errnoOf(e: unknown): number {
+  const n = (e as { errno?: unknown } | null)?.errno;
+  return typeof n === 'number' ? Math.abs(n) : 0;
+}
+
+/**
+ * One subscription socket (RTNLGRP_LINK, IPV4_IFADDR, IPV6_IFADDR). Events are handled on a
+ * promise chain so they reach the callback in kernel order even when an address event needs
+ * an ifindex→name lookup first.
+ */
+class Watcher {
+  private readonly sock: RtNetlinkSocket;
+  private readonly names = new Map<number, string>();
+  private chain: Promise<void>;
+  private closed = false;
+
+  constructor(
+    open: (opts: { ref: boolean }) => RtNetlinkSocket,
+    private readonly byIndex: (i: number) => Promise<LinkDetail | undefined>,
+    listLinks: () => Promise<LinkDetail[]>,
+    private readonly cb: (e: NetEvent) => void,
+    private readonly onError?: (err: Error) => void,
+  ) {
+    // ref: a process that watches links is waiting for them; let the socket keep it alive.
+    this.sock = open({ ref: true });
+    try {
+      this.sock.socket.setRecvBufferSize(1 << 20); // bursts of events on a busy host
+    } catch {
+      /* capped by net.core.rmem_max; keep the default */
+    }
+    for (const g of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) this.sock.addMembership(g);
+    this.sock.socket.on('message', (msgs) => this.enqueue(() => this.handle(msgs)));
+    this.sock.socket.on('error', (err) => {
+      const e = new RtnlError('ERR_NETLINK_SOCKET', errnoOf(err), 'watch', 'link/addr', `${err.message} (events may have been lost)`);
+      this.onError?.(e);
+    });
+    // Joined before listing, so nothing falls between the dump and the first event.
+    this.chain = listLinks().then(
+      (links) => {
+        for (const l of links) if (!this.names.has(l.ifindex)) this.names.set(l.ifindex, l.ifname);
+      },
+      (err: Error) => this.onError?.(err),
+    );
+  }
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.chain = this.chain.then(fn).catch((err: Error) => this.onError?.(err));
+  }
+
+  private async handle(msgs: NetlinkMessage[]): Promise<void> {
+    for (const m of msgs) {
+      if (this.closed) return;
+      const e = await this.toEvent(m);
+      if (e && !this.closed) this.cb(e);
+    }
+  }
+
+  private async toEvent(m: NetlinkMessage): Promise<NetEvent | undefined> {
+    if (m.type === T.NEWLINK || m.type === T.DELLINK) {
+      const link = decodeLink(rt.parseLinkMessage(m.data));
+      // Names stay cached after DELLINK: the DELADDRs that follow still need them.
+      this.names.set(link.ifindex, link.ifname);
+      if (m.type === T.DELLINK) return { type: 'link-deleted', ifindex: link.ifindex, ifname: link.ifname };
+      return { type: 'link', link: toLinkInfo(link) };
+    }
+    if (m.type === T.NEWADDR || m.type === T.DELADDR) {
+      const msg = rt.parseAddressMessage(m.data);
+      const index = msg.data.index ?? 0;
+      let name = this.names.get(index);
+      if (name === undefined) {
+        name = (await this.byIndex(index).catch(() => undefined))?.ifname ?? msg.attrs.label?.split(':')[0] ?? '';
+        if (name) this.names.set(index, name);
+      }
+      const addr = decodeAddress(msg, name);
+      if (!addr) return undefined;
+      return m.type === T.NEWADDR ? { type: 'addr-added', addr } : { type: 'addr-removed', addr };
+    }
+    return undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.socket.close();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * VrrpSocketFactory over the native addon: one raw proto-112 socket per (family, interface),
+ * configured as keepalived configures its own (TTL/hop limit 255, TOS 0xc0, loopback off,
+ * multicast-all off, bound to the device) and read through a uv_poll watcher.
+ *
+ * Send path: the kernel builds the IP header (no IP_HDRINCL); the source address and ifindex go
+ * per packet in IP_PKTINFO/IPV6_PKTINFO. For IPv6 no IPV6_CHECKSUM: the codec's checksum is sent
+ * as is. Receive path: IPv4 datagrams arrive with their header, which parseIpv4 strips; malformed
+ * ones are counted in stats().dropped and never thrown.
+ */
+import type { Family, ReceivedPacket, VrrpSocket, VrrpSocketFactory, VrrpSocketOptions } from './ports';
+import { parseIpv4 } from './ipv4-header';
+import { isNativeError, loadNative, type NativeAddon, type NativePacket, type NativeSocket } from './native';
+
+export const IPPROTO_VRRP = 112;
+/** IPv4 TOS keepalived puts on adverts: precedence 6 (internetwork control). */
+export const VRRP_TOS = 0xc0;
+const TTL = 255;
+
+export interface VrrpSocketStats {
+  received: number;
+  sent: number;
+  sendErrors: number;
+  /** Datagrams dropped before decoding, by reason (malformed IPv4 header, truncated, no TTL). */
+  dropped: Record<string, number>;
+}
+
+export class NativeVrrpSocketFactory implements VrrpSocketFactory {
+  constructor(private readonly addon: NativeAddon = loadNative()) {}
+  open(opts: VrrpSocketOptions): NativeVrrpSocket {
+    return new NativeVrrpSocket(this.addon, opts);
+  }
+}
+
+export class NativeVrrpSocket implements VrrpSocket {
+  readonly family: Family;
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly group: string | undefined;
+  private readonly sock: NativeSocket;
+  private readonly packetCbs: Array<(p: ReceivedPacket) => void> = [];
+  private readonly errorCbs: Array<(err: Error) => void> = [];
+  private readonly counters: VrrpSocketStats = { received: 0, sent: 0, sendErrors: 0, dropped: {} };
+  private closed = false;
+
+  /** Throws the addon's error (code ENODEV, EPERM, …) if the socket cannot be set up. */
+  constructor(private readonly addon: NativeAddon, opts: VrrpSocketOptions) {
+    this.family = opts.family;
+    this.ifname = opts.ifname;
+    this.group = opts.group;
+    this.ifindex = addon.ifInfo(opts.ifname).ifindex;
+    this.sock = addon.rawSocket(opts.family === 'inet' ? 4 : 6, IPPROTO_VRRP);
+    try {
+      addon.bindToDevice(this.sock, opts.ifname);
+      if (opts.family === 'inet') this.configureV4();
+      else this.configureV6();
+      addon.setMulticastIf(this.sock, this.ifindex);
+      if (opts.group) addon.membership(this.sock, true, opts.group, this.ifindex);
+      addon.startReading(this.sock, (err, packets) => this.onReadable(err, packets));
+    } catch (e) {
+      addon.close(this.sock);
+      throw e;
+    }
+  }
+
+  private configureV4(): void {
+    const c = this.addon.constants;
+    const set = (opt: number, v: number): void => this.addon.setIntOpt(this.sock, c.IPPROTO_IP, opt, v);
+    set(c.IP_TOS, VRRP_TOS);
+    set(c.IP_TTL, TTL); // unicast peers
+    set(c.IP_MULTICAST_TTL, TTL); // RFC 5798 §5.1.1.3
+    set(c.IP_MULTICAST_LOOP, 0); // never read our own adverts back
+    set(c.IP_MULTICAST_ALL, 0); // only groups this socket joined, not every group on the host
+    set(c.IP_PKTINFO, 1); // destination address and ifindex of each datagram
+    set(c.IP_RECVTTL, 1);
+  }
+
+  private configureV6(): void {
+    const c = this.addon.constants;
+    const set = (opt: number, v: number): void => this.addon.setIntOpt(this.sock, c.IPPROTO_IPV6, opt, v);
+    set(c.IPV6_UNICAST_HOPS, TTL);
+    set(c.IPV6_MULTICAST_HOPS, TTL); // RFC 5798 §5.1.2.3
+    set(c.IPV6_MULTICAST_LOOP, 0);
+    set(c.IPV6_RECVPKTINFO, 1);
+    set(c.IPV6_RECVHOPLIMIT, 1);
+    try {
+      set(c.IPV6_MULTICAST_ALL, 0);
+    } catch (e) {
+      // Kernels before 4.20 lack the option; being bound to the device still limits what we see.
+      if (!isNativeError(e) || e.code !== 'ENOPROTOOPT') throw e;
+    }
+  }
+
+  /** Send to dst from src (an address on our interface). Kernel errors go to onError, counted. */
+  send(payload: Buffer, dst: string, src: string): void {
+    if (this.closed) return;
+    try {
+      this.addon.send(this.sock, payload, dst, src, this.ifindex);
+      this.counters.sent++;
+    } catch (e) {
+      if (!isNativeError(e)) throw e; // a bad address is a programming error, not a network event
+      this.counters.sendErrors++;
+      e.message = `${e.message} (sending to ${dst} from ${src} on ${this.ifname})`;
+      this.emitError(e);
+    }
+  }
+
+  onPacket(cb: (p: ReceivedPacket) => void): void {
+    this.packetCbs.push(cb);
+  }
+
+  onError(cb: (err: Error) => void): void {
+    this.errorCbs.push(cb);
+  }
+
+  stats(): VrrpSocketStats {
+    return { ...this.counters, dropped: { ...this.counters.dropped } };
+  }
+
+  /** Leave the group (best effort) and close; the process can exit afterwards. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.group) {
+      try {
+        this.addon.membership(this.sock, false, this.group, this.ifindex);
+      } catch {
+        /* the interface may be gone; closing drops the membership anyway */
+      }
+    }
+    this.addon.close(this.sock);
+  }
+
+  private onReadable(err: Error | null, packets: NativePacket[]): void {
+    if (err) this.emitError(err);
+    for (const raw of packets) {
+      const p = this.toReceived(raw);
+      if (!p) continue;
+      this.counters.received++;
+      for (const cb of this.packetCbs) cb(p);
+    }
+  }
+
+  private drop(reason: string): undefined {
+    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
+    return undefined;
+  }
+
+  private toReceived(raw: NativePacket): ReceivedPacket | undefined {
+    if (raw.truncated) return this.drop('truncated');
+    if (this.family === 'inet6') {
+      if (raw.ttl < 0) return this.drop('no-hoplimit');
+      return { family: 'inet6', data: raw.data, src: raw.src, dst: raw.dst, ttl: raw.ttl, ifindex: raw.ifindex };
+    }
+    const ip = parseIpv4(raw.data, IPPROTO_VRRP);
+    if (!ip.ok) return this.drop(`ipv4-${ip.reason}`);
+    return {
+      family: 'inet',
+      data: ip.payload,
+      src: ip.header.src,
+      dst: raw.dst || ip.header.dst,
+      ttl: ip.header.ttl, // the header is authoritative; IP_RECVTTL carries the same value
+      ifindex: raw.ifindex,
+      ipTotalLength: ip.header.totalLength,
+    };
+  }
+
+  private emitError(err: Error): void {
+    for (const cb of this.errorCbs) cb(err);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Composition root of the running daemon (`keepalived -f FILE -n`): loads the configuration,
+ * builds the real ports, starts the VRRP service (and the LVS/checker side when the config has
+ * virtual servers), and maps signals to keepalived's behaviour: TERM/INT stop (priority-0
+ * adverts, VIPs released, notify_stop), HUP reload, USR1 data dump, USR2 stats dump.
+ */
+import type { CliOptions } from '../cli/args';
+import { writePidfile, removePidfile } from '../cli/pidfile';
+import { loadConfig } from '../config/load';
+import type { Model } from '../config/model';
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
+import { createLogger, type Logger } from '../observe/log';
+import { writeDump, type DumpKind } from '../observe/dump-writer';
+import { Rtnl } from '../net/rtnl';
+import { NativeVrrpSocketFactory } from '../net/vrrp-socket';
+import { PacketAnnouncer } from '../net/announce';
+import { SystemClock } from './clock';
+import { VrrpService } from './vrrp-service';
+import { diffModels } from './reload';
+import { startLvs, type LvsHandle } from './lvs-service';
+import { VERSION_TEXT } from '../cli/version';
+
+export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void {
+  for (const d of diags as Diagnostic[]) {
+    const line = formatDiagnostic(d);
+    if (d.severity === 'fatal' || d.severity === 'error') log.error(line);
+    else log.warn(line);
+  }
+}
+
+function load(o: CliOptions, log: Logger): Model | undefined {
+  const r = loadConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
+  logDiagnostics(log, r.diagnostics);
+  if (!r.model || r.diagnostics.some((d) => d.severity === 'fatal')) {
+    log.error(`Configuration file ${o.configFile} cannot be used - not starting`);
+    return undefined;
+  }
+  return r.model as Model;
+}
+
+export async function runDaemon(o: CliOptions): Promise<number> {
+  if (o.umask !== undefined) process.umask(o.umask);
+  const log = createLogger({
+    console: o.logConsole,
+    detail: o.logDetail,
+    json: o.logJson,
+    syslog: !o.noSyslog,
+    facility: o.logFacility,
+    file: o.logFile,
+    ident: 'Keepalived_vrrp',
+  });
+  log.info(`Starting ${VERSION_TEXT}`);
+  log.info(`Command line: ${process.argv.slice(1).map((a) => `'${a}'`).join(' ')}`);
+  log.info(`Opening file '${o.configFile}'.`);
+  let model = load(o, log);
+  if (!model) return 1;
+
+  const clock = new SystemClock();
+  const rtnl = new Rtnl();
+  const runVrrp = !o.checkOnly && model.vrrpInstances.length > 0;
+  const runLvs = !o.vrrpOnly && model.virtualServers.length > 0;
+  const pidFiles: string[] = [];
+  const pidfile = (f: string): void => {
+    const r = writePidfile(f);
+    if (r.ok) pidFiles.push(f);
+    else log.warn(r.message);
+  };
+  if (runVrrp) pidfile(o.vrrpPidFile);
+  if (runLvs) pidfile(o.checkersPidFile);
+
+  const vrrp = runVrrp
+    ? new VrrpService(model, {
+        clock,
+        log,
+        rtnl,
+        sockets: new NativeVrrpSocketFactory(),
+        announcer: new PacketAnnouncer(),
+        dontReleaseVrrp: o.dontReleaseVrrp,
+        addressMonitoring: o.addressMonitoring,
+      })
+    : undefined;
+  let lvs: LvsHandle | undefined;
+  try {
+    if (vrrp) await vrrp.start();
+    if (runLvs) lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs, vrrp });
+  } catch (e) {
+    log.error(`Start-up failed: ${(e as Error).message}`);
+    await vrrp?.stop().catch(() => undefined);
+    rtnl.close();
+    for (const f of pidFiles) removePidfile(f);
+    return 2;
+  }
+  log.info('Startup complete');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    let reloading: Promise<void> = Promise.resolve();
+    const stop = async (): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      log.info('Stopping');
+      const hardStop = setTimeout(() => process.exit(0), 3000);
+      hardStop.unref();
+      await reloading.catch(() => undefined);
+      await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
+      rtnl.close();
+      for (const f of pidFiles) removePidfile(f);
+      log.info(`Stopped ${VERSION_TEXT}`);
+      resolve(0);
+    };
+    const reload = async (): Promise<void> => {
+      log.info('Reloading');
+      const next = load(o, log);
+      if (!next || !model) {
+        log.error('Reload aborted: the running configuration is kept');
+        return;
+      }
+      const diff = diffModels(model, next);
+      const changed = new Set(diff.changed.map((c) => c.name));
+      if (vrrp) await vrrp.reload(next, changed, diff.removed, diff.added);
+      if (lvs) await lvs.reload(next);
+      model = next;
+      log.info('Reload complete');
+    };
+    const dump = (kind: DumpKind): void => {
+      if (!vrrp) return;
+      if (kind === 'data') log.info(`Printing VRRP data for process(${process.pid}) on signal`);
+      else log.info(`Printing VRRP stats for process(${process.pid}) on signal`);
+      const r = writeDump(kind, vrrp.snapshot());
+      if (!r.ok) log.error(`Unable to write ${kind} dump: ${r.error}`);
+    };
+    process.on('SIGTERM', () => void stop());
+    process.on('SIGINT', () => void stop());
+    process.on('SIGHUP', () => {
+      reloading = reloading.then(reload).catch((e: Error) => log.error(`Reload failed: ${e.message}`));
+    });
+    process.on('SIGUSR1', () => dump('data'));
+    process.on('SIGUSR2', () => dump('stats'));
+  });
+}

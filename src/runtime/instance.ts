@@ -1,0 +1,360 @@
+/**
+ * One running VRRP instance: feeds events to the pure FSM (src/vrrp/fsm.ts) and carries out the
+ * actions it returns through the ports. All protocol decisions live in the FSM; this file only
+ * arms the single timer the FSM asks for, encodes/sends adverts, adds/removes addresses, sends
+ * GARP/NA bursts and reports transitions/notifications to the daemon.
+ */
+import type { VrrpInstance } from '../config/model';
+import type { AnnouncePort, RtnlPort } from '../net/ports';
+import type { Logger } from '../observe/log';
+import type { Clock, TimerHandle } from './clock';
+import { initialState, nextDeadline, step } from '../vrrp/fsm';
+import { encodeAdvert } from '../vrrp/packet';
+import type { Action, Advert, FsmEvent, InstanceConfig, InstanceState, NotifyState, VrrpStateName } from '../vrrp/types';
+import { routeToSpec, ruleToSpec, vipToAddressSpec } from './address-specs';
+
+/** keepalived's per-instance counters (names as in its JSON stats). */
+export interface InstanceStats {
+  advert_rcvd: number;
+  advert_sent: number;
+  become_master: number;
+  release_master: number;
+  packet_len_err: number;
+  advert_interval_err: number;
+  ip_ttl_err: number;
+  invalid_type_rcvd: number;
+  addr_list_err: number;
+  invalid_authtype: number;
+  authtype_mismatch: number;
+  auth_failure: number;
+  pri_zero_rcvd: number;
+  pri_zero_sent: number;
+  /** Every drop by our reason code (more detail than keepalived's counters). */
+  drops: Record<string, number>;
+}
+
+export function newStats(): InstanceStats {
+  return {
+    advert_rcvd: 0, advert_sent: 0, become_master: 0, release_master: 0, packet_len_err: 0,
+    advert_interval_err: 0, ip_ttl_err: 0, invalid_type_rcvd: 0, addr_list_err: 0, invalid_authtype: 0,
+    authtype_mismatch: 0, auth_failure: 0, pri_zero_rcvd: 0, pri_zero_sent: 0, drops: {},
+  };
+}
+
+const DROP_STAT: Record<string, keyof Omit<InstanceStats, 'drops'> | undefined> = {
+  ttl: 'ip_ttl_err', length: 'packet_len_err', count: 'packet_len_err', type: 'invalid_type_rcvd',
+  interval: 'advert_interval_err', addr_list: 'addr_list_err', auth_type: 'invalid_authtype',
+  auth_mismatch: 'authtype_mismatch', auth_failure: 'auth_failure',
+};
+
+/** Where this instance talks: resolved by the daemon from the model and the live interfaces. */
+export interface InstanceWiring {
+  /** Interface the VIPs go on by default (the VMAC when use_vmac). */
+  vipIfname: string;
+  /** Interface GARP/NA frames leave from, and its MAC (the VMAC's when use_vmac). */
+  announceIfname: string;
+  announceMac: string;
+  /** Our advert source (IPv6: link-local). */
+  primaryAddress: string;
+  /** Multicast group, or the unicast peers. */
+  destinations: string[];
+  send(payload: Uint8Array, dst: string, src: string): void;
+  /** IPv6 NA Router flag: set when forwarding is on (keepalived's rule). */
+  router: boolean;
+}
+
+export interface InstanceDeps {
+  clock: Clock;
+  log: Logger;
+  rtnl: RtnlPort;
+  announcer: AnnouncePort;
+  onTransition?: (inst: InstanceRuntime, from: VrrpStateName, to: VrrpStateName, reason: string) => void;
+  onNotify?: (inst: InstanceRuntime, state: NotifyState | 'DELETED', priority: number) => void;
+}
+
+export function fsmConfig(m: VrrpInstance, primaryAddress: string, minGarp = false): InstanceConfig {
+  return {
+    name: m.name,
+    vrid: m.vrid,
+    version: m.version,
+    family: m.family,
+    basePriority: m.priority,
+    advertIntCs: Math.round(m.advertIntMs / 10),
+    initialState: m.state,
+    preempt: !m.nopreempt,
+    preemptDelayMs: m.preemptDelayMs,
+    primaryAddress,
+    vips: m.virtualIpaddress.map((v) => v.address),
+    unicastPeers: m.unicastPeers.map((p) => p.address),
+    downTimerAdverts: m.downTimerAdverts,
+    lowerPrioNoAdvert: m.lowerPrioNoAdvert,
+    higherPrioSendAdvert: m.higherPrioSendAdvert,
+    ownerIgnoreAdverts: m.ownerIgnoreAdverts,
+    strict: m.strictMode,
+    accept: m.accept,
+    garp: {
+      masterDelayMs: minGarp ? 0 : m.garpMasterDelayMs,
+      masterRepeat: minGarp ? 1 : m.garpMasterRepeat,
+      masterRefreshMs: m.garpMasterRefreshMs,
+      masterRefreshRepeat: m.garpMasterRefreshRepeat,
+      intervalMs: m.family === 'inet6' ? m.gnaIntervalMs : m.garpIntervalMs,
+      lowerPrioDelayMs: m.garpLowerPrioDelayMs,
+      lowerPrioRepeat: m.garpLowerPrioRepeat,
+    },
+  };
+}
+
+export class InstanceRuntime {
+  readonly name: string;
+  readonly cfg: InstanceConfig;
+  readonly stats: InstanceStats = newStats();
+  private st: InstanceState;
+  private timer: TimerHandle | undefined;
+  private timerAt: number | undefined;
+  /** Address/announce effects run in order, after each other, without holding up adverts. */
+  private effects: Promise<void> = Promise.resolve();
+  private vipsInstalled = false;
+  private pendingEffects = 0;
+  private stopping = false;
+  /** -V: leave the VIPs in place when the daemon stops. */
+  keepVipsOnStop = false;
+  /** Removed by a reload: notify DELETED rather than STOP. */
+  deleting = false;
+  lastTransitionWall = 0;
+  readonly log: Logger;
+
+  constructor(private m: VrrpInstance, readonly wiring: InstanceWiring, private readonly deps: InstanceDeps, minGarp = false) {
+    this.name = m.name;
+    this.cfg = fsmConfig(m, wiring.primaryAddress, minGarp);
+    this.st = initialState(this.cfg);
+    this.log = deps.log;
+  }
+
+  get model(): VrrpInstance {
+    return this.m;
+  }
+
+  /** Reload with an equivalent configuration: keep state and timers, adopt the new model. */
+  updateModel(m: VrrpInstance): void {
+    this.m = m;
+  }
+
+  clearStats(): void {
+    Object.assign(this.stats, newStats());
+  }
+
+  /** No address/announce effect is queued or running. */
+  isSettled(): boolean {
+    return this.pendingEffects === 0;
+  }
+
+  get state(): InstanceState {
+    return this.st;
+  }
+
+  get hasVips(): boolean {
+    return this.vipsInstalled;
+  }
+
+  start(): void {
+    this.dispatch({ type: 'startup' });
+  }
+
+  /** Shut down: priority-0 advert, VIPs removed, notify STOP; resolves when the effects are done. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.dispatch({ type: 'shutdown' });
+    this.cancelTimer();
+    await this.effects;
+  }
+
+  /** Resolves once every queued address/announce effect has run. */
+  settled(): Promise<void> {
+    return this.effects;
+  }
+
+  receive(advert: Advert, src: string): void {
+    this.stats.advert_rcvd++;
+    if (advert.priority === 0) this.stats.pri_zero_rcvd++;
+    this.dispatch({ type: 'advert', advert, src });
+  }
+
+  countDrop(reason: string): void {
+    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+    const stat = DROP_STAT[reason];
+    if (stat) this.stats[stat]++;
+  }
+
+  setPriority(effective: number): void {
+    if (effective !== this.st.priority) this.dispatch({ type: 'priority', effective });
+  }
+
+  setFault(faulted: boolean, reason: string): void {
+    if (faulted !== this.st.faulted) this.dispatch({ type: 'fault', faulted, reason });
+  }
+
+  force(to: 'MASTER' | 'BACKUP' | 'FAULT', reason?: string): void {
+    this.dispatch({ type: 'force', to, reason });
+  }
+
+  dispatch(ev: FsmEvent): void {
+    const { state, actions } = step(this.cfg, this.st, ev, this.deps.clock.now());
+    this.st = state;
+    for (const a of actions) this.execute(a);
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    const at = nextDeadline(this.st);
+    if (at === this.timerAt) return;
+    this.cancelTimer();
+    if (at === undefined) return;
+    this.timerAt = at;
+    this.timer = this.deps.clock.at(at, () => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      this.dispatch({ type: 'tick' });
+    });
+  }
+
+  private cancelTimer(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerAt = undefined;
+  }
+
+  private execute(a: Action): void {
+    switch (a.type) {
+      case 'send-advert':
+        return this.sendAdvert(a.priority);
+      case 'add-vips':
+        return this.queue(() => this.addVips());
+      case 'remove-vips':
+        if (this.stopping && this.keepVipsOnStop) return;
+        return this.queue(() => this.removeVips());
+      case 'announce':
+        return this.queue(() => this.announce(a.count));
+      case 'transition':
+        if (a.to === 'MASTER') this.stats.become_master++;
+        if (a.from === 'MASTER') this.stats.release_master++;
+        this.lastTransitionWall = this.deps.clock.wallNow();
+        this.deps.onTransition?.(this, a.from, a.to, a.reason);
+        return;
+      case 'notify':
+        this.deps.onNotify?.(this, a.state === 'STOP' && this.deleting ? 'DELETED' : a.state, a.priority);
+        return;
+      case 'log':
+        if (a.level === 'debug') this.log.debug(a.text);
+        else if (a.level === 'warn') this.log.warn(a.text);
+        else this.log.info(a.text);
+        return;
+    }
+  }
+
+  private sendAdvert(priority: number): void {
+    const m = this.model;
+    for (const dst of this.wiring.destinations) {
+      try {
+        const payload = encodeAdvert({
+          version: m.version,
+          family: m.family,
+          vrid: m.vrid,
+          priority,
+          advertIntCs: this.cfg.advertIntCs,
+          addresses: this.cfg.vips,
+          auth: m.auth?.type === 'PASS' ? { type: 'PASS', password: m.auth.pass } : undefined,
+          src: this.wiring.primaryAddress,
+          dst,
+          v3ChecksumAsV2: m.v3ChecksumAsV2,
+        });
+        this.wiring.send(payload, dst, this.wiring.primaryAddress);
+        this.stats.advert_sent++;
+        if (priority === 0) this.stats.pri_zero_sent++;
+      } catch (e) {
+        this.log.error(`(${this.name}) failed to send advert to ${dst}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private queue(fn: () => Promise<void>): void {
+    this.pendingEffects++;
+    this.effects = this.effects
+      .then(fn)
+      .catch((e: Error) => this.log.error(`(${this.name}) ${e.message}`))
+      .finally(() => void this.pendingEffects--);
+  }
+
+  private async addVips(): Promise<void> {
+    const m = this.model;
+    for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) {
+      await this.deps.rtnl.addAddress(vipToAddressSpec(v, this.wiring.vipIfname));
+    }
+    this.vipsInstalled = true;
+    if (m.virtualRoutes.length) this.log.debug(`(${this.name}) setting Virtual Routes`);
+    for (const r of m.virtualRoutes) await this.tolerate(() => this.deps.rtnl.addRoute(routeToSpec(r, m.interface)), `route ${r.args.join(' ')}`);
+    if (m.virtualRules.length) this.log.debug(`(${this.name}) setting Virtual Rules`);
+    for (const r of m.virtualRules) await this.tolerate(() => this.deps.rtnl.addRule(ruleToSpec(r)), `rule ${r.args.join(' ')}`);
+  }
+
+  private async removeVips(): Promise<void> {
+    const m = this.model;
+    for (const r of m.virtualRules) await this.tolerate(() => this.deps.rtnl.delRule(ruleToSpec(r)), `rule ${r.args.join(' ')}`);
+    for (const r of m.virtualRoutes) await this.tolerate(() => this.deps.rtnl.delRoute(routeToSpec(r, m.interface)), `route ${r.args.join(' ')}`);
+    for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) {
+      await this.tolerate(() => this.deps.rtnl.delAddress(vipToAddressSpec(v, this.wiring.vipIfname)), `VIP ${v.address}`);
+    }
+    this.vipsInstalled = false;
+  }
+
+  /** Re-add one VIP removed behind our back while MASTER. */
+  async restoreVip(address: string): Promise<void> {
+    const v = [...this.model.virtualIpaddress, ...this.model.virtualIpaddressExcluded].find((x) => x.address === address);
+    if (!v || !this.vipsInstalled || this.st.state !== 'MASTER') return;
+    this.queue(() => this.deps.rtnl.addAddress(vipToAddressSpec(v, this.wiring.vipIfname)));
+    this.queue(() => this.announceOne(v.address, 1));
+  }
+
+  private async tolerate(fn: () => Promise<void>, what: string): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.log.error(`(${this.name}) ${what}: ${(e as Error).message}`);
+    }
+  }
+
+  private async announce(count: number): Promise<void> {
+    const m = this.model;
+    if (count <= 0 || !this.vipsInstalled) return;
+    const kind = m.family === 'inet6' ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
+    for (const v of m.virtualIpaddress) this.log.info(`(${this.name}) Sending/queueing ${kind} on ${this.wiring.announceIfname} for ${v.address}`);
+    for (let i = 0; i < count; i++) {
+      if (i > 0 && this.cfg.garp.intervalMs > 0) await delay(this.deps.clock, this.cfg.garp.intervalMs);
+      for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) this.sendAnnounce(v.family, v.address);
+    }
+  }
+
+  private async announceOne(address: string, count: number): Promise<void> {
+    const v = [...this.model.virtualIpaddress, ...this.model.virtualIpaddressExcluded].find((x) => x.address === address);
+    if (!v) return;
+    for (let i = 0; i < count; i++) this.sendAnnounce(v.family, v.address);
+  }
+
+  private sendAnnounce(family: 'inet' | 'inet6', address: string): void {
+    const { announceIfname: ifn, announceMac: mac } = this.wiring;
+    try {
+      if (family === 'inet') {
+        this.deps.announcer.gratuitousArp(ifn, address, mac);
+        this.log.debug(`Sending gratuitous ARP on ${ifn} for ${address}`);
+      } else {
+        this.deps.announcer.unsolicitedNa(ifn, address, mac, this.wiring.router);
+        this.log.debug(`Sending unsolicited Neighbour Advert on ${ifn} for ${address}`);
+      }
+    } catch (e) {
+      this.log.error(`(${this.name}) announce ${address} on ${ifn} failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+function delay(clock: Clock, ms: number): Promise<void> {
+  return new Promise((r) => clock.after(ms, r));
+}

@@ -1,0 +1,315 @@
+/**
+ * LVS runtime glue: keeps the kernel IPVS table equal to model-to-ipvs's desired table as
+ * checker verdicts arrive. Logs transitions in keepalived's words, runs notify_up/notify_down
+ * and quorum_up/quorum_down, adopts/cleans entries at start-up, removes ours at shutdown.
+ * All kernel changes go through one serial queue, so a burst of health events cannot interleave
+ * half-applied diffs.
+ */
+import type { GlobalDefs, Model, VirtualServer, VrrpInstance, ScriptCommand } from '../config/model';
+import type { Logger } from '../observe/log';
+import { ProcessScriptRunner, type ScriptRunner } from '../notify/exec';
+import type { IpvsPort } from '../lvs/ipvs';
+import { normalizeAddr, type IpvsDaemon } from '../lvs/ipvs-codec';
+import { desiredTable, formatEndpoint, formatVs, rsIsUp, rsKey, vsKey, type IpvsTable, type RsHealth, type VsOutcome } from '../lvs/model-to-ipvs';
+import { reconcile, type ActualService, type IpvsOp } from '../lvs/reconcile';
+
+/** What the checker runtime emits for one real server. */
+export interface HealthEvent {
+  vsKey: string;
+  rsKey: string;
+  up: boolean;
+  dynamicWeight?: number;
+}
+
+/** Consumer side of the checker runtime: src/runtime/checkers.ts's CheckerRuntime fits as is. */
+export interface HealthSource {
+  on(event: 'health', listener: (e: HealthEvent) => void): unknown;
+}
+
+/** The parts of the Model this runtime reads (a full Model fits). */
+export interface LvsModel {
+  readonly virtualServers: Model['virtualServers'];
+  readonly virtualServerGroups: Model['virtualServerGroups'];
+  readonly globalDefs: Pick<GlobalDefs, 'lvsFlush' | 'lvsFlushOnStop' | 'lvsTimeouts' | 'lvsSyncDaemon'>;
+  readonly vrrpInstances: readonly Pick<VrrpInstance, 'name' | 'virtualIpaddress'>[];
+}
+
+export interface LvsRuntimeOptions {
+  model: LvsModel;
+  ipvs: IpvsPort;
+  log: Logger;
+  scripts?: ScriptRunner;
+  health?: HealthSource;
+  /** -I / --dont-release-ipvs: leave our entries in the kernel at shutdown. */
+  keepOnShutdown?: boolean;
+  scriptTimeoutMs?: number;
+}
+
+export class LvsRuntime {
+  private model: LvsModel;
+  private readonly ipvs: IpvsPort;
+  private readonly log: Logger;
+  private readonly scripts: ScriptRunner;
+  private readonly health = new Map<string, Map<string, RsHealth>>();
+  private readonly quorum = new Map<string, boolean>();
+  private outcomes = new Map<string, VsOutcome>();
+  private applied: IpvsTable = new Map();
+  private owned = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly suspended = new Set<string>();
+  private readonly suspendListeners: ((vsKey: string, suspended: boolean) => void)[] = [];
+  private needResync = false;
+  private stopped = false;
+
+  constructor(private readonly opts: LvsRuntimeOptions) {
+    this.model = opts.model;
+    this.ipvs = opts.ipvs;
+    this.log = opts.log;
+    this.scripts = opts.scripts ?? new ProcessScriptRunner();
+    opts.health?.on('health', (e) => void this.handleHealth(e));
+  }
+
+  /** Adopt matching kernel entries (diffing them), apply lvs_flush / lvs_timeouts / lvs_sync_daemon. */
+  start(): Promise<void> {
+    return this.enqueue(async () => {
+      const g = this.model.globalDefs;
+      if (g.lvsFlush) await this.ipvs.flush();
+      if (g.lvsTimeouts) await this.applyTimeouts(g.lvsTimeouts);
+      if (g.lvsSyncDaemon) await this.startSyncDaemon(g.lvsSyncDaemon);
+      const { table, outcomes } = desiredTable(this.model.virtualServers, this.model.virtualServerGroups, this.health, this.quorum);
+      for (const o of outcomes) {
+        this.quorum.set(o.vsKey, o.quorumUp);
+        const v = this.vsByKey(o.vsKey);
+        if (v && o.sorryActive && v.sorryServer) this.log.info(`Adding sorry server ${this.sorryText(v)} to VS ${formatVs(v)}`);
+      }
+      this.outcomes = new Map(outcomes.map((o) => [o.vsKey, o]));
+      await this.applyTable(table, await this.readKernel(), 'owned');
+    });
+  }
+
+  /** Feed one checker verdict; resolves once the resulting diff is applied. */
+  handleHealth(e: HealthEvent): Promise<void> {
+    let m = this.health.get(e.vsKey);
+    if (!m) this.health.set(e.vsKey, (m = new Map()));
+    const prev = m.get(e.rsKey);
+    const next: RsHealth = e.dynamicWeight === undefined ? { up: e.up } : { up: e.up, dynamicWeight: e.dynamicWeight };
+    m.set(e.rsKey, next);
+    const v = this.vsByKey(e.vsKey);
+    const r = v?.realServers.find((x) => rsKey(x) === e.rsKey);
+    if (v && r) {
+      const wasUp = rsIsUp(v, r, prev);
+      if (wasUp !== e.up) this.runScript(e.up ? r.notifyUp : r.notifyDown);
+    }
+    return this.enqueue(() => this.recompute());
+  }
+
+  /** ha_suspend: checkers of VSes whose address is a VIP of `instance` run only while it is MASTER. */
+  setVrrpMaster(instance: string, isMaster: boolean): void {
+    const inst = this.model.vrrpInstances.find((i) => i.name === instance);
+    if (!inst) return;
+    const vips = new Set(inst.virtualIpaddress.map((p) => `${p.family}|${normalizeAddr(p.family, p.address)}`));
+    for (const v of this.model.virtualServers) {
+      if (!v.haSuspend || v.kind !== 'ip' || !v.address) continue;
+      if (!vips.has(`${v.family}|${normalizeAddr(v.family, v.address)}`)) continue;
+      const k = vsKey(v);
+      if (this.suspended.has(k) === !isMaster) continue;
+      if (isMaster) this.suspended.delete(k);
+      else this.suspended.add(k);
+      for (const l of this.suspendListeners) l(k, !isMaster);
+    }
+  }
+
+  isSuspended(k: string): boolean {
+    return this.suspended.has(k);
+  }
+
+  onSuspendChange(l: (vsKey: string, suspended: boolean) => void): void {
+    this.suspendListeners.push(l);
+  }
+
+  /** Reload: switch to a new model; services of removed virtual servers are deleted. */
+  reload(model: LvsModel): Promise<void> {
+    return this.enqueue(async () => {
+      this.model = model;
+      const live = new Set(model.virtualServers.map(vsKey));
+      for (const k of [...this.health.keys()]) if (!live.has(k)) this.health.delete(k);
+      await this.recompute();
+    });
+  }
+
+  /** Shutdown: omega scripts, then remove our services unless told to keep them. */
+  stop(): Promise<void> {
+    return this.enqueue(async () => {
+      this.stopped = true;
+      for (const v of this.model.virtualServers) {
+        if (!v.omega) continue;
+        const o = this.outcomes.get(vsKey(v));
+        if (o?.quorumUp) this.runScript(v.quorumDown);
+        for (const r of v.realServers) if (rsIsUp(v, r, this.health.get(vsKey(v))?.get(rsKey(r)))) this.runScript(r.notifyDown);
+      }
+      if (this.model.globalDefs.lvsFlushOnStop) {
+        await this.ipvs.flush();
+      } else if (!this.opts.keepOnShutdown) {
+        const kernel = await this.readKernel();
+        await this.execute(reconcile(new Map(), kernel, { removeStale: 'owned', owned: this.owned }));
+      }
+      this.applied = new Map();
+    });
+  }
+
+  /** Resolves when every queued change has been applied (for tests and orderly shutdown). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  /** A snapshot of the per-VS outcome (quorum, live weight, sorry state). */
+  outcome(k: string): VsOutcome | undefined {
+    return this.outcomes.get(k);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(job).catch((e: unknown) => {
+      this.needResync = true;
+      this.log.error(`IPVS: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    this.queue = run;
+    return run;
+  }
+
+  private async recompute(): Promise<void> {
+    if (this.stopped) return;
+    const { table, outcomes } = desiredTable(this.model.virtualServers, this.model.virtualServerGroups, this.health, this.quorum);
+    for (const o of outcomes) {
+      const v = this.vsByKey(o.vsKey);
+      if (v) this.logTransitions(v, this.outcomes.get(o.vsKey), o);
+      this.quorum.set(o.vsKey, o.quorumUp);
+    }
+    this.outcomes = new Map(outcomes.map((o) => [o.vsKey, o]));
+    const actual = this.needResync ? await this.readKernel() : tableAsActual(this.applied);
+    this.needResync = false;
+    await this.applyTable(table, actual, 'owned');
+  }
+
+  private async applyTable(table: IpvsTable, actual: ActualService[], mode: 'owned' | 'all'): Promise<void> {
+    const ops = reconcile(table, actual, { removeStale: mode, owned: this.owned });
+    await this.execute(ops);
+    this.applied = table;
+    this.owned = new Set(table.keys());
+  }
+
+  private async execute(ops: IpvsOp[]): Promise<void> {
+    for (const op of ops) {
+      try {
+        await this.applyOp(op);
+      } catch (e) {
+        this.needResync = true;
+        this.log.error(`IPVS: ${op.op} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  private applyOp(op: IpvsOp): Promise<void> {
+    switch (op.op) {
+      case 'addService': return this.ipvs.addService(op.service);
+      case 'editService': return this.ipvs.editService(op.service);
+      case 'delService': return this.ipvs.delService(op.service);
+      case 'addDest': return this.ipvs.addDest(op.service, op.dest);
+      case 'editDest': return this.ipvs.editDest(op.service, op.dest);
+      case 'delDest': return this.ipvs.delDest(op.service, op.dest);
+    }
+  }
+
+  private async readKernel(): Promise<ActualService[]> {
+    const out: ActualService[] = [];
+    for (const s of await this.ipvs.listServices()) out.push({ service: s, dests: await this.ipvs.listDests(s) });
+    return out;
+  }
+
+  private logTransitions(v: VirtualServer, before: VsOutcome | undefined, after: VsOutcome): void {
+    const vsText = formatVs(v);
+    if (before && before.quorumUp !== after.quorumUp) {
+      if (after.quorumUp) this.log.info(`Gained quorum ${v.quorum}+${v.hysteresis}=${v.quorum + v.hysteresis} <= ${after.liveWeight} for VS ${vsText}`);
+      else this.log.info(`Lost quorum ${v.quorum}-${v.hysteresis}=${v.quorum - v.hysteresis} > ${after.liveWeight} for VS ${vsText}`);
+      this.runScript(after.quorumUp ? v.quorumUp : v.quorumDown);
+    }
+    if (before && v.sorryServer && before.sorryActive !== after.sorryActive) {
+      if (after.sorryActive) this.log.info(`Adding sorry server ${this.sorryText(v)} to VS ${vsText}`);
+      else this.log.info(`Removing sorry server ${this.sorryText(v)} from VS ${vsText}`);
+    }
+    if (!before) return;
+    for (const r of v.realServers) {
+      const k = rsKey(r);
+      const w0 = before.rsInTable.get(k);
+      const w1 = after.rsInTable.get(k);
+      const rsText = formatEndpoint(r.address, r.family, v.protocol, r.port);
+      if (w0 === undefined && w1 !== undefined && w1 > 0) this.log.info(`Adding service ${rsText} to VS ${vsText}`);
+      else if (w0 !== undefined && w1 === undefined && w0 > 0) this.log.info(`Removing service ${rsText} from VS ${vsText}`);
+      else if (w0 !== undefined && w1 !== undefined && (w0 > 0) !== (w1 > 0)) {
+        this.log.info(`${w1 > 0 ? 'Enabling' : 'Disabling'} service ${rsText} of VS ${vsText}`);
+      }
+    }
+  }
+
+  private sorryText(v: VirtualServer): string {
+    const s = v.sorryServer;
+    if (!s) return '';
+    return formatEndpoint(s.address, s.address.includes(':') ? 'inet6' : 'inet', v.protocol, s.port);
+  }
+
+  private runScript(cmd: ScriptCommand | undefined): void {
+    if (!cmd || cmd.argv.length === 0) return;
+    const timeoutMs = this.opts.scriptTimeoutMs ?? 30_000;
+    void this.scripts.run(cmd.argv, { timeoutMs }).then((r) => {
+      if (r.outcome.kind === 'spawn_error') this.log.warn(`Failed to run script ${cmd.command}: ${r.outcome.message}`);
+      else if (r.outcome.kind === 'timed_out') this.log.warn(`Script ${cmd.command} timed out`);
+    });
+  }
+
+  private vsByKey(k: string): VirtualServer | undefined {
+    return this.model.virtualServers.find((v) => vsKey(v) === k);
+  }
+
+  private async applyTimeouts(t: { tcpS?: number; tcpfinS?: number; udpS?: number }): Promise<void> {
+    try {
+      const cur = await this.ipvs.getTimeouts();
+      await this.ipvs.setTimeouts({ tcpS: t.tcpS ?? cur.tcpS, tcpFinS: t.tcpfinS ?? cur.tcpFinS, udpS: t.udpS ?? cur.udpS });
+    } catch (e) {
+      this.log.warn(`IPVS: cannot set lvs_timeouts: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async startSyncDaemon(s: { interface: string; args: readonly string[] }): Promise<void> {
+    const d: Omit<IpvsDaemon, 'state'> = parseSyncArgs(s.interface, s.args);
+    for (const state of ['master', 'backup'] as const) {
+      try {
+        await this.ipvs.addDaemon({ ...d, state });
+      } catch (e) {
+        this.log.warn(`IPVS: cannot start the ${state} sync daemon: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+}
+
+/** lvs_sync_daemon IF [inst VI] [id N] [maxlen N] [port N] [ttl N] [group ADDR] */
+export function parseSyncArgs(ifname: string, args: readonly string[]): Omit<IpvsDaemon, 'state'> {
+  const d: Omit<IpvsDaemon, 'state'> = { ifname, syncId: 0 };
+  for (let i = 0; i < args.length; i++) {
+    const k = args[i];
+    const v = args[i + 1];
+    if (v === undefined) break;
+    if (k === 'id') { d.syncId = Number(v); i++; }
+    else if (k === 'maxlen') { d.maxLen = Number(v); i++; }
+    else if (k === 'port') { d.port = Number(v); i++; }
+    else if (k === 'ttl') { d.ttl = Number(v); i++; }
+    else if (k === 'group') { d.group = v; i++; }
+    else if (k === 'inst') i++;
+  }
+  return d;
+}
+
+function tableAsActual(t: IpvsTable): ActualService[] {
+  return [...t.values()].map((e) => ({ service: e.service, dests: [...e.dests.values()] }));
+}
+

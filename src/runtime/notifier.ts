@@ -1,0 +1,63 @@
+/**
+ * State notifications for instances and sync groups: notify_* hooks (ordered per instance,
+ * never blocking the protocol), notify FIFO lines and SMTP alerts.
+ */
+import type { GlobalDefs, NotifyScripts, ScriptCommand } from '../config/model';
+import type { Logger } from '../observe/log';
+import { HookRunner } from '../notify/hooks';
+import { NotifyFifo } from '../notify/fifo';
+import { fifoLine, hookCalls, notifyConfigOf, reportedState, vrrpMail, type NotifyKind, type NotifyState } from '../notify/notify';
+import { sendMail } from '../notify/smtp';
+import type { ScriptRunner } from '../notify/exec';
+
+export class Notifier {
+  readonly hooks: HookRunner;
+  private readonly fifos: NotifyFifo[] = [];
+
+  constructor(private readonly g: GlobalDefs, private readonly log: Logger, runner?: ScriptRunner) {
+    const opts: ConstructorParameters<typeof HookRunner>[0] = { log, scriptSecurity: g.enableScriptSecurity };
+    if (runner) opts.runner = runner;
+    if (g.scriptUser) opts.scriptUser = g.scriptUser;
+    this.hooks = new HookRunner(opts);
+    for (const spec of [g.notifyFifo, g.vrrpNotifyFifo]) {
+      if (!spec) continue;
+      const fifo = new NotifyFifo(spec.path, { log, script: spec.script?.argv });
+      if (fifo.open()) this.fifos.push(fifo);
+    }
+  }
+
+  notify(kind: NotifyKind, name: string, scripts: NotifyScripts & { notifyDeleted?: ScriptCommand | true }, state: NotifyState, priority: number): void {
+    const cfg = notifyConfigOf(scripts);
+    const shown = reportedState(cfg, state);
+    void this.hooks.enqueue(`${kind}:${name}`, hookCalls(cfg, kind, name, state, priority));
+    const line = fifoLine(kind, name, shown, priority);
+    for (const f of this.fifos) f.write(line);
+    const alert = scripts.smtpAlert ?? this.g.smtpAlertVrrp ?? this.g.smtpAlert ?? false;
+    if (alert && this.g.smtpServer && this.g.notificationEmail.length && (shown === 'MASTER' || shown === 'BACKUP' || shown === 'FAULT')) {
+      const text = vrrpMail(this.g.routerId ?? 'keepalived', kind, name, shown);
+      void sendMail(
+        {
+          server: this.g.smtpServer.host,
+          port: this.g.smtpServer.port,
+          from: this.g.notificationEmailFrom ?? `keepalived@${this.g.routerId ?? 'localhost'}`,
+          to: [...this.g.notificationEmail],
+          helo: this.g.smtpHeloName ?? this.g.routerId ?? 'localhost',
+          timeoutMs: this.g.smtpConnectTimeoutMs,
+        },
+        text,
+      ).then((r) => {
+        if (r.ok) this.log.info(`Remote SMTP server [${this.g.smtpServer?.host}]:${this.g.smtpServer?.port} connected.`);
+        else this.log.error(`Error sending SMTP alert: ${r.error}`);
+      });
+    }
+  }
+
+  /** Wait (bounded) for queued hooks, e.g. notify_stop at shutdown. */
+  async idle(maxMs: number): Promise<void> {
+    await Promise.race([this.hooks.idle(), new Promise((r) => setTimeout(r, maxMs).unref())]);
+  }
+
+  close(): void {
+    for (const f of this.fifos) f.close();
+  }
+}

@@ -1,0 +1,404 @@
+/**
+ * The VRRP half of the daemon: builds an InstanceRuntime per vrrp_instance, shares one raw
+ * socket per (family, interface, group), demultiplexes received adverts by VRID, turns link
+ * and tracker changes into priority/fault events, keeps sync groups together and routes
+ * notifications. Everything kernel-facing goes through the ports it is given.
+ */
+import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
+import type { AnnouncePort, LinkInfo, NetEvent, ReceivedPacket, RtnlPort, RtnlWatch, VrrpSocket, VrrpSocketFactory } from '../net/ports';
+import type { Logger } from '../observe/log';
+import type { Clock } from './clock';
+import type { ScriptRunner } from '../notify/exec';
+import { decodeAdvert, validateForInstance } from '../vrrp/packet';
+import type { InstanceWireConfig, NotifyState, VrrpStateName } from '../vrrp/types';
+import { computePriority, instanceTrackRefs, type TrackedItem } from '../track/priority';
+import { Trackers, trackerSpecsFromModel } from './trackers';
+import { syncOnTransition, groupStateOf, type GroupState } from '../vrrp/sync-group';
+import { InstanceRuntime } from './instance';
+import { Notifier } from './notifier';
+import { resolveWiring, type ResolvedWiring } from './wiring';
+import { vipToAddressSpec } from './address-specs';
+import type { DaemonSnapshot, InstanceSnapshot } from '../observe/dump';
+
+export interface VrrpServiceDeps {
+  clock: Clock;
+  log: Logger;
+  rtnl: RtnlPort;
+  sockets: VrrpSocketFactory;
+  announcer: AnnouncePort;
+  runner?: ScriptRunner;
+  /** -V: leave VIPs and VMACs in place on exit. */
+  dontReleaseVrrp?: boolean;
+  /** -a: log every address change netlink reports. */
+  addressMonitoring?: boolean;
+}
+
+interface Running {
+  rt: InstanceRuntime;
+  wiring: ResolvedWiring;
+  wire: InstanceWireConfig;
+  socketKey: string;
+  /** Interfaces whose state matters to this instance (own + track_interface). */
+  lastItems: TrackedItem[];
+}
+
+function isMulticast(a: string): boolean {
+  return /^(22[4-9]|23\d)\./.test(a) || /^ff/i.test(a);
+}
+
+export class VrrpService {
+  private readonly instances = new Map<string, Running>();
+  private readonly sockets = new Map<string, VrrpSocket>();
+  private readonly links = new Map<string, LinkInfo>();
+  private readonly groupStates = new Map<string, GroupState>();
+  private readonly rateLimit = new Map<string, number>();
+  private trackers: Trackers | undefined;
+  private watch: RtnlWatch | undefined;
+  private notifier: Notifier;
+  private stopping = false;
+
+  constructor(private model: Model, private readonly deps: VrrpServiceDeps) {
+    this.notifier = new Notifier(model.globalDefs, deps.log, deps.runner);
+  }
+
+  get names(): string[] {
+    return [...this.instances.keys()];
+  }
+
+  instance(name: string): InstanceRuntime | undefined {
+    return this.instances.get(name)?.rt;
+  }
+
+  async start(): Promise<void> {
+    for (const l of await this.deps.rtnl.listLinks()) this.links.set(l.ifname, l);
+    this.watch = this.deps.rtnl.watch(
+      (e) => this.onNetEvent(e),
+      (err) => this.deps.log.warn(`Netlink watch error: ${err.message}`),
+    );
+    this.startTrackers(this.model);
+    for (const m of this.model.vrrpInstances) await this.addInstance(m);
+    for (const r of this.instances.values()) {
+      this.refreshTracking(r);
+      r.rt.start();
+    }
+  }
+
+  private startTrackers(model: Model): void {
+    const g = model.globalDefs;
+    const t = new Trackers({
+      clock: this.deps.clock,
+      log: this.deps.log,
+      onChange: () => this.refreshAll(),
+      runner: this.deps.runner,
+      scriptSecurity: g.enableScriptSecurity,
+      scriptUser: g.scriptUser,
+    });
+    const specs = trackerSpecsFromModel(model);
+    for (const s of specs.scripts) t.addScript(s);
+    for (const f of specs.files) t.addFile(f);
+    for (const p of specs.processes) t.addProcess(p);
+    t.start();
+    this.trackers = t;
+  }
+
+  /** Remove leftovers of a previous run (crash, kill -9): none of our VIPs may survive start-up. */
+  private async cleanStale(m: VrrpInstance, w: ResolvedWiring): Promise<void> {
+    const installed = await this.deps.rtnl.listAddresses();
+    for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) {
+      const spec = vipToAddressSpec(v, w.vipIfname);
+      if (installed.some((a) => a.address === v.address && a.ifname === spec.dev)) {
+        this.deps.log.info(`(${m.name}) removing stale VIP ${v.address} from ${spec.dev}`);
+        await this.deps.rtnl.delAddress(spec);
+      }
+    }
+  }
+
+  private async addInstance(m: VrrpInstance): Promise<void> {
+    const log = this.deps.log;
+    let wiring: ResolvedWiring;
+    try {
+      wiring = await resolveWiring(m, this.model.globalDefs, this.deps.rtnl, this.links);
+    } catch (e) {
+      log.error((e as Error).message);
+      return;
+    }
+    await this.cleanStale(m, wiring);
+    const socketKey = `${m.family}|${wiring.xmitIfname}|${wiring.group ?? 'unicast'}`;
+    let sock = this.sockets.get(socketKey);
+    if (!sock) {
+      sock = this.deps.sockets.open({ family: m.family, ifname: wiring.xmitIfname, group: wiring.group });
+      const key = socketKey;
+      sock.onPacket((p) => this.onPacket(key, p));
+      sock.onError((err) => log.error(`VRRP socket on ${wiring.xmitIfname}: ${err.message}`));
+      this.sockets.set(socketKey, sock);
+    }
+    const s = sock;
+    const rt = new InstanceRuntime(
+      m,
+      {
+        vipIfname: wiring.vipIfname,
+        announceIfname: wiring.announceIfname,
+        announceMac: wiring.announceMac,
+        primaryAddress: wiring.primaryAddress,
+        destinations: wiring.destinations,
+        send: (payload, dst, src) => s.send(Buffer.from(payload), dst, src),
+        router: false,
+      },
+      {
+        clock: this.deps.clock,
+        log: log.child({ instance: m.name, vrid: m.vrid, af: m.family }),
+        rtnl: this.deps.rtnl,
+        announcer: this.deps.announcer,
+        onTransition: (inst, from, to) => this.onTransition(inst, from, to),
+        onNotify: (inst, state, prio) => this.notifier.notify('INSTANCE', inst.name, inst.model, state, prio),
+      },
+      this.model.globalDefs.vrrpMinGarp,
+    );
+    if (this.deps.dontReleaseVrrp) rt.keepVipsOnStop = true;
+    const wire: InstanceWireConfig = {
+      name: m.name,
+      vrid: m.vrid,
+      version: m.version,
+      family: m.family,
+      advertIntCs: rt.cfg.advertIntCs,
+      vips: rt.cfg.vips,
+      skipCheckAdvAddr: m.skipCheckAdvAddr,
+      unicastPeers: rt.cfg.unicastPeers,
+      checkUnicastSrc: m.checkUnicastSrc,
+    };
+    if (m.auth?.type === 'PASS') wire.auth = { type: 'PASS', password: m.auth.pass };
+    this.instances.set(m.name, { rt, wiring, wire, socketKey, lastItems: [] });
+  }
+
+  // ---- receive ----------------------------------------------------------------------
+
+  private onPacket(socketKey: string, p: ReceivedPacket): void {
+    const vrid = p.data.length > 1 ? (p.data[1] as number) : -1;
+    const candidates = [...this.instances.values()].filter((r) => r.socketKey === socketKey && r.rt.model.vrid === vrid);
+    const unicast = !isMulticast(p.dst);
+    const target = candidates[0];
+    const peer = target?.rt.model.unicastPeers.find((u) => u.address === p.src);
+    const rx: Parameters<typeof decodeAdvert>[1] = { family: p.family, src: p.src, dst: p.dst, ttl: p.ttl, unicast };
+    if (peer?.minTtl !== undefined) rx.minTtl = peer.minTtl;
+    if (peer?.maxTtl !== undefined) rx.maxTtl = peer.maxTtl;
+    const decoded = decodeAdvert(p.data, rx);
+    if (!target) {
+      if (this.model.globalDefs.logUnknownVrids) this.limited(`vrid${vrid}`, () => this.deps.log.info(`Unknown VRID(${vrid}) received on interface(${socketKey.split('|')[1]}). ignoring...`));
+      return;
+    }
+    if (!decoded.ok) return this.drop(target, decoded.reason, decoded.detail);
+    if (p.src === target.wiring.primaryAddress) return; // our own advert looped back
+    const valid = validateForInstance(decoded.advert, target.wire);
+    if (!valid.ok) return this.drop(target, valid.reason, valid.detail);
+    target.rt.receive(decoded.advert, p.src);
+  }
+
+  private drop(r: Running, reason: string, detail: string): void {
+    r.rt.countDrop(reason);
+    this.limited(`${r.rt.name}|${reason}`, () => r.rt.log.warn(`(${r.rt.name}) ${detail}`));
+  }
+
+  /** Bad-packet logging is rate-limited (RFC 9568 §7.1 asks for it): one line per reason per 10 s. */
+  private limited(key: string, fn: () => void): void {
+    const now = this.deps.clock.now();
+    const last = this.rateLimit.get(key);
+    if (last !== undefined && now - last < 10_000) return;
+    this.rateLimit.set(key, now);
+    fn();
+  }
+
+  // ---- tracking ---------------------------------------------------------------------
+
+  private itemsFor(r: Running): TrackedItem[] {
+    const m = r.rt.model;
+    const refs = instanceTrackRefs(this.model, m);
+    if (!m.dontTrackPrimary) refs.unshift({ kind: 'interface', name: r.wiring.baseIfname, weight: 0, reverse: false });
+    if (r.wiring.vmac && !m.dontTrackPrimary) refs.push({ kind: 'interface', name: r.wiring.vmac, weight: 0, reverse: false });
+    const withIf = refs.map((ref) => (ref.kind === 'interface' ? { ...ref, state: this.links.get(ref.name)?.up ? ('up' as const) : ('down' as const) } : ref));
+    return this.trackers ? this.trackers.items(withIf) : withIf.map((x) => ({ ...x, state: 'state' in x ? x.state : ('init' as const) }));
+  }
+
+  private refreshTracking(r: Running): void {
+    const items = this.itemsFor(r);
+    r.lastItems = items;
+    const group = this.groupOf(r.rt.name);
+    const res = computePriority({
+      basePriority: r.rt.model.priority,
+      items,
+      inSyncGroup: group !== undefined,
+      syncGroupTrackingWeight: group?.syncGroupTrackingWeight ?? false,
+    });
+    r.rt.setPriority(res.effectivePriority);
+    r.rt.setFault(res.fault, res.faultReasons.join(', '));
+  }
+
+  private refreshAll(): void {
+    if (this.stopping) return;
+    for (const r of this.instances.values()) this.refreshTracking(r);
+  }
+
+  private onNetEvent(e: NetEvent): void {
+    const log = this.deps.log;
+    if (e.type === 'link') {
+      const prev = this.links.get(e.link.ifname);
+      this.links.set(e.link.ifname, e.link);
+      if (prev && prev.up !== e.link.up) log.info(`Netlink reports ${e.link.ifname} ${e.link.up ? 'up' : 'down'}`);
+      if (!prev || prev.up !== e.link.up) this.refreshAll();
+      return;
+    }
+    if (e.type === 'link-deleted') {
+      if (this.links.delete(e.ifname)) log.info(`Interface ${e.ifname} deleted`);
+      this.refreshAll();
+      return;
+    }
+    const ours = [...this.instances.values()].find((r) =>
+      [...r.rt.model.virtualIpaddress, ...r.rt.model.virtualIpaddressExcluded].some((v) => v.address === e.addr.address),
+    );
+    const verb = e.type === 'addr-added' ? 'added to' : 'removed from';
+    if (this.deps.addressMonitoring || (ours && log.detail)) log.info(`Netlink reflector reports IP ${e.addr.address} ${verb} ${e.addr.ifname}`);
+    if (e.type === 'addr-removed' && ours && !this.stopping && ours.rt.state.state === 'MASTER' && ours.rt.hasVips) {
+      const vip = [...ours.rt.model.virtualIpaddress, ...ours.rt.model.virtualIpaddressExcluded].find((v) => v.address === e.addr.address);
+      if (vip && !vip.noTrack && ours.rt.isSettled()) {
+        if (!log.detail && !this.deps.addressMonitoring) log.info(`Netlink reflector reports IP ${e.addr.address} removed from ${e.addr.ifname}`);
+        log.info(`(${ours.rt.name}) restoring VIP ${e.addr.address} removed behind our back`);
+        void ours.rt.restoreVip(e.addr.address);
+      }
+    }
+  }
+
+  // ---- sync groups ------------------------------------------------------------------
+
+  private groupOf(name: string): VrrpSyncGroup | undefined {
+    return this.model.vrrpSyncGroups.find((g) => g.members.includes(name));
+  }
+
+  private onTransition(inst: InstanceRuntime, from: VrrpStateName, to: VrrpStateName): void {
+    const g = this.groupOf(inst.name);
+    if (!g || this.stopping) return;
+    const members = g.members
+      .map((n) => this.instances.get(n))
+      .filter((r): r is Running => r !== undefined)
+      .map((r) => ({ name: r.rt.name, state: r.rt === inst ? from : r.rt.state.state, ownFault: r.rt.state.faulted }));
+    const prevGroup = this.groupStates.get(g.name) ?? groupStateOf(members.map((m) => m.state));
+    const res = syncOnTransition({ name: g.name, members, state: prevGroup }, inst.name, from, to);
+    this.groupStates.set(g.name, res.groupState);
+    if (res.log) this.deps.log.info(res.log);
+    if (res.groupNotify) {
+      const prio = Math.max(...g.members.map((n) => this.instances.get(n)?.rt.state.priority ?? 0));
+      this.notifier.notify('GROUP', g.name, g, res.groupNotify as NotifyState, prio);
+    }
+    // Forced moves run after this transition has finished being applied.
+    queueMicrotask(() => {
+      for (const f of res.forces) this.instances.get(f.instance)?.rt.force(f.event.to, `sync group ${g.name}`);
+    });
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.trackers?.stop();
+    await Promise.all([...this.instances.values()].map((r) => r.rt.stop()));
+    for (const g of this.model.vrrpSyncGroups) this.notifier.notify('GROUP', g.name, g, 'STOP', 0);
+    await this.notifier.idle(700);
+    this.watch?.close();
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+    if (!this.deps.dontReleaseVrrp) {
+      for (const r of this.instances.values()) if (r.wiring.vmac) await this.deps.rtnl.deleteLink(r.wiring.vmac).catch(() => undefined);
+    }
+    this.notifier.close();
+  }
+
+  /**
+   * SIGHUP: instances whose configuration is unchanged keep running untouched (same state,
+   * same timers, no extra advert or GARP); changed ones are rebuilt; removed ones release.
+   */
+  async reload(next: Model, changed: ReadonlySet<string>, removed: readonly string[], added: readonly string[]): Promise<void> {
+    for (const name of [...removed, ...changed]) {
+      const r = this.instances.get(name);
+      if (!r) continue;
+      if (removed.includes(name)) r.rt.deleting = true;
+      await r.rt.stop();
+      if (r.wiring.vmac) await this.deps.rtnl.deleteLink(r.wiring.vmac).catch(() => undefined);
+      this.instances.delete(name);
+    }
+    this.model = next;
+    for (const r of this.instances.values()) {
+      const m = next.vrrpInstances.find((x) => x.name === r.rt.name);
+      if (m) r.rt.updateModel(m);
+    }
+    this.trackers?.stop();
+    this.startTrackers(next);
+    this.notifier.close();
+    this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner);
+    const fresh: Running[] = [];
+    for (const name of [...changed, ...added]) {
+      const m = next.vrrpInstances.find((x) => x.name === name);
+      if (!m) continue;
+      await this.addInstance(m);
+      const r = this.instances.get(name);
+      if (r) fresh.push(r);
+    }
+    for (const s of [...this.sockets.entries()]) {
+      if (![...this.instances.values()].some((r) => r.socketKey === s[0])) {
+        s[1].close();
+        this.sockets.delete(s[0]);
+      }
+    }
+    for (const r of fresh) {
+      this.refreshTracking(r);
+      r.rt.start();
+    }
+    this.refreshAll();
+  }
+
+  snapshot(): DaemonSnapshot {
+    const instances: InstanceSnapshot[] = [...this.instances.values()].map((r) => {
+      const m = r.rt.model;
+      const st = r.rt.state;
+      const s = r.rt.stats;
+      const snap: InstanceSnapshot = {
+        name: m.name,
+        state: st.state,
+        wantstate: st.state,
+        vrid: m.vrid,
+        version: m.version,
+        family: m.family,
+        basePriority: m.priority,
+        effectivePriority: st.priority,
+        lastTransitionMs: r.rt.lastTransitionWall,
+        advertIntMs: m.advertIntMs,
+        masterAdvertIntMs: st.masterAdverIntCs * 10,
+        accept: m.accept,
+        nopreempt: m.nopreempt,
+        preemptDelayMs: m.preemptDelayMs,
+        vips: m.virtualIpaddress.map((v) => `${v.address}/${v.prefixLen}`),
+        evips: m.virtualIpaddressExcluded.map((v) => `${v.address}/${v.prefixLen}`),
+        trackers: r.lastItems.map((i) => ({ kind: i.kind, name: i.name, weight: i.weight, reverse: i.reverse, status: i.kind === 'file' ? String(i.value ?? '') : i.state })),
+        stats: {
+          advertRcvd: s.advert_rcvd, advertSent: s.advert_sent, becomeMaster: s.become_master, releaseMaster: s.release_master,
+          packetLenErr: s.packet_len_err, advertIntervalErr: s.advert_interval_err, ipTtlErr: s.ip_ttl_err,
+          invalidTypeRcvd: s.invalid_type_rcvd, addrListErr: s.addr_list_err, invalidAuthtype: s.invalid_authtype,
+          authtypeMismatch: s.authtype_mismatch, authFailure: s.auth_failure, priZeroRcvd: s.pri_zero_rcvd,
+          priZeroSent: s.pri_zero_sent, drops: { ...s.drops },
+        },
+      };
+      if (r.wiring.baseIfname) snap.interface = r.wiring.baseIfname;
+      if (st.masterAddr !== undefined) snap.masterRouter = st.masterAddr;
+      if (st.masterPriority !== undefined) snap.masterPriority = st.masterPriority;
+      if (m.syncGroup !== undefined) snap.syncGroup = m.syncGroup;
+      return snap;
+    });
+    const syncGroups = this.model.vrrpSyncGroups.map((g) => ({
+      name: g.name,
+      state: this.groupStates.get(g.name) ?? groupStateOf(g.members.map((n) => this.instances.get(n)?.rt.state.state ?? 'INIT')),
+      members: [...g.members],
+    }));
+    return { takenAtMs: this.deps.clock.wallNow(), instances, syncGroups };
+  }
+
+  clearStats(): void {
+    for (const r of this.instances.values()) r.rt.clearStats();
+  }
+}

@@ -1,0 +1,354 @@
+/**
+ * The VRRP state machine as a pure reducer: step(cfg, state, event, now) → {state, actions}.
+ * RFC 3768 §6.3-6.4 (v2) and RFC 5798 §6.3-6.4 (v3), with keepalived's FAULT state and its
+ * refinements (forcing a new election on a lower-priority advert, preempt_delay, GARP bursts,
+ * priority-0 on stop). No I/O and no clock: deadlines are fields of the state, and the runtime
+ * arms one timer for nextDeadline(state) and feeds {type:'tick'} back in.
+ */
+import { compareAddresses } from './addr';
+import { msg } from './messages';
+import { masterDownIntervalMs, skewTimeMs } from './timers';
+import type { Action, Advert, FsmEvent, InstanceConfig, InstanceState, LogLevel, StepResult, VrrpStateName } from './types';
+
+export type { InstanceConfig, InstanceState, FsmEvent, Action, StepResult } from './types';
+
+/** Effective priority = base + Σ weights clamped to 1..254; an owner (255) never changes. */
+export function clampEffectivePriority(base: number, sumWeights: number): number {
+  if (base >= 255) return 255;
+  return Math.min(254, Math.max(1, Math.round(base + sumWeights)));
+}
+
+export function initialState(cfg: InstanceConfig): InstanceState {
+  return { state: 'INIT', priority: cfg.basePriority, masterAdverIntCs: cfg.advertIntCs, faulted: false, stopped: false };
+}
+
+/** The earliest armed deadline, or undefined when nothing is pending. */
+export function nextDeadline(s: InstanceState): number | undefined {
+  let min: number | undefined;
+  for (const t of [s.masterDownAt, s.adverAt, s.garpDelayAt, s.garpRefreshAt, s.garpLowerPrioAt]) {
+    if (t !== undefined && (min === undefined || t < min)) min = t;
+  }
+  return min;
+}
+
+/** keepalived honours `nopreempt` only with initial state BACKUP; the owner always preempts. */
+export function preemptEnabled(cfg: InstanceConfig): boolean {
+  return cfg.preempt || cfg.initialState === 'MASTER' || cfg.basePriority >= 255;
+}
+
+export function isOwner(cfg: InstanceConfig): boolean {
+  return cfg.basePriority >= 255;
+}
+
+/** Accumulates actions for one step; the state is threaded through explicitly. */
+class Out {
+  readonly actions: Action[] = [];
+  constructor(
+    readonly cfg: InstanceConfig,
+    readonly now: number,
+  ) {}
+  log(level: LogLevel, text: string): void {
+    this.actions.push({ type: 'log', level, text });
+  }
+  push(a: Action): void {
+    this.actions.push(a);
+  }
+}
+
+const NO_DEADLINES = {
+  masterDownAt: undefined,
+  adverAt: undefined,
+  garpDelayAt: undefined,
+  garpRefreshAt: undefined,
+  garpLowerPrioAt: undefined,
+} as const;
+
+function mdi(cfg: InstanceConfig, s: InstanceState): number {
+  return masterDownIntervalMs(s.priority, s.masterAdverIntCs, cfg.version, cfg.downTimerAdverts);
+}
+
+function transition(o: Out, from: VrrpStateName, to: VrrpStateName, reason: string): void {
+  o.push({ type: 'transition', from, to, reason });
+}
+
+/** RFC 5798 §6.4.1/§6.4.2: send an advert, announce the VIPs, start the Adver_Timer, go MASTER. */
+function becomeMaster(o: Out, s: InstanceState, reason: string): InstanceState {
+  const { cfg, now } = o;
+  o.push({ type: 'send-advert', priority: s.priority });
+  transition(o, s.state, 'MASTER', reason);
+  o.log('info', msg.enteringMaster(cfg.name));
+  o.push({ type: 'add-vips' });
+  o.log('info', msg.settingVips(cfg.name));
+  if (cfg.garp.masterRepeat > 0) o.push({ type: 'announce', count: cfg.garp.masterRepeat });
+  o.push({ type: 'notify', state: 'MASTER', priority: s.priority });
+  return {
+    ...s,
+    ...NO_DEADLINES,
+    state: 'MASTER',
+    masterAdverIntCs: cfg.advertIntCs,
+    masterAddr: cfg.primaryAddress,
+    masterPriority: s.priority,
+    preemptAt: undefined,
+    adverAt: now + cfg.advertIntCs * 10,
+    garpDelayAt: cfg.garp.masterDelayMs > 0 && cfg.garp.masterRepeat > 0 ? now + cfg.garp.masterDelayMs : undefined,
+    garpRefreshAt: cfg.garp.masterRefreshMs > 0 ? now + cfg.garp.masterRefreshMs : undefined,
+    lastTransitionAt: now,
+  };
+}
+
+/** Into BACKUP (from MASTER, FAULT or a sync-group force): VIPs go, the down timer starts. */
+function becomeBackup(o: Out, s: InstanceState, reason: string): InstanceState {
+  const { cfg, now } = o;
+  if (s.state === 'MASTER') {
+    o.push({ type: 'remove-vips' });
+    o.log('info', msg.removingVips(cfg.name));
+  }
+  transition(o, s.state, 'BACKUP', reason);
+  o.log('info', msg.enteringBackup(cfg.name));
+  o.push({ type: 'notify', state: 'BACKUP', priority: s.priority });
+  const next: InstanceState = { ...s, ...NO_DEADLINES, state: 'BACKUP', lastTransitionAt: now };
+  return { ...next, masterDownAt: now + mdi(cfg, next) };
+}
+
+/** keepalived FAULT: a master first says goodbye with priority 0, then VIPs go; no adverts. */
+function becomeFault(o: Out, s: InstanceState, reason: string, init = false): InstanceState {
+  const { cfg, now } = o;
+  if (s.state === 'MASTER') {
+    o.push({ type: 'send-advert', priority: 0 });
+    o.log('info', msg.sentZeroPrio(cfg.name));
+    o.push({ type: 'remove-vips' });
+    o.log('info', msg.removingVips(cfg.name));
+  }
+  transition(o, s.state, 'FAULT', reason);
+  o.log('info', init ? msg.enteringFaultInit(cfg.name) : msg.enteringFault(cfg.name));
+  o.push({ type: 'notify', state: 'FAULT', priority: s.priority });
+  return { ...s, ...NO_DEADLINES, state: 'FAULT', preemptAt: undefined, lastTransitionAt: now };
+}
+
+function onStartup(o: Out, s0: InstanceState): InstanceState {
+  const { cfg, now } = o;
+  if (s0.state !== 'INIT') return s0;
+  const s: InstanceState = { ...s0, stopped: false, masterAdverIntCs: cfg.advertIntCs, masterAddr: undefined };
+  if (s.faulted) return becomeFault(o, s, `startup with a fault: ${s.faultReason ?? 'unknown'}`, true);
+  // RFC 5798 §6.4.1: the owner (priority 255) goes straight to MASTER.
+  if (isOwner(cfg)) return becomeMaster(o, s, 'startup as address owner (priority 255)');
+  // keepalived: `state MASTER` below 255 still starts in BACKUP and waits Master_Down_Interval.
+  const down = mdi(cfg, s);
+  transition(o, 'INIT', 'BACKUP', `startup (initial state ${cfg.initialState}, priority ${s.priority}): waiting ${down}ms for a master`);
+  o.log('info', msg.enteringBackupInit(cfg.name));
+  o.push({ type: 'notify', state: 'BACKUP', priority: s.priority });
+  return {
+    ...s,
+    ...NO_DEADLINES,
+    state: 'BACKUP',
+    masterDownAt: now + down,
+    preemptAt: cfg.preemptDelayMs > 0 ? now + cfg.preemptDelayMs : undefined,
+    lastTransitionAt: now,
+  };
+}
+
+/** RFC 5798 §6.4.2/§6.4.3 "Shutdown": a master sends priority 0 and drops the VIPs. */
+function onShutdown(o: Out, s: InstanceState): InstanceState {
+  const { cfg, now } = o;
+  if (s.state === 'INIT') return { ...s, stopped: true };
+  if (s.state === 'MASTER') {
+    o.push({ type: 'send-advert', priority: 0 });
+    o.log('info', msg.sentZeroPrio(cfg.name));
+    o.push({ type: 'remove-vips' });
+    o.log('info', msg.removingVips(cfg.name));
+  }
+  transition(o, s.state, 'INIT', 'shutdown');
+  o.push({ type: 'notify', state: 'STOP', priority: s.priority });
+  return { ...s, ...NO_DEADLINES, state: 'INIT', stopped: true, preemptAt: undefined, lastTransitionAt: now };
+}
+
+function onTick(o: Out, s0: InstanceState): InstanceState {
+  const { cfg, now } = o;
+  let s = s0;
+  if (s.state === 'BACKUP' && s.masterDownAt !== undefined && s.masterDownAt <= now) {
+    o.log('info', msg.receiveTimeout(cfg.name));
+    const why = s.masterAddr
+      ? `no advert from master ${s.masterAddr} for Master_Down_Interval (${mdi(cfg, s)}ms)`
+      : `no master seen for Master_Down_Interval (${mdi(cfg, s)}ms)`;
+    return becomeMaster(o, s, `master down timer expired: ${why}`);
+  }
+  if (s.state !== 'MASTER') return s;
+  const intervalMs = cfg.advertIntCs * 10;
+  if (s.adverAt !== undefined && s.adverAt <= now) {
+    o.push({ type: 'send-advert', priority: s.priority });
+    const next = s.adverAt + intervalMs;
+    s = { ...s, adverAt: next > now ? next : now + intervalMs };
+  }
+  if (s.garpDelayAt !== undefined && s.garpDelayAt <= now) {
+    o.push({ type: 'announce', count: cfg.garp.masterRepeat });
+    s = { ...s, garpDelayAt: undefined };
+  }
+  if (s.garpRefreshAt !== undefined && s.garpRefreshAt <= now) {
+    o.push({ type: 'announce', count: cfg.garp.masterRefreshRepeat });
+    s = { ...s, garpRefreshAt: now + cfg.garp.masterRefreshMs };
+  }
+  if (s.garpLowerPrioAt !== undefined && s.garpLowerPrioAt <= now) {
+    o.push({ type: 'announce', count: cfg.garp.lowerPrioRepeat });
+    s = { ...s, garpLowerPrioAt: undefined };
+  }
+  return s;
+}
+
+/** Log "master set/changed" when the advertising master is a new one. */
+function noteMaster(o: Out, s: InstanceState, src: string): void {
+  if (s.masterAddr === src) return;
+  if (s.masterAddr === undefined || s.masterAddr === o.cfg.primaryAddress) o.log('info', msg.masterSet(o.cfg.name, src));
+  else o.log('info', msg.masterChanged(o.cfg.name, s.masterAddr, src));
+}
+
+/** v3 (RFC 5798 §6.4.2): a backup adopts the master's advertised interval. */
+function learnInterval(o: Out, s: InstanceState, adv: Advert): InstanceState {
+  if (o.cfg.version !== 3 || adv.advertIntCs <= 0 || adv.advertIntCs === s.masterAdverIntCs) return s;
+  o.log('info', msg.intervalUpdated(o.cfg.name, s.masterAdverIntCs * 10, adv.advertIntCs * 10));
+  return { ...s, masterAdverIntCs: adv.advertIntCs };
+}
+
+/**
+ * RFC 5798 §6.4.2 (Backup): priority 0 → down timer = Skew_Time; otherwise, if preemption is
+ * off or the advert's priority ≥ ours, restart the down timer; else discard it (and so
+ * preempt when the timer fires). keepalived's preempt_delay keeps accepting lower-priority
+ * adverts until the delay has run since the first one.
+ */
+function backupRx(o: Out, s: InstanceState, adv: Advert, src: string): InstanceState {
+  const { cfg, now } = o;
+  if (adv.priority === 0) {
+    o.log('info', msg.backupPrioZero(cfg.name));
+    return { ...s, masterDownAt: now + skewTimeMs(s.priority, s.masterAdverIntCs, cfg.version) };
+  }
+  const preempt = preemptEnabled(cfg);
+  const lower = adv.priority < s.priority;
+  const delaying = preempt && lower && cfg.preemptDelayMs > 0 && (s.preemptAt === undefined || now < s.preemptAt);
+  if (preempt && lower && !delaying) {
+    o.log('info', msg.lowerPrioDiscarding(cfg.name, adv.priority, src));
+    return s;
+  }
+  let preemptAt = s.preemptAt;
+  if (cfg.preemptDelayMs > 0 && preempt) {
+    if (!lower) preemptAt = undefined;
+    else if (preemptAt === undefined) preemptAt = now + cfg.preemptDelayMs;
+  }
+  noteMaster(o, s, src);
+  const next = learnInterval(o, { ...s, preemptAt, masterAddr: src, masterPriority: adv.priority }, adv);
+  return { ...next, masterDownAt: now + mdi(cfg, next) };
+}
+
+/**
+ * RFC 5798 §6.4.3 (Master): priority 0 → advert at once; a higher priority, or an equal one
+ * from a higher primary address, → BACKUP; otherwise discard, and (keepalived / RFC 9568)
+ * answer at once so the lower-priority sender falls back ("forcing new election").
+ */
+function masterRx(o: Out, s: InstanceState, adv: Advert, src: string): InstanceState {
+  const { cfg, now } = o;
+  const intervalMs = cfg.advertIntCs * 10;
+  if (adv.priority === 0) {
+    o.log('info', msg.masterPrioZero(cfg.name));
+    o.push({ type: 'send-advert', priority: s.priority });
+    return { ...s, adverAt: now + intervalMs };
+  }
+  const cmp = compareAddresses(src, cfg.primaryAddress);
+  if (adv.priority === s.priority && cmp === 0) return s; // our own advert looped back
+  if (adv.priority > s.priority || (adv.priority === s.priority && cmp > 0)) {
+    const why =
+      adv.priority > s.priority
+        ? msg.masterHigherPrio(cfg.name, src, adv.priority, s.priority)
+        : msg.masterSamePrioHigherIp(cfg.name, src, adv.priority);
+    o.log('info', why);
+    if (cfg.higherPrioSendAdvert) o.push({ type: 'send-advert', priority: s.priority });
+    const learned = learnInterval(o, { ...s, masterAddr: src, masterPriority: adv.priority }, adv);
+    return becomeBackup(o, learned, `advert from ${src} with priority ${adv.priority} (ours ${s.priority})`);
+  }
+  if (cfg.lowerPrioNoAdvert) {
+    o.log('debug', msg.lowerPrioDiscarding(cfg.name, adv.priority, src));
+    return s;
+  }
+  o.log('info', msg.lowerPrioForcing(cfg.name, src, adv.priority, s.priority));
+  o.push({ type: 'send-advert', priority: s.priority });
+  if (cfg.garp.lowerPrioRepeat > 0) o.push({ type: 'announce', count: cfg.garp.lowerPrioRepeat });
+  const lowerAt = cfg.garp.lowerPrioRepeat > 0 && cfg.garp.lowerPrioDelayMs > 0 ? now + cfg.garp.lowerPrioDelayMs : s.garpLowerPrioAt;
+  return { ...s, adverAt: now + intervalMs, garpLowerPrioAt: lowerAt };
+}
+
+function onAdvert(o: Out, s: InstanceState, adv: Advert, src: string): InstanceState {
+  const { cfg } = o;
+  if (s.state !== 'BACKUP' && s.state !== 'MASTER') return s; // INIT/FAULT: adverts are not processed
+  // RFC 5798 §7.1 item 6 (keepalived: only with owner_ignore_adverts or vrrp_strict).
+  if (isOwner(cfg) && (cfg.ownerIgnoreAdverts || cfg.strict)) {
+    o.log('debug', msg.ownerDropping(cfg.name, src));
+    return s;
+  }
+  return s.state === 'BACKUP' ? backupRx(o, s, adv, src) : masterRx(o, s, adv, src);
+}
+
+/** A new effective priority (computed by the trackers); a master announces it at once. */
+function onPriority(o: Out, s: InstanceState, effective: number): InstanceState {
+  const { cfg, now } = o;
+  const p = isOwner(cfg) ? 255 : Math.min(254, Math.max(1, Math.round(effective)));
+  if (p === s.priority) return s;
+  o.log('info', msg.changingPriority(cfg.name, s.priority, p));
+  if (s.state !== 'MASTER') return { ...s, priority: p };
+  o.push({ type: 'send-advert', priority: p });
+  return { ...s, priority: p, masterPriority: p, adverAt: now + cfg.advertIntCs * 10 };
+}
+
+function onFault(o: Out, s: InstanceState, faulted: boolean, reason: string): InstanceState {
+  if (faulted) {
+    const next: InstanceState = { ...s, faulted: true, faultReason: reason };
+    if (s.state === 'INIT' || s.state === 'FAULT') return next;
+    return becomeFault(o, next, reason);
+  }
+  if (!s.faulted) return s;
+  const next: InstanceState = { ...s, faulted: false, faultReason: undefined };
+  if (s.state !== 'FAULT') return next;
+  const why = `fault cleared${reason ? `: ${reason}` : ''}`;
+  return isOwner(o.cfg) ? becomeMaster(o, next, why) : becomeBackup(o, next, why);
+}
+
+/** Sync groups move members together (src/vrrp/sync-group.ts decides; this obeys). */
+function onForce(o: Out, s: InstanceState, to: 'MASTER' | 'BACKUP' | 'FAULT', reason?: string): InstanceState {
+  const why = `sync group: ${reason ?? `forced to ${to}`}`;
+  if (s.state === 'INIT' || s.state === to) return s;
+  if (to === 'FAULT') return becomeFault(o, s, why);
+  if (to === 'MASTER') return s.state === 'BACKUP' ? becomeMaster(o, s, why) : s;
+  if (s.state === 'FAULT' && s.faulted) return s; // still our own fault
+  return becomeBackup(o, s, why);
+}
+
+/** The reducer. Pure: the same (cfg, state, event, now) always yields the same result. */
+export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent, now: number): StepResult {
+  const o = new Out(cfg, now);
+  if (state.stopped && event.type !== 'startup') {
+    if (event.type === 'fault') return { state: { ...state, faulted: event.faulted, faultReason: event.faulted ? event.reason : undefined }, actions: [] };
+    if (event.type === 'priority') return { state: { ...state, priority: clampEffectivePriority(cfg.basePriority, event.effective - cfg.basePriority) }, actions: [] };
+    return { state, actions: [] };
+  }
+  let next: InstanceState;
+  switch (event.type) {
+    case 'startup':
+      next = onStartup(o, state.stopped ? { ...state, state: 'INIT' } : state);
+      break;
+    case 'shutdown':
+      next = onShutdown(o, state);
+      break;
+    case 'tick':
+      next = onTick(o, state);
+      break;
+    case 'advert':
+      next = onAdvert(o, state, event.advert, event.src);
+      break;
+    case 'priority':
+      next = onPriority(o, state, event.effective);
+      break;
+    case 'fault':
+      next = onFault(o, state, event.faulted, event.reason);
+      break;
+    case 'force':
+      next = onForce(o, state, event.to, event.reason);
+      break;
+  }
+  return { state: next, actions: o.actions };
+}
