@@ -94,12 +94,31 @@ export function formatIp(a: IpAddr): string {
 
 /** Canonical text of an address, or undefined when it is not one. */
 export function normalizeIp(s: string): string | undefined {
+  if (!s.includes('/')) {
+    const fast = parseV4Prefix(s);
+    if (fast !== null) return fast?.address;
+  }
   const a = parseIp(s);
   return a ? formatIp(a) : undefined;
 }
 
+const V4_PREFIX = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+
+/** Fast path for the common dotted-quad case (no typed-array allocation: big configs have many). */
+function parseV4Prefix(s: string): Prefix | undefined | null {
+  const m = V4_PREFIX.exec(s);
+  if (!m) return null; // not this shape: let the general parser decide
+  const parts = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  if (parts.some((p) => p > 255) || [m[1], m[2], m[3], m[4]].some((p) => p !== undefined && p.length > 1 && p[0] === '0')) return undefined;
+  const len = m[5] === undefined ? 32 : Number(m[5]);
+  if (len > 32) return undefined;
+  return { address: parts.join('.'), prefixLen: len, family: 'inet' };
+}
+
 /** `ADDR[/LEN]` or `default`; a missing length means a host prefix (32 / 128). */
 export function parsePrefix(s: string, defaultFamily: Family = 'inet'): Prefix | undefined {
+  const fast = parseV4Prefix(s);
+  if (fast !== null) return fast;
   if (s === 'default' || s === 'all' || s === 'any') {
     return { address: defaultFamily === 'inet' ? '0.0.0.0' : '::', prefixLen: 0, family: defaultFamily };
   }

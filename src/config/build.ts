@@ -13,14 +13,18 @@ import type { BlockTable, KwSpec } from './keywords/types';
 
 export type Json = Record<string, unknown>;
 
-/** Pointer → the keyword line that set it. */
-export type LocMap = Map<string, { loc: Loc; kw: string }>;
+/**
+ * Where each value came from: every built object carries `$locs` (property → the keyword node
+ * that set it, the last one when repeated). Kept per object rather than in a pointer map so a
+ * 10,000-instance config allocates nothing extra for it.
+ */
+export const LOCS = '$locs';
 
 /** A line inside a list block (virtual_ipaddress, track_script, ...): its words and where each is. */
 export interface RawLine {
-  args: string[];
-  argLocs: Loc[];
-  loc: Loc;
+  readonly args: string[];
+  readonly argLocs: Loc[];
+  readonly loc: Loc;
 }
 
 export interface RawScript {
@@ -35,19 +39,19 @@ const SKIP = Symbol('skip');
 const INT_RE = /^[-+]?\d+$/;
 const NUM_RE = /^[-+]?(\d+\.?\d*|\.\d+)$/;
 
-export function buildFromTable(nodes: readonly ConfigNode[], tbl: BlockTable, diags: Diagnostics): { root: Json; locs: LocMap } {
-  const locs: LocMap = new Map();
+export function buildFromTable(nodes: readonly ConfigNode[], tbl: BlockTable, diags: Diagnostics): Json {
   const root: Json = {};
-  buildBlock(nodes, tbl, root, '', { diags, locs });
-  return { root, locs };
+  buildBlock(nodes, tbl, root, { diags });
+  return root;
 }
 
 interface Ctx {
   diags: Diagnostics;
-  locs: LocMap;
 }
 
-function buildBlock(nodes: readonly ConfigNode[], tbl: BlockTable, target: Json, ptr: string, ctx: Ctx): void {
+function buildBlock(nodes: readonly ConfigNode[], tbl: BlockTable, target: Json, ctx: Ctx): void {
+  const locs: Record<string, ConfigNode> = {};
+  Object.defineProperty(target, LOCS, { value: locs, enumerable: false });
   for (const node of nodes) {
     const spec = tbl.keywords[node.keyword];
     if (!spec) {
@@ -62,7 +66,7 @@ function buildBlock(nodes: readonly ConfigNode[], tbl: BlockTable, target: Json,
       continue;
     }
     if (!blockShapeOk(node, spec, ctx)) continue;
-    store(node, spec, target, ptr, ctx);
+    store(node, spec, target, locs, ctx);
   }
 }
 
@@ -88,30 +92,22 @@ function blockShapeOk(node: ConfigNode, spec: KwSpec, ctx: Ctx): boolean {
   return true;
 }
 
-function store(node: ConfigNode, spec: KwSpec, target: Json, ptr: string, ctx: Ctx): void {
+function store(node: ConfigNode, spec: KwSpec, target: Json, locs: Record<string, ConfigNode>, ctx: Ctx): void {
   const prop = spec.to as string;
-  let here: string;
-  let put: (v: unknown) => void;
-  const flatLines = spec.kind === 'lines' && !spec.keepArgs;
-  if (spec.repeat && !flatLines) {
-    const arr = (target[prop] ??= []) as unknown[];
-    here = `${ptr}/${prop}/${arr.length}`;
-    put = (v) => arr.push(v);
-  } else if (flatLines) {
-    const arr = (target[prop] ??= []) as unknown[];
-    here = `${ptr}/${prop}`;
-    put = (v) => arr.push(...(v as unknown[]));
-  } else {
-    here = `${ptr}/${prop}`;
-    put = (v) => (target[prop] = v);
-  }
-  const value = convert(node, spec, here, ctx);
+  const value = convert(node, spec, ctx);
   if (value === SKIP) return;
-  ctx.locs.set(here, { loc: node.loc, kw: node.keyword }); // a repeated keyword overrides: point at the last
-  put(value);
+  locs[prop] = node; // a repeated keyword overrides: point at the last
+  if (spec.kind === 'lines' && !spec.keepArgs) {
+    const arr = (target[prop] ??= []) as unknown[];
+    for (const v of value as unknown[]) arr.push(v);
+  } else if (spec.repeat) {
+    ((target[prop] ??= []) as unknown[]).push(value);
+  } else {
+    target[prop] = value;
+  }
 }
 
-function convert(node: ConfigNode, spec: KwSpec, here: string, ctx: Ctx): unknown {
+function convert(node: ConfigNode, spec: KwSpec, ctx: Ctx): unknown {
   const a0 = node.args[0];
   const noArg = a0 === undefined;
   if (noArg && spec.bareValue !== undefined) return spec.bareValue;
@@ -134,7 +130,7 @@ function convert(node: ConfigNode, spec: KwSpec, here: string, ctx: Ctx): unknow
     case 'lines':
       return toLines(node, spec);
     case 'block':
-      return toBlock(node, spec, here, ctx);
+      return toBlock(node, spec, ctx);
   }
 }
 
@@ -183,8 +179,25 @@ export function toScript(node: ConfigNode, spec: Pick<KwSpec, 'wholeLine'>): Raw
   return { command: args.join(' '), argv: [...args], loc: node.loc };
 }
 
+/** A list-block line viewed as words; arrays are made on access so big configs stay cheap to build. */
+class NodeLine implements RawLine {
+  constructor(private readonly n: ConfigNode) {}
+  get args(): string[] {
+    return [this.n.keyword, ...this.n.args];
+  }
+  get argLocs(): Loc[] {
+    return [this.n.loc, ...this.n.argLocs];
+  }
+  get loc(): Loc {
+    return this.n.loc;
+  }
+  toJSON(): { args: string[]; loc: Loc } {
+    return { args: this.args, loc: this.loc };
+  }
+}
+
 function lineOf(n: ConfigNode): RawLine {
-  return { args: [n.keyword, ...n.args], argLocs: [n.loc, ...n.argLocs], loc: n.loc };
+  return new NodeLine(n);
 }
 
 function toLines(node: ConfigNode, spec: KwSpec): unknown {
@@ -192,13 +205,13 @@ function toLines(node: ConfigNode, spec: KwSpec): unknown {
   return spec.keepArgs ? { args: [...node.args], argLocs: node.argLocs, loc: node.loc, lines: out } : out;
 }
 
-function toBlock(node: ConfigNode, spec: KwSpec, here: string, ctx: Ctx): Json {
+function toBlock(node: ConfigNode, spec: KwSpec, ctx: Ctx): Json {
   const obj: Json = { loc: node.loc };
   if (spec.tag) obj[spec.tag.prop] = spec.tag.value;
   if (spec.keepArgs) {
     obj.args = [...node.args];
     obj.argLocs = node.argLocs;
   }
-  buildBlock(node.block ?? [], spec.block as BlockTable, obj, here, ctx);
+  buildBlock(node.block ?? [], spec.block as BlockTable, obj, ctx);
   return obj;
 }

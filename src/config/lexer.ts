@@ -61,7 +61,7 @@ export function decodeEscape(s: string, i: number): { text: string; next: number
   if (c === 'x' && isHex(s[i + 2])) {
     let j = i + 2;
     let v = 0;
-    while (j < s.length && j < i + 4 && isHex(s[j])) v = v * 16 + parseInt(s[j] as string, 16);
+    while (j < s.length && j < i + 4 && isHex(s[j])) v = v * 16 + parseInt(s[j++] as string, 16);
     return { text: String.fromCharCode(v), next: j };
   }
   if (c === 'c' && s[i + 2] !== undefined) {

@@ -49,9 +49,9 @@ const list = <T>(v: unknown, f: (r: Raw) => T | undefined): T[] => ((v ?? []) as
 
 /** Builds, schema-checks, resolves and validates a parsed tree; diagnostics go to `diags`. */
 export function modelFromNodes(nodes: readonly ConfigNode[], diags: Diagnostics): Model {
-  const { root, locs } = buildFromTable(nodes, topTable, diags);
+  const root = buildFromTable(nodes, topTable, diags);
   root.globalDefs ??= {};
-  validateSchema(root, locs, diags);
+  validateSchema(root, diags);
   return resolveModel(root, diags);
 }
 

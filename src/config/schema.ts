@@ -5,13 +5,14 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Diagnostics } from './diagnostics';
-import type { Json, LocMap } from './build';
+import { LOCS, type Json } from './build';
+import type { ConfigNode, Loc } from './ast';
 import type { BlockTable, KwSpec } from './keywords/types';
 import { topTable } from './keywords/top';
 
 type Schema = Record<string, unknown>;
 
-const LINE: Schema = { type: 'object', required: ['args', 'loc'] };
+const LINE: Schema = { type: 'object' };
 
 function propSchema(kw: string, spec: KwSpec): Schema | undefined {
   const s: Schema = { 'x-kw': kw };
@@ -94,24 +95,31 @@ function validator(): ValidateFunction {
 }
 
 /** Validates `root` against the schema, filling defaults in place; reports problems with locations. */
-export function validateSchema(root: Json, locs: LocMap, diags: Diagnostics): void {
+export function validateSchema(root: Json, diags: Diagnostics): void {
   const validate = validator();
   if (validate(root)) return;
-  for (const e of validate.errors ?? []) report(e, locs, diags);
+  for (const e of validate.errors ?? []) report(e, root, diags);
 }
 
-/** Location of a pointer, or of its nearest located ancestor. */
-export function locOf(ptr: string, locs: LocMap): { loc?: import('./ast').Loc; kw?: string } {
-  for (let p = ptr; p !== ''; p = p.slice(0, p.lastIndexOf('/'))) {
-    const hit = locs.get(p);
-    if (hit) return hit;
+/** The keyword line that set the value at `ptr` (or the block that holds it). */
+export function locOf(ptr: string, root: Json): Loc | undefined {
+  let cur: unknown = root;
+  let loc: Loc | undefined;
+  for (const seg of ptr.split('/').slice(1)) {
+    if (cur === null || typeof cur !== 'object') break;
+    const obj = cur as Record<string, unknown>;
+    const locs = obj[LOCS] as Record<string, ConfigNode> | undefined;
+    if (locs?.[seg]) loc = locs[seg].loc;
+    else if (obj.loc) loc = obj.loc as Loc;
+    cur = obj[seg];
   }
-  return {};
+  if (cur && typeof cur === 'object' && (cur as Json).loc && !Array.isArray(cur)) return (cur as Json).loc as Loc;
+  return loc;
 }
 
-function report(e: ErrorObject, locs: LocMap, diags: Diagnostics): void {
+function report(e: ErrorObject, root: Json, diags: Diagnostics): void {
   const ps = (e.parentSchema ?? {}) as Schema;
-  const { loc } = locOf(e.instancePath, locs);
+  const loc = locOf(e.instancePath, root);
   const kw = (ps['x-kw'] as string | undefined) ?? e.instancePath.split('/').pop();
   switch (e.keyword) {
     case 'minimum':

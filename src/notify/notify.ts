@@ -110,15 +110,30 @@ export interface MailText {
   body: string;
 }
 
-/** SMTP alert text for a VRRP transition (vrrp_notify.c wording). */
+/**
+ * SMTP alert text for a VRRP transition (vrrp_notify.c wording): "Entering MASTER state" /
+ * "… BACKUP/FAULT state", "Stopping" for STOP; subject prefixed "[router_id] VRRP Instance
+ * NAME - " (or "VRRP Group NAME - ").
+ */
 export function vrrpMail(routerId: string, kind: NotifyKind, name: string, state: NotifyState): MailText {
   const what = kind === 'GROUP' ? `VRRP Group ${name}` : `VRRP Instance ${name}`;
-  const subject = `[${routerId}] ${what} - Entering ${state} state`;
+  const subject = `[${routerId}] ${what} - ${state === 'STOP' ? 'Stopping' : `Entering ${state} state`}`;
   let body: string;
   if (kind === 'GROUP') body = `=> All VRRP group instances are now in ${state} state <=`;
   else if (state === 'MASTER') body = '=> VRRP Instance is now owning VRRP VIPs <=';
+  else if (state === 'STOP') body = '=> VRRP Instance stopping <=';
   else body = '=> VRRP Instance is no longer owning VRRP VIPs <=';
   return { subject, body };
+}
+
+/**
+ * Whether a transition sends mail: smtp_alert on, not a FAULT under no_email_faults, and
+ * not the same state as the last mail sent for this instance (keepalived mails a state once).
+ */
+export function mailWanted(state: NotifyState, opts: { smtpAlert: boolean; noEmailFaults: boolean; lastMailed?: NotifyState }): boolean {
+  if (!opts.smtpAlert || state === 'DELETED') return false;
+  if (opts.noEmailFaults && state === 'FAULT') return false;
+  return opts.lastMailed !== state;
 }
 
 function fromCommand(c: ScriptCommand): NotifyScript {

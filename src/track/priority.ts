@@ -46,6 +46,8 @@ export interface PriorityResult {
   effectivePriority: number;
   fault: boolean;
   faultReasons: string[];
+  /** The items causing FAULT (same order as faultReasons), for faultLogLine. */
+  faultItems: TrackedItem[];
 }
 
 const KIND_WORD: Record<TrackedKind, string> = {
@@ -97,16 +99,39 @@ export function clampPriority(base: number, sum: number): number {
 export function computePriority(input: PriorityInput): PriorityResult {
   let sum = 0;
   const faultReasons: string[] = [];
+  const faultItems: TrackedItem[] = [];
   for (const item of input.items) {
     const c = contribution(item, effectiveWeight(item, input));
-    if (c.fault !== undefined) faultReasons.push(c.fault);
-    else sum += c.delta;
+    if (c.fault !== undefined) {
+      faultReasons.push(c.fault);
+      faultItems.push(item);
+    } else sum += c.delta;
   }
   return {
     effectivePriority: clampPriority(input.basePriority, sum),
     fault: faultReasons.length > 0,
     faultReasons,
+    faultItems,
   };
+}
+
+/**
+ * keepalived's log line for an instance entering FAULT because of `item`
+ * (vrrp_track.c / track_file.c wording).
+ */
+export function faultLogLine(instance: string, item: TrackedItem): string {
+  switch (item.kind) {
+    case 'script':
+      return `(${instance}): entering FAULT state due to script ${item.name}`;
+    case 'interface':
+      return `(${instance}): entering FAULT state (interface ${item.name} down)`;
+    case 'file':
+      return `(${instance}): entering FAULT state (tracked file ${item.name} has status ${item.value ?? 0})`;
+    case 'process':
+      return `(${instance}): entering FAULT state (tracked process ${item.name} quorum lost)`;
+    default:
+      return `(${instance}): entering FAULT state (bfd ${item.name} down)`;
+  }
 }
 
 // ---- from the config model -----------------------------------------------------------

@@ -26,6 +26,11 @@ t.test('runtime: TCP_CHECK and HTTP_GET go down and come back', async (t) => {
   const tcpPort = await listen(tcpServer);
   const web = http.createServer((_q, r) => r.end('alive'));
   const webPort = await listen(web);
+  t.teardown(() => {
+    tcpServer.close();
+    web.closeAllConnections();
+    web.close();
+  });
   const conf = `
 virtual_server 127.0.0.1 8080 {
   delay_loop 1
@@ -55,7 +60,7 @@ virtual_server 127.0.0.1 8080 {
     }
   }
 }`;
-  const loaded = loadConfigText(conf, 'test.conf', { configId: 'test' });
+  const loaded = loadConfigText(conf, 'test.conf', { configId: 'test', readFile: () => '', glob: () => [] });
   const model = loaded.model;
   if (!model) throw new Error(`config: ${JSON.stringify(loaded.diagnostics)}`);
   const { servers, warnings } = buildCheckers(model, { hostname: os.hostname() });
@@ -104,6 +109,5 @@ virtual_server 127.0.0.1 8080 {
   web.on('request', (_q, r) => r.end('alive'));
   t.ok(await waitFor(() => events.filter((e) => e.rsKey === webKey).length >= 3, 3000), 'HTTP real server back up');
   rt.stop();
-  await close(web);
   t.equal(rt.health(vsKey, tcpKey ?? '')?.up, true);
 });

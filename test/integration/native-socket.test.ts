@@ -171,3 +171,43 @@ t.test('an exception thrown by a packet listener is an uncaught exception, not s
   t.equal(r.code, 0, `process exits after close ${r.stderr}`);
   t.match(r.stdout, /UNCAUGHT boom from listener/);
 });
+
+t.test('membership join and leave are real; unclosed sockets are closed by the GC finalizer', { skip }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 1 });
+  const h1 = lab.host(1);
+  const native = JSON.stringify(require.resolve('../../src/net/native'));
+  const joinScript = `
+    const n = require(${native}).loadNative();
+    const { execFileSync } = require('node:child_process');
+    const maddr = () => execFileSync('ip', ['maddr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
+    const idx = n.ifInfo('eth0').ifindex;
+    const out = {};
+    for (const [fam, group] of [[4, '224.0.0.18'], [6, 'ff02::12']]) {
+      const s = n.rawSocket(fam, 112);
+      n.membership(s, true, group, idx);
+      out['joined' + fam] = maddr().includes(group);
+      n.membership(s, false, group, idx);
+      out['left' + fam] = !maddr().includes(group);
+      try { n.membership(s, false, group, idx); } catch (e) { out['again' + fam] = e.code; }
+      n.close(s);
+    }
+    console.log(JSON.stringify(out));`;
+  const r = await lab.exec(h1.ns, [process.execPath, '-e', joinScript], 10_000);
+  t.equal(r.code, 0, r.stderr);
+  t.same(JSON.parse(r.stdout || '{}'), { joined4: true, left4: true, again4: 'EADDRNOTAVAIL', joined6: true, left6: true, again6: 'EADDRNOTAVAIL' });
+
+  // 3000 sockets never closed, with a soft fd limit of 256: only the finalizer keeps this from
+  // EMFILE. Node runs N-API finalizers from the event loop, hence the setImmediate after gc().
+  const gcScript = `
+    const n = require(${native}).loadNative();
+    (async () => {
+      for (let i = 0; i < 3000; i++) {
+        n.rawSocket(i % 2 ? 4 : 6, 112); n.packetSocket();
+        if (i % 50 === 0) { global.gc(); await new Promise(setImmediate); }
+      }
+      console.log('ok');
+    })();`;
+  const g = await lab.exec(h1.ns, ['sh', '-c', `ulimit -n 256 && exec "$0" --expose-gc -e "$1"`, process.execPath, gcScript], 20_000);
+  t.equal(g.code, 0, g.stderr);
+  t.equal(g.stdout.trim(), 'ok');
+});

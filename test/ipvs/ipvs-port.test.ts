@@ -19,10 +19,12 @@ if (!existsSync('/proc/net/ip_vs')) {
   const base = (id: ServiceId, over: Partial<IpvsService> = {}): IpvsService => ({ ...id, scheduler: 'wrr', flags: 0, timeoutS: 0, netmaskPrefix: id.af === 'inet' ? 32 : 128, ...over });
   const dest = (addr: string, port: number, weight: number, fwd: 'route' | 'masq' | 'tunnel' = 'route') => ({ addr, port, fwd, weight, upperThreshold: 0, lowerThreshold: 0 });
 
-  t.test('IpvsPort against the kernel', async (t) => {
-    const p = await NetlinkIpvs.open({ timeoutMs: 10_000 });
-    t.teardown(() => p.close());
-    t.beforeEach(async () => { await p.flush(); });
+  let port: NetlinkIpvs | undefined;
+  const p = new Proxy({} as NetlinkIpvs, { get: (_o, k) => { const v = (port as unknown as Record<string | symbol, unknown>)[k]; return typeof v === 'function' ? v.bind(port) : v; } });
+  t.before(async () => { port = await NetlinkIpvs.open({ timeoutMs: 10_000 }); });
+  t.teardown(() => port?.close());
+  t.beforeEach(async () => { await p.flush(); });
+  {
 
     t.test('GET_INFO', async (t) => {
       const info = await p.info();
@@ -79,7 +81,7 @@ if (!existsSync('/proc/net/ip_vs')) {
 
     t.test('IPv6 service, mh scheduler, ops', async (t) => {
       const v6: ServiceId = { af: 'inet6', protocol: 'tcp', addr: '2001:db8::100', port: 443, fwmark: 0 };
-      await p.addService(base(v6, { scheduler: 'mh', flags: SvcFlag.MH_PORT | SvcFlag.ONEPACKET, netmaskPrefix: 64, timeoutS: 60 }));
+      await p.addService(base(v6, { scheduler: 'mh', flags: SvcFlag.MH_PORT | SvcFlag.ONEPACKET | SvcFlag.PERSISTENT, netmaskPrefix: 64, timeoutS: 60 }));
       await p.addDest(v6, dest('2001:db8::11', 443, 4, 'masq'));
       const [s] = await p.listServices();
       t.match(s, { af: 'inet6', addr: '2001:db8::100', scheduler: 'mh', netmaskPrefix: 64, timeoutS: 60 });
@@ -120,5 +122,5 @@ if (!existsSync('/proc/net/ip_vs')) {
       await p.flush();
       t.same(await p.listServices(), []);
     });
-  });
+  }
 }

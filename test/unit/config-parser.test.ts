@@ -70,7 +70,7 @@ t.test('comments', async (t) => {
     ['trailing comment', 'x 1 # two\ny 2 ! three', 'x 1; y 2'],
     ['comment hides brace', 'a { # }\nb\n}', 'a { b }'],
     ['double quotes protect', 'x "a # b ! c"', 'x "a # b ! c"'],
-    ['single quotes do not protect', "x 'a # b'", "x 'a"],
+    ['single quotes do not protect', "x 'a # b'", 'x a'],
     ['escaped hash and bang', 'x a\\#b c\\!d', 'x a#b c!d'],
     ['comment glued to word', 'x 1#2', 'x 1'],
   ];
@@ -86,7 +86,7 @@ t.test('quoting and escapes', async (t) => {
     ['escaped quote', 'x "say \\"hi\\""', ['say "hi"']],
     ['escaped backslash', 'x a\\\\b', ['a\\b']],
     ['\\t \\n', 'x "a\\tb\\nc"', ['a\tb\nc']],
-    ['octal', 'x \\101\\0102', ['AB']],
+    ['octal, at most 3 digits', 'x \\101\\1022', ['AB2']],
     ['hex', 'x \\x41\\x4a', ['AJ']],
     ['control', 'x \\cA', ['\x01']],
     ['\\E', 'x \\E', ['\x1b']],
@@ -369,7 +369,10 @@ t.test('include: real filesystem fixtures', async (t) => {
 t.test('every keepalived sample parses without syntax diagnostics', async (t) => {
   const fs = await import('node:fs');
   const base = '/work/shared/keepalived-samples';
-  if (!fs.existsSync(base)) return t.skip('samples folder not present');
+  if (!fs.existsSync(base)) {
+    t.skip('samples folder not present');
+    return;
+  }
   const files = [...fs.readdirSync(base), ...fs.readdirSync(path.join(base, 'extra')).map((f) => `extra/${f}`)].filter((f) => f.includes('keepalived.conf'));
   t.ok(files.length >= 25, 'found the samples');
   for (const f of files) {

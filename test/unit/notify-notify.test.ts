@@ -1,5 +1,5 @@
 import t from 'tap';
-import { fifoLine, hookCalls, lvsRsLine, lvsVsLine, notifyConfigOf, reportedState, vrrpMail } from '../../src/notify/notify';
+import { mailWanted, fifoLine, hookCalls, lvsRsLine, lvsVsLine, notifyConfigOf, reportedState, vrrpMail } from '../../src/notify/notify';
 
 t.test('specific hook first, then notify with the 4 extra args', async (t) => {
   const cfg = { notifyMaster: { cmd: '/etc/ka/master.sh "arg one"' }, notify: { cmd: '/etc/ka/notify.sh', user: 'ks' } };
@@ -35,7 +35,16 @@ t.test('fifo and LVS lines', async (t) => {
 t.test('mail text', async (t) => {
   t.same(vrrpMail('lb1', 'INSTANCE', 'VI_1', 'MASTER'), { subject: '[lb1] VRRP Instance VI_1 - Entering MASTER state', body: '=> VRRP Instance is now owning VRRP VIPs <=' });
   t.equal(vrrpMail('lb1', 'INSTANCE', 'VI_1', 'FAULT').body, '=> VRRP Instance is no longer owning VRRP VIPs <=');
-  t.match(vrrpMail('lb1', 'GROUP', 'G', 'BACKUP').subject, /VRRP Group G - Entering BACKUP state/);
+  t.same(vrrpMail('lb1', 'GROUP', 'G', 'BACKUP'), { subject: '[lb1] VRRP Group G - Entering BACKUP state', body: '=> All VRRP group instances are now in BACKUP state <=' });
+  t.same(vrrpMail('lb1', 'INSTANCE', 'VI_1', 'STOP'), { subject: '[lb1] VRRP Instance VI_1 - Stopping', body: '=> VRRP Instance stopping <=' });
+});
+
+t.test('mailWanted', async (t) => {
+  t.equal(mailWanted('MASTER', { smtpAlert: false, noEmailFaults: false }), false);
+  t.equal(mailWanted('MASTER', { smtpAlert: true, noEmailFaults: false }), true);
+  t.equal(mailWanted('MASTER', { smtpAlert: true, noEmailFaults: false, lastMailed: 'MASTER' }), false, 'same state mailed once');
+  t.equal(mailWanted('FAULT', { smtpAlert: true, noEmailFaults: true }), false);
+  t.equal(mailWanted('FAULT', { smtpAlert: true, noEmailFaults: false, lastMailed: 'MASTER' }), true);
 });
 
 t.test('notifyConfigOf maps the model', async (t) => {

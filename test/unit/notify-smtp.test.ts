@@ -5,7 +5,7 @@ import type { GlobalDefs } from '../../src/config/model';
 t.test('DATA encoding: CRLF and dot-stuffing, terminator', async (t) => {
   t.equal(encodeData('a\n.b\n..c'), 'a\r\n..b\r\n...c');
   const msg = formatMessage({ server: 's', helo: 'h', from: 'f@x', to: ['a@x', 'b@x'] }, { subject: 'S', body: 'line\n.dot', date: new Date(Date.UTC(2024, 1, 21, 21, 57, 11)) });
-  t.equal(msg, 'Date: Wed, 21 Feb 2024 21:57:11 +0000\r\nFrom: f@x\r\nSubject: S\r\nX-Mailer: Keepalived\r\nTo: a@x, b@x\r\n\r\nline\r\n..dot\r\n\r\n.\r\n');
+  t.equal(msg, 'Date: Wed, 21 Feb 2024 21:57:11 +0000\r\nFrom: f@x\r\nSubject: S\r\nX-Mailer: Keepalived\r\nTo: a@x, b@x\r\n\r\nline\r\n..dot\r\n.\r\n');
 });
 
 t.test('settings from global_defs', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { clampPriority, computePriority, instanceTrackRefs, type TrackedItem } from '../../src/track/priority';
+import { clampPriority, computePriority, faultLogLine, instanceTrackRefs, type TrackedItem } from '../../src/track/priority';
 import type { Model, VrrpInstance } from '../../src/config/model';
 
 const item = (over: Partial<TrackedItem>): TrackedItem => ({ kind: 'script', name: 's', weight: 0, reverse: false, state: 'up', ...over });
@@ -23,9 +23,13 @@ t.test('weight table (man5)', async (t) => {
 });
 
 t.test('weight 0: down → FAULT; reverse: up → FAULT', async (t) => {
-  t.same(computePriority({ basePriority: 100, items: [item({ state: 'down', name: 'chk' })] }), {
-    effectivePriority: 100, fault: true, faultReasons: ['script chk down'],
+  const down = item({ state: 'down', name: 'chk' });
+  t.same(computePriority({ basePriority: 100, items: [down] }), {
+    effectivePriority: 100, fault: true, faultReasons: ['script chk down'], faultItems: [down],
   });
+  t.equal(faultLogLine('VI_1', down), '(VI_1): entering FAULT state due to script chk');
+  t.equal(faultLogLine('VI_1', item({ kind: 'interface', name: 'eth1' })), '(VI_1): entering FAULT state (interface eth1 down)');
+  t.equal(faultLogLine('VI_1', { ...item({ kind: 'file', name: 'tf' }), value: 3 }), '(VI_1): entering FAULT state (tracked file tf has status 3)');
   t.equal(computePriority({ basePriority: 100, items: [item({ state: 'up' })] }).fault, false);
   t.equal(computePriority({ basePriority: 100, items: [item({ state: 'up', reverse: true })] }).fault, true);
   t.equal(computePriority({ basePriority: 100, items: [item({ state: 'down', reverse: true })] }).fault, false);
@@ -34,7 +38,7 @@ t.test('weight 0: down → FAULT; reverse: up → FAULT', async (t) => {
 
 t.test('init state contributes nothing and is not a fault', async (t) => {
   const r = computePriority({ basePriority: 100, items: [item({ state: 'init', weight: 5 }), item({ state: 'init', weight: 0 }), item({ state: 'init', weight: -5 })] });
-  t.same(r, { effectivePriority: 100, fault: false, faultReasons: [] });
+  t.same(r, { effectivePriority: 100, fault: false, faultReasons: [], faultItems: [] });
 });
 
 t.test('sum of several trackers and clamping', async (t) => {
