@@ -13,5 +13,5 @@ budget=$(( TSK_VM_DEADLINE - ${up%.*} - 4 ))
 timeout -k 2 "$budget" /bin/bash "$X/cmd" </dev/null >>"$X/out" 2>>"$X/err"
 echo $? > "$X/status.tmp" && mv "$X/status.tmp" "$X/status"
 sync
-busybox poweroff -f 2>/dev/null || echo o > /proc/sysrq-trigger
+/run/tsk-vm/busybox poweroff -f 2>/dev/null || echo o > /proc/sysrq-trigger
 sleep 30

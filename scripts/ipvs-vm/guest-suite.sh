@@ -6,7 +6,7 @@ per_file=${TSK_IPVS_FILE_TIMEOUT:-240}
 pass=0; fail=0
 for f in ${TSK_IPVS_TESTS:-dist/test/ipvs/*.test.js}; do
   echo "# ---- $f"
-  out=$(timeout -k 5 "$per_file" node "$f" 2>&1); rc=$?
+  out=$(TAP_TIMEOUT=$per_file timeout -k 5 "$per_file" node "$f" 2>&1); rc=$?
   printf '%s\n' "$out"
   p=$(printf '%s\n' "$out" | grep -cE '^ok [0-9]+')
   n=$(printf '%s\n' "$out" | grep -cE '^not ok [0-9]+')

@@ -19,8 +19,8 @@ die_setup() { echo "run-in-vm: $*" >&2; exit 126; }
 [ $# -eq 1 ] && [ -n "$1" ] || { echo "usage: $0 'COMMAND'" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die_setup "must run as root"
 command -v qemu-system-x86_64 >/dev/null || die_setup "qemu missing: run scripts/ipvs-vm/setup.sh"
-BB=/bin/busybox
-ldd "$BB" 2>&1 | grep -q 'not a dynamic' || die_setup "static busybox missing: run scripts/ipvs-vm/setup.sh"
+BB=$VM_HOME/busybox
+[ -x "$BB" ] || die_setup "static busybox missing: run scripts/ipvs-vm/setup.sh"
 KROOT=$VM_HOME/kernel
 KIMG=$(ls -1 "$KROOT"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
 [ -n "$KIMG" ] || die_setup "no kernel in $KROOT: run scripts/ipvs-vm/setup.sh"
@@ -66,6 +66,7 @@ X=$(mktemp -d /tmp/tsk-vm.XXXXXX) || die_setup mktemp
 chmod 755 "$X"
 printf '%s\n' "$1" > "$X/cmd"
 cp "$HERE/guest-run.sh" "$X/guest-run.sh"
+cp "$BB" "$X/busybox"
 echo "$KROOT/lib/modules/$KVER" > "$X/kmoddir"
 : > "$X/out"; : > "$X/err"
 {

@@ -21,7 +21,6 @@ have modprobe || missing+=(kmod)
 have xz || missing+=(xz-utils)
 have readelf || missing+=(binutils)
 have cpio || missing+=(cpio)
-if ! have busybox || ! ldd "$(command -v busybox)" 2>&1 | grep -q 'not a dynamic'; then missing+=(busybox-static); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ipvs-vm setup: installing ${missing[*]}"
   refresh
@@ -45,5 +44,21 @@ if ! find "$KDIR/lib/modules" -name 'ip_vs.ko*' -print -quit 2>/dev/null | grep 
   depmod -b "$KDIR.new" "$kver"
   rm -rf "$KDIR"
   mv "$KDIR.new" "$KDIR"
+fi
+# A private static busybox for the initramfs: the system may carry the dynamic `busybox`
+# package (it conflicts with busybox-static), so take the static one from its .deb if needed.
+if [ ! -x "$VM_HOME/busybox" ]; then
+  sysbb=$(command -v busybox || true)
+  if [ -n "$sysbb" ] && ldd "$sysbb" 2>&1 | grep -q 'not a dynamic'; then
+    cp "$sysbb" "$VM_HOME/busybox.new"
+  else
+    bb=$(mktemp -d)
+    (cd "$bb" && apt-get download -q -o APT::Sandbox::User=root busybox-static >/dev/null 2>&1) ||
+      { refresh; (cd "$bb" && apt-get download -q -o APT::Sandbox::User=root busybox-static >/dev/null); }
+    dpkg-deb -x "$bb"/busybox-static_*.deb "$bb/x"
+    cp "$bb/x/bin/busybox" "$VM_HOME/busybox.new"
+    rm -rf "$bb"
+  fi
+  chmod 755 "$VM_HOME/busybox.new" && mv "$VM_HOME/busybox.new" "$VM_HOME/busybox"
 fi
 echo "ipvs-vm setup: ok ($VM_HOME)"

@@ -42,7 +42,20 @@ function finish(nodes: ConfigNode[], parseDiags: Diagnostic[], files: string[]):
   const diags = new Diagnostics();
   diags.items.push(...parseDiags);
   const model = modelFromNodes(nodes, diags);
-  return { model: diags.hasFatal() ? undefined : model, diagnostics: diags.items, files };
+  return { model: diags.hasFatal() ? undefined : model, diagnostics: inFileOrder(diags.items, files), files };
+}
+
+/** Stable sort by (file as read, line, col) so `-t` output reads top to bottom; unlocated last. */
+function inFileOrder(items: Diagnostic[], files: string[]): Diagnostic[] {
+  const rank = (d: Diagnostic): [number, number, number] => {
+    if (!d.loc) return [Infinity, 0, 0];
+    const f = files.indexOf(d.loc.file);
+    return [f < 0 ? files.length : f, d.loc.line, d.loc.col];
+  };
+  return items
+    .map((d, i) => ({ d, i, k: rank(d) }))
+    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1] || a.k[2] - b.k[2] || a.i - b.i)
+    .map((x) => x.d);
 }
 
 const list = <T>(v: unknown, f: (r: Raw) => T | undefined): T[] => ((v ?? []) as Raw[]).map(f).filter((x): x is T => x !== undefined);

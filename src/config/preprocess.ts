@@ -115,6 +115,8 @@ class Preprocessor {
   /** Set once a bound is hit (output size, runaway macros): everything after is dropped. */
   private tooLarge = false;
   private work = 0;
+  /** Set by substituteText when nesting passes MAX_DEPTH (a macro that expands to itself). */
+  private runaway = false;
 
   constructor(
     private readonly opts: PreprocessOptions,
@@ -318,7 +320,11 @@ class Preprocessor {
 
   /** Fully substitutes single-line text (used for values and ~SEQ headers). */
   private substituteText(text: string, loc: Loc, depth: number): string {
-    if (depth > MAX_DEPTH || text.indexOf('$') < 0) return text;
+    if (text.indexOf('$') < 0) return text;
+    if (depth > MAX_DEPTH) {
+      this.runaway = true;
+      return text;
+    }
     let out = '';
     let i = 0;
     for (;;) {
@@ -376,7 +382,7 @@ class Preprocessor {
         return { lines: this.splitMulti(line, out, cols, ref.macro.lines, sliceLine(line, ref.end)), changed: true };
       }
       const value = this.substituteText(ref.macro.text, { ...loc, col }, 1);
-      if (value.length > MAX_LINE_CHARS) {
+      if (value.length > MAX_LINE_CHARS || this.runaway) {
         this.abort('ERR_CONFIG_MACRO_LOOP', 'macro substitution does not terminate (recursive definition?); rest of the configuration ignored', { ...loc, col });
         return { lines: [], changed: true };
       }

@@ -49,6 +49,13 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     file: o.logFile,
     ident: 'Keepalived_vrrp',
   });
+  // Signals that arrive while we start are honoured once start-up is done (never a half-started exit).
+  let earlyStop = false;
+  const early = (): void => {
+    earlyStop = true;
+  };
+  process.on('SIGTERM', early);
+  process.on('SIGINT', early);
   log.info(`Starting ${VERSION_TEXT}`);
   log.info(`Command line: ${process.argv.slice(1).map((a) => `'${a}'`).join(' ')}`);
   log.info(`Opening file '${o.configFile}'.`);
@@ -129,8 +136,11 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       const r = writeDump(kind, vrrp.snapshot());
       if (!r.ok) log.error(`Unable to write ${kind} dump: ${r.error}`);
     };
+    process.off('SIGTERM', early);
+    process.off('SIGINT', early);
     process.on('SIGTERM', () => void stop());
     process.on('SIGINT', () => void stop());
+    if (earlyStop) void stop();
     process.on('SIGHUP', () => {
       reloading = reloading.then(reload).catch((e: Error) => log.error(`Reload failed: ${e.message}`));
     });

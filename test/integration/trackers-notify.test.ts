@@ -11,7 +11,7 @@ import net from 'node:net';
 import { SmtpSink } from '../support/smtp-sink';
 import { waitFor } from '../support/netns';
 import { sendMail } from '../../src/notify/smtp';
-import { NotifyFifo } from '../../src/notify/fifo';
+import { NotifyFifo, fifoFromSpec } from '../../src/notify/fifo';
 import { HookRunner } from '../../src/notify/hooks';
 import { fifoLine, hookCalls, vrrpMail } from '../../src/notify/notify';
 import { MemoryLogger } from '../../src/observe/log';
@@ -152,4 +152,20 @@ t.test('script security refuses a world-writable hook, runs a safe one', async (
   t.ok(fs.existsSync(`${marker}.safe`));
   t.ok(log.has(`Unsafe permissions found for script '${unsafe}' - disabling.`));
   t.ok(log.has(/unsafe.sh is writable by others/));
+});
+
+t.test('fifoFromSpec: FIFO owned by the configured user, script started with the path', async (t) => {
+  const dir = tmpdir(t);
+  const out = path.join(dir, 'got');
+  const reader = script(dir, 'r.sh', `read -r line < "$1"; echo "$line" > ${out}`);
+  const loc = { file: 'k.conf', line: 1, col: 1 };
+  const log = new MemoryLogger();
+  const lookup = (u: string) => (u === 'fifo-owner' ? { uid: 4242, gid: 4343 } : undefined);
+  const f = fifoFromSpec({ path: path.join(dir, 'spec.fifo'), user: 'fifo-owner', script: { command: reader, argv: [reader], loc }, loc }, log, lookup);
+  t.ok(f.open());
+  t.teardown(() => f.close());
+  const st = fs.statSync(path.join(dir, 'spec.fifo'));
+  t.same([st.uid, st.gid, st.mode & 0o777], [4242, 4343, 0o600]);
+  f.write(fifoLine('INSTANCE', 'VI_9', 'FAULT', 0));
+  t.ok(await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8') === 'INSTANCE "VI_9" FAULT 0\n', 5000));
 });

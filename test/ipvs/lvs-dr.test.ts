@@ -19,7 +19,7 @@ import { MemoryLogger } from '../../src/observe/log';
 import { NetlinkIpvs } from '../../src/lvs/ipvs';
 import { LvsRuntime } from '../../src/runtime/lvs';
 
-const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000 });
+const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
 const trySh = (cmd: string, args: string[]): void => { try { sh(cmd, args); } catch { /* best effort */ } };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function waitFor(what: string, fn: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -91,7 +91,7 @@ http { access_log off; server { listen 80; root ${d}/www; } }
     rmSync(dir, { recursive: true, force: true });
   });
 
-  t.test('LVS-DR: real servers leave and rejoin the table as nginx stops and starts', async (t) => {
+  t.test('LVS-DR: real servers leave and rejoin the table as nginx stops and starts', { timeout: 400_000 }, async (t) => {
     // director: bridge with 192.0.2.1 and the VIP (it answers ARP for the VIP; the real servers don't)
     sh('ip', ['link', 'add', `${P}br`, 'type', 'bridge']);
     sh('ip', ['addr', 'add', '192.0.2.1/24', 'dev', `${P}br`]);

@@ -1,0 +1,66 @@
+import t from 'tap';
+import { errors, instance, load, withCode } from './config-helpers';
+
+t.test('vrrp_script fields and defaults', async (t) => {
+  const r = load('vrrp_script chk {\n  script "/usr/bin/curl -s \'http://x/a b\'"\n  interval 2\n  weight -10 reverse\n  rise 3\n  fall 4\n  user nobody nogroup\n  init_fail\n}\nvrrp_script d {\n  script /bin/true\n}\n');
+  t.same(errors(r), []);
+  const [s, d] = r.model?.vrrpScripts ?? [];
+  t.match(s, { name: 'chk', intervalMs: 2000, timeoutMs: 2000, weight: -10, weightReverse: true, rise: 3, fall: 4, initFail: true });
+  t.same(s?.script.argv, ['/usr/bin/curl', '-s', 'http://x/a b']);
+  t.match(s?.script, { user: 'nobody', group: 'nogroup' });
+  t.match(d, { intervalMs: 1000, timeoutMs: 1000, weight: 0, rise: 1, fall: 1, initFail: false });
+});
+
+t.test('vrrp_script bad input', async (t) => {
+  const r = load('vrrp_script chk {\n  interval 0\n  weight 300\n  rise x\n  scrpt /bin/true\n}\n');
+  t.ok(withCode(r, 'ERR_CONFIG_MISSING_KEYWORD').some((d) => /'script'/.test(d.message)));
+  t.equal(withCode(r, 'ERR_CONFIG_OUT_OF_RANGE').length, 2, 'interval 0 and weight 300');
+  t.equal(withCode(r, 'ERR_CONFIG_BAD_VALUE').length, 1);
+  t.equal(withCode(r, 'ERR_CONFIG_UNKNOWN_KEYWORD')[0]?.suggestion, 'script');
+});
+
+t.test('track_file and vrrp_track_process', async (t) => {
+  const r = load('track_file tf {\n  file /run/prio\n  weight 10 reverse\n  init_file 5 overwrite\n}\nvrrp_track_file old {\n  file /run/old\n}\nvrrp_track_process tp {\n  process nginx -g daemon\n  param_match partial\n  quorum 2\n  weight -20\n  delay 1.5\n}\n');
+  t.same(errors(r), []);
+  t.equal(withCode(r, 'ERR_CONFIG_DEPRECATED').length, 1, 'vrrp_track_file is deprecated');
+  t.match(r.model?.trackFiles[0], { name: 'tf', file: '/run/prio', weight: 10, weightReverse: true, initFile: { value: 5, overwrite: true } });
+  t.equal(r.model?.trackFiles[1]?.name, 'old');
+  t.match(r.model?.trackProcesses[0], { name: 'tp', process: 'nginx', processArgs: ['-g', 'daemon'], paramMatch: 'partial', quorum: 2, weight: -20, delayMs: 1500 });
+  const bad = load('vrrp_track_process tp {\n  param_match whole\n  quorum 0\n}\n');
+  t.equal(withCode(bad, 'ERR_CONFIG_BAD_VALUE').length, 1);
+  t.equal(withCode(bad, 'ERR_CONFIG_OUT_OF_RANGE').length, 1);
+  t.equal(withCode(bad, 'ERR_CONFIG_MISSING_KEYWORD').length, 1, 'process is required');
+});
+
+t.test('sync groups: members, trackers, notify, legacy syntax', async (t) => {
+  const r = load(`vrrp_sync_group G {\n  group {\n    A\n    B\n  }\n  notify_master "/bin/g master"\n  track_interface {\n    eth9\n  }\n}\n${instance('', 'A')}${instance('  interface eth1', 'B')}`);
+  t.same(errors(r), []);
+  const g = r.model?.vrrpSyncGroups[0];
+  t.same(g?.members, ['A', 'B']);
+  t.same(g?.notifyMaster?.argv, ['/bin/g', 'master']);
+  t.equal(g?.trackInterface[0]?.name, 'eth9');
+  t.same(r.model?.vrrpInstances.map((v) => v.syncGroup), ['G', 'G']);
+  const legacy = load(`vrrp_sync_group G {\n  A\n  B\n}\n${instance('', 'A')}${instance('  interface eth1', 'B')}`);
+  t.same(errors(legacy), []);
+  t.same(legacy.model?.vrrpSyncGroups[0]?.members, ['A', 'B']);
+  t.equal(withCode(legacy, 'ERR_CONFIG_DEPRECATED').length, 2);
+  const missing = load(`vrrp_sync_group G {\n  group {\n    A\n    Z\n  }\n}\n${instance('', 'A')}`);
+  t.equal(withCode(missing, 'ERR_CONFIG_UNKNOWN_INSTANCE').length, 1);
+  const weighted = load(`vrrp_script s {\n script /bin/true\n}\nvrrp_sync_group G {\n  group {\n    A\n    B\n  }\n}\n${instance('  track_script {\n    s weight 10\n  }', 'A')}${instance('  interface eth1', 'B')}`);
+  t.equal(withCode(weighted, 'ERR_CONFIG_SYNC_WEIGHT').length, 1);
+});
+
+t.test('static addresses, routes and rules', async (t) => {
+  const r = load('static_ipaddress {\n  192.0.2.1/24 dev eth0 scope link\n  2001:db8::1/64 dev eth0\n}\nstatic_routes {\n  default via 192.0.2.254 dev eth0\n  198.51.100.0/24 via 192.0.2.253 or 192.0.2.252\n  unreachable 203.0.113.0/24\n}\nstatic_rules {\n  from 192.0.2.0/24 table 10\n  to 2001:db8::/32 lookup 11 pref 100\n  from 192.0.2./24 table 1\n}\n');
+  t.same(errors(r), []);
+  const m = r.model;
+  t.same(m?.staticAddresses.map((a) => [a.address, a.prefixLen, a.family, a.scope ?? null]), [['192.0.2.1', 24, 'inet', 'link'], ['2001:db8::1', 64, 'inet6', null]]);
+  t.match(m?.staticRoutes[0], { to: { address: '0.0.0.0', prefixLen: 0 }, via: ['192.0.2.254'], dev: 'eth0' });
+  t.same(m?.staticRoutes[1]?.via, ['192.0.2.253', '192.0.2.252']);
+  t.equal(m?.staticRoutes[2]?.type, 'unreachable');
+  t.equal(m?.staticRules.length, 2, 'the malformed rule is skipped');
+  t.match(m?.staticRules[1], { family: 'inet6', table: '11', preference: 100 });
+  t.equal(withCode(r, 'ERR_CONFIG_BAD_ADDRESS')[0]?.severity, 'warning');
+  const bad = load('static_ipaddress {\n  192.0.2.300/24\n}\n');
+  t.equal(withCode(bad, 'ERR_CONFIG_BAD_ADDRESS')[0]?.severity, 'error');
+});
