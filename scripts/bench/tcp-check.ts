@@ -5,6 +5,7 @@
  *   node dist/scripts/bench/tcp-check.js [--checks 10000] [--seconds 10] [--listeners 100] [--procs 4]
  */
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ServerSpec } from '../../src/check/build';
 import { tcpProbe } from '../../src/check/probes/tcp';
 import { SystemClock } from '../../src/runtime/clock';
@@ -22,7 +23,9 @@ const n = Number(process.argv[1]);
 const ports = [];
 let pending = n;
 for (let i = 0; i < n; i++) {
-  const s = net.createServer((c) => { c.on('error', () => {}); c.destroy(); });
+  // Let the checker close first, as with a real server: a listener that closes first leaves
+  // TIME_WAIT on the server side of loopback, and SYNs reusing that 4-tuple wait 1 s.
+  const s = net.createServer((c) => { c.on('error', () => {}); c.resume(); });
   s.listen(0, '127.0.0.1', () => { ports.push(s.address().port); if (--pending === 0) process.stdout.write(JSON.stringify(ports) + '\\n'); });
 }`;
 
@@ -81,6 +84,8 @@ async function main(): Promise<void> {
   const p0 = rt.probesDone;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   let rssMax = 0;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 250);
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -90,12 +95,16 @@ async function main(): Promise<void> {
   const probes = rt.probesDone - p0;
   rt.stop();
   kill();
+  lag.disable();
   const cpuPct = ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100;
   console.log(`checkers: ${checks}, listeners: ${listeners}, delay_loop: 1 s, measured: ${elapsedS.toFixed(1)} s`);
   console.log(`checks/s: ${(probes / elapsedS).toFixed(0)} (ideal ${checks})`);
   console.log(`CPU: ${cpuPct.toFixed(1)} % of one core`);
   console.log(`RSS: ${(rssMax / 1048576).toFixed(1)} MB (peak)`);
+  console.log(`event-loop delay: p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`);
   console.log(`servers reported down: ${downs}`);
+  // Below the ideal rate with low CPU means the host is short of CPU (see the load average).
+  console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   process.exit(0);
 }
 

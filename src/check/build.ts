@@ -3,6 +3,7 @@
  * keyed by virtual server and real server (the keys the LVS side uses for health events).
  * Unsupported features are reported once here, at start-up, instead of silently ignored.
  */
+import { readFileSync } from 'node:fs';
 import type { Checker, Model, RealServer, SmtpHost, VirtualServer } from '../config/model';
 import type { ScriptRunner } from '../notify/exec';
 import type { CheckTiming, CheckerKind } from './policy';
@@ -65,17 +66,33 @@ function connectOf(c: Checker, rs: RealServer): ConnectOptions {
   return o;
 }
 
-function tlsOf(model: Model, c: Checker, opts: BuildOptions): TlsOptions {
+function tlsOf(model: Model, c: Checker, opts: BuildOptions, warn: (s: string) => void): TlsOptions {
   const t: TlsOptions = {};
   if (c.type === 'HTTP_GET' || c.type === 'SSL_GET') {
     t.enableSni = c.enableSni;
     if (c.sniName !== undefined) t.sniName = c.sniName;
   }
   const ssl = model.sslConfig;
-  if (ssl && opts.readPem) {
-    if (ssl.ca !== undefined) t.ca = opts.readPem(ssl.ca);
-    if (ssl.certificate !== undefined) t.cert = opts.readPem(ssl.certificate);
-    if (ssl.key !== undefined) t.key = opts.readPem(ssl.key);
+  const read = opts.readPem ?? ((p: string) => readFileSync(p));
+  const load = (what: string, p: string): Buffer | undefined => {
+    try {
+      return read(p);
+    } catch (e) {
+      warn(`SSL ${what} ${p} unreadable (${(e as NodeJS.ErrnoException).code ?? String(e)}) - ignoring`);
+      return undefined;
+    }
+  };
+  if (ssl?.ca !== undefined) {
+    const ca = load('ca', ssl.ca);
+    if (ca) t.ca = ca;
+  }
+  if (ssl?.certificate !== undefined) {
+    const cert = load('certificate', ssl.certificate);
+    if (cert) t.cert = cert;
+  }
+  if (ssl?.key !== undefined) {
+    const key = load('key', ssl.key);
+    if (key) t.key = key;
   }
   if (ssl?.password !== undefined) t.passphrase = ssl.password;
   return t;
@@ -94,7 +111,7 @@ function probeOf(model: Model, vs: VirtualServer, rs: RealServer, c: Checker, op
         ...(vh !== undefined ? { virtualhost: vh } : {}),
         protocol: c.httpProtocol ?? '1.0',
         urls: c.urls.map((u) => ({ ...u })),
-        ...(c.type === 'SSL_GET' ? { tls: tlsOf(model, c, opts) } : {}),
+        ...(c.type === 'SSL_GET' ? { tls: tlsOf(model, c, opts, warn) } : {}),
       });
     }
     case 'SMTP_CHECK':
@@ -144,7 +161,14 @@ function runnerOf(opts: BuildOptions): { runner?: ScriptRunner } {
   return opts.runner ? { runner: opts.runner } : {};
 }
 
+/**
+ * FILE_CHECK has no timing keywords of its own; keepalived reacts to file changes at once
+ * (inotify). We poll the file every second (or delay_loop if shorter), with no retries.
+ */
 function timingOf(c: Checker): CheckTiming {
+  if (c.type === 'FILE_CHECK') {
+    return { delayLoopMs: Math.min(c.delayLoopMs, 1000), retry: 0, delayBeforeRetryMs: 0, warmupMs: 0, alpha: c.alpha };
+  }
   return {
     delayLoopMs: c.delayLoopMs,
     retry: c.retry,
@@ -171,7 +195,7 @@ export function buildCheckers(model: Model, opts: BuildOptions): { servers: Serv
           service: serviceLabel(conn.host, p, conn.port),
           timing: timingOf(c),
           probe: probeOf(model, vs, rs, c, opts, (w) => warnings.push(w)),
-          logAllFailures: c.logAllFailures || Boolean(opts.logAllFailures),
+          logAllFailures: c.logAllFailures || model.globalDefs.checkerLogAllFailures || Boolean(opts.logAllFailures),
           vsLabel,
         };
         if (c.type === 'MISC_CHECK') spec.script = c.miscPath.command;

@@ -13,17 +13,10 @@
  *  - A real server is up only if ALL its checkers are up.
  */
 
-export type CheckerKind =
-  | 'TCP_CHECK'
-  | 'HTTP_GET'
-  | 'SSL_GET'
-  | 'MISC_CHECK'
-  | 'SMTP_CHECK'
-  | 'DNS_CHECK'
-  | 'UDP_CHECK'
-  | 'PING_CHECK'
-  | 'FILE_CHECK'
-  | 'BFD_CHECK';
+import type { CheckerType } from '../config/model';
+
+/** The checker keywords (TCP_CHECK, HTTP_GET, ...), as the config model names them. */
+export type CheckerKind = CheckerType;
 
 export interface CheckTiming {
   delayLoopMs: number;

@@ -122,6 +122,19 @@ async function runDaemonMode(o: CliOptions, argv: readonly string[], io: Io): Pr
   }
 }
 
+/** Flags keepalived has for its C internals; accepted for compatibility, said to do nothing. */
+export function unsupportedNotes(o: CliOptions): string[] {
+  const notes: string[] = [];
+  const say = (flag: string): number => notes.push(`${flag} is not supported by tskeepalived; ignored`);
+  if (o.coreDumpPattern !== undefined) say('-M/--core-dump-pattern');
+  else if (o.coreDump) say('-m/--core-dump');
+  if (o.perf !== undefined) say('--perf');
+  if (o.debug !== undefined) say('--debug');
+  if (o.noMemCheck) say('--no-mem-check');
+  if (o.snmpAgentSocket !== undefined) say('-A/--snmp-agent-socket');
+  return notes;
+}
+
 /** Runs the command; resolves to the exit status. */
 export async function main(argv: readonly string[], io: Io = processIo, hostname: string = os.hostname()): Promise<number> {
   const parsed = parseArgs(argv, hostname);
@@ -150,6 +163,7 @@ export async function main(argv: readonly string[], io: Io = processIo, hostname
     return 0;
   }
   if (o.snmp) io.err('SNMP is not supported by tskeepalived; continuing without it\n');
+  for (const note of unsupportedNotes(o)) io.err(`${note}\n`);
   if (o.umask !== undefined) process.umask(o.umask);
   if (o.configTest || o.dumpConfig) return runConfigTest(o, io);
   return runDaemonMode(o, argv, io);

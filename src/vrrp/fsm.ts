@@ -8,9 +8,20 @@
 import { compareAddresses } from './addr';
 import { msg } from './messages';
 import { masterDownIntervalMs, skewTimeMs } from './timers';
-import type { Action, Advert, FsmEvent, InstanceConfig, InstanceState, LogLevel, StepResult, VrrpStateName } from './types';
+import type { Action, Advert, FsmEvent, GarpConfig, InstanceConfig, InstanceState, LogLevel, StepResult, VrrpStateName } from './types';
 
 export type { InstanceConfig, InstanceState, FsmEvent, Action, StepResult } from './types';
+
+/** keepalived's defaults (garp_master_delay 5 s, repeat 5, refresh off; lower_prio_* as the master burst). */
+export const DEFAULT_GARP: GarpConfig = {
+  masterDelayMs: 5000,
+  masterRepeat: 5,
+  masterRefreshMs: 0,
+  masterRefreshRepeat: 1,
+  intervalMs: 0,
+  lowerPrioDelayMs: 5000,
+  lowerPrioRepeat: 5,
+};
 
 /** Effective priority = base + Σ weights clamped to 1..254; an owner (255) never changes. */
 export function clampEffectivePriority(base: number, sumWeights: number): number {
@@ -281,6 +292,7 @@ function onAdvert(o: Out, s: InstanceState, adv: Advert, src: string): InstanceS
     o.log('debug', msg.ownerDropping(cfg.name, src));
     return s;
   }
+  if (isOwner(cfg) && adv.priority === 255) o.log('warn', msg.ownerConflict(cfg.name, src));
   return s.state === 'BACKUP' ? backupRx(o, s, adv, src) : masterRx(o, s, adv, src);
 }
 

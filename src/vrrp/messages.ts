@@ -28,6 +28,8 @@ export const msg = {
   intervalUpdated: (n: string, fromMs: number, toMs: number) =>
     `(${n}) advertisement interval updated from ${fromMs}ms to ${toMs}ms by master`,
   changingPriority: (n: string, from: number, to: number) => `(${n}) Changing effective priority from ${from} to ${to}`,
+  ownerConflict: (n: string, src: string) =>
+    `(${n}) CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`,
   ownerDropping: (n: string, src: string) => `(${n}) Dropping packet(s) from ${src} since we are address owner`,
 
   // Advert rejections (vrrp_check_packet wording).

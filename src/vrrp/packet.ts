@@ -16,6 +16,8 @@ import { internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader } from './checksum
 import { msg } from './messages';
 import { v2AdvertIntSeconds, v3AdvertIntCs } from './timers';
 import type {
+  InstanceConfig,
+  PassAuth,
   Advert,
   AdvertToSend,
   DecodeResult,
@@ -27,6 +29,9 @@ import type {
 import { AUTH_AH, AUTH_NONE, AUTH_PASS } from './types';
 
 export const VRRP_TYPE_ADVERTISEMENT = 1;
+/** RFC 3768 §5.2.2 / RFC 5798 §5.1.1.2, §5.1.2.2: the VRRP multicast groups. */
+export const VRRP_MCAST_V4 = '224.0.0.18';
+export const VRRP_MCAST_V6 = 'ff02::12';
 export const VRRP_TTL = 255;
 export const V2_AUTH_DATA_LEN = 8;
 
@@ -274,4 +279,46 @@ export function validateForInstance(
   const addr = checkAddresses(adv, inst, src);
   if (addr) return addr;
   return warning ? { ok: true, warning } : { ok: true };
+}
+
+/** Wire-level extras that are not part of the state machine's InstanceConfig. */
+export interface WireExtras {
+  auth?: PassAuth;
+  v3ChecksumAsV2?: boolean;
+  skipCheckAdvAddr?: boolean;
+  checkUnicastSrc?: boolean;
+}
+
+/** The advert the runtime sends for a {type:'send-advert', priority} action, to `dst`. */
+export function advertToSend(cfg: InstanceConfig, priority: number, dst: string, extra: WireExtras = {}): AdvertToSend {
+  const a: AdvertToSend = {
+    version: cfg.version,
+    family: cfg.family,
+    vrid: cfg.vrid,
+    priority,
+    advertIntCs: cfg.advertIntCs,
+    addresses: cfg.vips,
+    src: cfg.primaryAddress,
+    dst,
+  };
+  if (cfg.version === 2 && extra.auth) a.auth = extra.auth;
+  if (extra.v3ChecksumAsV2) a.v3ChecksumAsV2 = true;
+  return a;
+}
+
+/** What validateForInstance needs, from the state machine's config plus the wire extras. */
+export function wireConfigFor(cfg: InstanceConfig, extra: WireExtras = {}): InstanceWireConfig {
+  const w: InstanceWireConfig = {
+    name: cfg.name,
+    vrid: cfg.vrid,
+    version: cfg.version,
+    family: cfg.family,
+    advertIntCs: cfg.advertIntCs,
+    vips: cfg.vips,
+    unicastPeers: cfg.unicastPeers,
+  };
+  if (extra.auth) w.auth = extra.auth;
+  if (extra.skipCheckAdvAddr) w.skipCheckAdvAddr = true;
+  if (extra.checkUnicastSrc) w.checkUnicastSrc = true;
+  return w;
 }

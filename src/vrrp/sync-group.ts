@@ -32,7 +32,7 @@ export interface SyncGroupView {
 
 export interface ForceEvent {
   instance: string;
-  event: { type: 'force'; to: 'MASTER' | 'BACKUP' | 'FAULT' };
+  event: { type: 'force'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason: string };
 }
 
 export interface SyncResult {
@@ -75,7 +75,7 @@ export function syncOnTransition(group: SyncGroupView, member: string, from: Mem
   const forces: ForceEvent[] = [];
   if (target) {
     for (const m of members) {
-      if (m.name !== member && target.which(m)) forces.push({ instance: m.name, event: { type: 'force', to: target.to } });
+      if (m.name !== member && target.which(m)) forces.push({ instance: m.name, event: { type: 'force', to: target.to, reason: `sync group ${group.name}` } });
     }
   }
   const forced = new Map(forces.map((f) => [f.instance, f.event.to] as const));

@@ -46,9 +46,9 @@ t.test('IPv4 multicast: TTL 255, TOS 0xc0, src/dst/ifindex, loopback and multica
   let dumpText = '';
   dump.stdout?.on('data', (d: Buffer) => (dumpText += d.toString()));
   dump.stderr?.on('data', (d: Buffer) => (dumpText += d.toString()));
-  const joined = await receiver(lab, h2, ['inet', 'eth0', '224.0.0.18', '3000']);
-  const notJoined = await receiver(lab, h3, ['inet', 'eth0', '-', '3000']);
-  const joined3 = await receiver(lab, h3, ['inet', 'eth0', '224.0.0.18', '3000']);
+  const joined = await receiver(lab, h2, ['inet', 'eth0', '224.0.0.18', '30000']);
+  const notJoined = await receiver(lab, h3, ['inet', 'eth0', '-', '30000']);
+  const joined3 = await receiver(lab, h3, ['inet', 'eth0', '224.0.0.18', '30000']);
   await (async () => {
     for (let i = 0; i < 100 && !dumpText.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 20));
   })();
@@ -61,6 +61,10 @@ t.test('IPv4 multicast: TTL 255, TOS 0xc0, src/dst/ifindex, loopback and multica
   t.equal(summary['received'], 0, 'IP_MULTICAST_LOOP off: the sender never reads its own adverts');
   t.equal(sender.find('ownPacket').length, 0);
 
+  // Wait until the joined receivers have everything, then stop all three (the unjoined one had
+  // the same window to see the packets if multicast-all were on).
+  await waitFor(() => joined.find('packet').length >= 3 && joined3.find('packet').length >= 3, 5000);
+  for (const p of [joined, notJoined, joined3]) p.stop();
   for (const p of [joined, notJoined, joined3]) t.equal(await p.waitExit(8000), 0, 'receiver closes its socket and exits by itself');
   const got = joined.find('packet');
   t.equal(got.length, 3, 'h2 received the three adverts');
@@ -77,10 +81,12 @@ t.test('IPv6 multicast to ff02::12 from the link-local address, hop limit 255', 
   const [h1, h2] = [lab.host(1), lab.host(2)];
   const ll = await linkLocal(lab, h1);
   t.match(ll, /^fe80:/, 'h1 has a link-local address');
-  const rx = await receiver(lab, h2, ['inet6', 'eth0', 'ff02::12', '2500']);
+  const rx = await receiver(lab, h2, ['inet6', 'eth0', 'ff02::12', '30000']);
   const sender = await runProbe(lab, h1.ns, ['send', 'inet6', 'eth0', 'ff02::12', ll, V6_PAYLOAD, '2', 'ff02::12', '400']);
   t.equal(sender.exitCode, 0, `sender exits cleanly ${sender.stderr}`);
   t.equal(sender.lines.at(-1)?.['received'], 0, 'IPV6_MULTICAST_LOOP off');
+  await waitFor(() => rx.find('packet').length >= 2, 5000);
+  rx.stop();
   t.equal(await rx.waitExit(8000), 0);
   const got = rx.find('packet');
   t.equal(got.length, 2);
@@ -92,12 +98,15 @@ t.test('unicast from a chosen source address, IPv4 and IPv6', { skip }, async (t
   const [h1, h2] = [lab.host(1), lab.host(2)];
   await lab.exec(h1.ns, ['ip', 'addr', 'add', '192.0.2.201/24', 'dev', 'eth0']);
   await lab.exec(h1.ns, ['ip', 'addr', 'add', '2001:db8::201/64', 'dev', 'eth0', 'nodad']);
-  const rx4 = await receiver(lab, h2, ['inet', 'eth0', '-', '2500']);
-  const rx6 = await receiver(lab, h2, ['inet6', 'eth0', '-', '2500']);
+  const rx4 = await receiver(lab, h2, ['inet', 'eth0', '-', '30000']);
+  const rx6 = await receiver(lab, h2, ['inet6', 'eth0', '-', '30000']);
   const s4 = await runProbe(lab, h1.ns, ['send', 'inet', 'eth0', h2.ipv4, '192.0.2.201', V4_PAYLOAD, '1', '-', '0']);
   const s6 = await runProbe(lab, h1.ns, ['send', 'inet6', 'eth0', h2.ipv6, '2001:db8::201', V6_PAYLOAD, '1', '-', '0']);
   t.equal(s4.exitCode, 0, s4.stderr);
   t.equal(s6.exitCode, 0, s6.stderr);
+  await waitFor(() => rx4.find('packet').length >= 1 && rx6.find('packet').length >= 1, 5000);
+  rx4.stop();
+  rx6.stop();
   t.equal(await rx4.waitExit(8000), 0);
   t.equal(await rx6.waitExit(8000), 0);
   t.match(rx4.find('packet'), [{ src: '192.0.2.201', dst: h2.ipv4, ttl: 255, data: V4_PAYLOAD }], 'IPv4 unicast from the secondary address, TTL 255');

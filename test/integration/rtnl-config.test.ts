@@ -13,7 +13,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; code: string; errno: 
 type Call = { op: string; args: unknown[] };
 
 async function run(lab: Lab, host: LabHost, calls: Call[]): Promise<Outcome[]> {
-  const r = await lab.exec(host.ns, [process.execPath, PROBE, 'ops', JSON.stringify(calls)], 15_000);
+  const r = await lab.exec(host.ns, [process.execPath, PROBE, 'ops', JSON.stringify(calls)], 30_000);
   if (r.code !== 0) throw new Error(`probe exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as Outcome[];
 }

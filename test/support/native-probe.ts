@@ -4,7 +4,7 @@
  * (exit 0) once its work is done and its sockets are closed, so a leaked uv handle shows up
  * as a probe that never exits.
  *
- *   recv FAMILY IFNAME GROUP|- MS           print {"packet":...} lines for MS ms, then close
+ *   recv FAMILY IFNAME GROUP|- MS           print {"packet":...} lines until SIGUSR2 or MS ms, then close
  *   send FAMILY IFNAME DST SRC HEX COUNT GROUP|- LISTEN_MS
  *                                           send COUNT times; keep reading LISTEN_MS (loopback check)
  *   garp IFNAME IP MAC                      one gratuitous ARP
@@ -52,10 +52,16 @@ function recv(args: string[]): void {
   sock.onPacket((p) => out({ packet: packetJson(p) }));
   sock.onError((e) => out({ error: e.message }));
   out({ ready: true, ifindex: sock.ifindex });
-  setTimeout(() => {
+  // Close after MS at the latest, or as soon as the test sends SIGUSR2 (ProbeRun.stop). Once the
+  // socket is closed nothing else holds the loop, so the process must exit on its own.
+  const stop = (): void => {
+    clearTimeout(timer);
+    process.removeListener('SIGUSR2', stop);
     out({ stats: sock.stats() });
     sock.close();
-  }, Number(ms ?? 5000));
+  };
+  const timer = setTimeout(stop, Number(ms ?? 5000));
+  process.on('SIGUSR2', stop);
 }
 
 function send(args: string[]): void {
@@ -148,6 +154,11 @@ export class ProbeRun {
 
   async waitLine(key: string, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
     return waitFor(() => this.find(key)[0], timeoutMs, 20);
+  }
+
+  /** Ask a `recv` probe to close its socket now (it then exits by itself). */
+  stop(): void {
+    if (this.exitCode === null && this.cp.pid) process.kill(this.cp.pid, 'SIGUSR2');
   }
 
   /** Exit code, or 'timeout' if the process is still running after timeoutMs. */

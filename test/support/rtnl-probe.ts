@@ -26,7 +26,7 @@ const OPS = new Set<string>([
 
 async function runOps(json: string): Promise<void> {
   const calls = JSON.parse(json) as Call[];
-  const rtnl = new Rtnl({ timeoutMs: 3000 });
+  const rtnl = new Rtnl({ timeoutMs: 5000 });
   const out: Outcome[] = [];
   const sysctl = {
     applyVmacSysctls: (base: string, vmac: string, family: Family) => applySysctls(fsSysctlIo(), vmacSysctlPlan(base, vmac, family)),
@@ -61,7 +61,7 @@ async function runOps(json: string): Promise<void> {
 }
 
 function runWatch(): void {
-  const rtnl = new Rtnl({ timeoutMs: 3000 });
+  const rtnl = new Rtnl({ timeoutMs: 5000 });
   const w = rtnl.watch(
     (e: NetEvent) => process.stdout.write(JSON.stringify(e) + '\n'),
     (err) => process.stdout.write(JSON.stringify({ error: err.message }) + '\n'),

@@ -6,7 +6,7 @@
  */
 import { FakeClock } from './fake-clock';
 import { initialState, nextDeadline, step } from '../../src/vrrp/fsm';
-import { decodeAdvert, encodeAdvert, validateForInstance } from '../../src/vrrp/packet';
+import { advertToSend, decodeAdvert, encodeAdvert, validateForInstance, wireConfigFor, VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../../src/vrrp/packet';
 import type { TimerHandle } from '../../src/runtime/clock';
 import type { Action, FsmEvent, InstanceConfig, InstanceState, InstanceWireConfig, PassAuth, VrrpStateName } from '../../src/vrrp/types';
 
@@ -81,8 +81,7 @@ export class SimRouter {
     this.feed({ type: 'fault', faulted, reason });
   }
   wireConfig(): InstanceWireConfig {
-    const w: InstanceWireConfig = { name: this.cfg.name, vrid: this.cfg.vrid, version: this.cfg.version, family: this.cfg.family, advertIntCs: this.cfg.advertIntCs, vips: this.cfg.vips };
-    return this.auth ? { ...w, auth: this.auth } : w;
+    return wireConfigFor(this.cfg, this.auth ? { auth: this.auth } : {});
   }
   feed(e: FsmEvent): void {
     if (!this.up) return;
@@ -154,18 +153,8 @@ export class SimLan {
   }
   transmit(from: SimRouter, priority: number): void {
     const cfg = from.cfg;
-    const dst = cfg.family === 'inet' ? '224.0.0.18' : 'ff02::12';
-    const bytes = encodeAdvert({
-      version: cfg.version,
-      family: cfg.family,
-      vrid: cfg.vrid,
-      priority,
-      advertIntCs: cfg.advertIntCs,
-      addresses: cfg.vips,
-      src: cfg.primaryAddress,
-      dst,
-      ...(from.auth ? { auth: from.auth } : {}),
-    });
+    const dst = cfg.family === 'inet' ? VRRP_MCAST_V4 : VRRP_MCAST_V6;
+    const bytes = encodeAdvert(advertToSend(cfg, priority, dst, from.auth ? { auth: from.auth } : {}));
     this.sent.push({ at: this.clock.now(), router: from.name, priority });
     for (const to of this.routers) {
       if (to === from || !this.reachable(from, to)) continue;

@@ -1,15 +1,9 @@
 /** Test helpers for the pure VRRP core: a default InstanceConfig and a synthetic Advert. */
 import type { Advert, InstanceConfig } from '../../src/vrrp/types';
 
-export const DEFAULT_TEST_GARP = {
-  masterDelayMs: 5000,
-  masterRepeat: 5,
-  masterRefreshMs: 0,
-  masterRefreshRepeat: 1,
-  intervalMs: 0,
-  lowerPrioDelayMs: 5000,
-  lowerPrioRepeat: 5,
-};
+import { DEFAULT_GARP } from '../../src/vrrp/fsm';
+
+export const DEFAULT_TEST_GARP = DEFAULT_GARP;
 
 export function testConfig(over: Partial<InstanceConfig> = {}): InstanceConfig {
   return {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { FsmEvent } from '../../src/vrrp/types';
 import { groupStateOf, syncOnTransition, type MemberView, type SyncGroupView } from '../../src/vrrp/sync-group';
 
 const m = (name: string, state: MemberView['state'], ownFault = false): MemberView => ({ name, state, ownFault });
@@ -7,8 +8,8 @@ const g = (members: MemberView[], state: SyncGroupView['state']): SyncGroupView 
 t.test('one member to MASTER pulls the BACKUP members', async (t) => {
   const r = syncOnTransition(g([m('A', 'BACKUP'), m('B', 'BACKUP'), m('C', 'BACKUP')], 'BACKUP'), 'A', 'BACKUP', 'MASTER');
   t.same(r.forces, [
-    { instance: 'B', event: { type: 'force', to: 'MASTER' } },
-    { instance: 'C', event: { type: 'force', to: 'MASTER' } },
+    { instance: 'B', event: { type: 'force', to: 'MASTER', reason: 'sync group G1' } },
+    { instance: 'C', event: { type: 'force', to: 'MASTER', reason: 'sync group G1' } },
   ]);
   t.equal(r.groupState, 'MASTER');
   t.equal(r.groupNotify, 'MASTER');
@@ -24,7 +25,7 @@ t.test('feeding the forced transitions back is idempotent', async (t) => {
 
 t.test('one member to FAULT puts all in FAULT', async (t) => {
   const r = syncOnTransition(g([m('A', 'MASTER', true), m('B', 'MASTER')], 'MASTER'), 'A', 'MASTER', 'FAULT');
-  t.same(r.forces, [{ instance: 'B', event: { type: 'force', to: 'FAULT' } }]);
+  t.same(r.forces, [{ instance: 'B', event: { type: 'force', to: 'FAULT', reason: 'sync group G1' } }]);
   t.equal(r.groupNotify, 'FAULT');
 });
 
@@ -38,7 +39,7 @@ t.test('leaving FAULT releases the others only when no member still has its own 
 
 t.test('a MASTER member dropping to BACKUP takes the others down', async (t) => {
   const r = syncOnTransition(g([m('A', 'MASTER'), m('B', 'MASTER')], 'MASTER'), 'A', 'MASTER', 'BACKUP');
-  t.same(r.forces, [{ instance: 'B', event: { type: 'force', to: 'BACKUP' } }]);
+  t.same(r.forces, [{ instance: 'B', event: { type: 'force', to: 'BACKUP', reason: 'sync group G1' } }]);
   t.equal(r.log, 'VRRP_Group(G1) Syncing instances to BACKUP state');
 });
 
@@ -47,4 +48,10 @@ t.test('group state', async (t) => {
   t.equal(groupStateOf(['MASTER', 'BACKUP']), 'BACKUP');
   t.equal(groupStateOf(['MASTER', 'FAULT']), 'FAULT');
   t.equal(groupStateOf(['INIT', 'BACKUP']), 'BACKUP');
+});
+
+t.test('force events are FSM events', async (t) => {
+  const r = syncOnTransition(g([m('A', 'BACKUP'), m('B', 'BACKUP')], 'BACKUP'), 'A', 'BACKUP', 'MASTER');
+  const ev: FsmEvent[] = r.forces.map((f) => f.event);
+  t.equal(ev.length, 1);
 });

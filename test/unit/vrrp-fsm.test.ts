@@ -301,3 +301,10 @@ t.test('purity: same inputs give the same outputs and the input state is not mut
   t.same(r1, r2);
   t.equal(JSON.stringify(s0), frozen);
 });
+
+t.test('keepalived: two address owners log a CONFIGURATION ERROR; the lower address steps down', async (t) => {
+  const d = master({ basePriority: 255 });
+  const a = d.rx(255, '192.0.2.9');
+  t.ok(logs(a).includes('(VI_1) CONFIGURATION ERROR: local instance and 192.0.2.9 are both configured as address owner, please resolve'));
+  t.equal(d.state.state, 'BACKUP', 'equal priority, higher peer address');
+});

@@ -237,3 +237,32 @@ t.test('every drop reason maps to a keepalived stats key or explicitly none', as
   t.equal(DROP_REASON_STAT.type, 'invalid_type_rcvd');
   t.equal(DROP_REASON_STAT.length, 'packet_len_err');
 });
+
+t.test('advertToSend / wireConfigFor build codec inputs from the state machine config', async (t) => {
+  const { advertToSend, wireConfigFor } = await import('../../src/vrrp/packet');
+  const { testConfig } = await import('../support/vrrp-cfg');
+  const cfg = testConfig();
+  const a = advertToSend(cfg, 0, '224.0.0.18', { auth: { type: 'PASS', password: 'pw' } });
+  t.match(a, { version: 2, vrid: 51, priority: 0, src: '192.0.2.1', dst: '224.0.0.18', auth: { password: 'pw' } });
+  const d = decodeAdvert(encodeAdvert(a), rx4);
+  t.ok(d.ok);
+  if (d.ok) {
+    t.same(validateForInstance(d.advert, wireConfigFor(cfg, { auth: { type: 'PASS', password: 'pw' } }), { src: '192.0.2.1' }), { ok: true });
+    t.match(validateForInstance(d.advert, wireConfigFor(cfg), { src: '192.0.2.1' }), { ok: false, reason: 'auth_mismatch' });
+  }
+  t.notOk('auth' in advertToSend(testConfig({ version: 3 }), 100, '224.0.0.18', { auth: { type: 'PASS', password: 'pw' } }), 'no auth in v3');
+});
+
+t.test('captured keepalived adverts pass validateForInstance for a matching instance', { skip: !existsSync(captureFile) && 'no capture fixture' }, async (t) => {
+  const caps = JSON.parse(readFileSync(captureFile, 'utf8')) as Array<{ name: string; family: 'inet' | 'inet6'; src: string; dst: string; ttl: number; hex: string }>;
+  const v3 = caps.find((c) => c.name.includes('V3_V4 priority 200'));
+  const v6 = caps.find((c) => c.name.includes('V3_V6 priority 100'));
+  t.ok(v3 && v6);
+  if (!v3 || !v6) return;
+  const d3 = decodeAdvert(Buffer.from(v3.hex, 'hex'), v3);
+  t.ok(d3.ok && d3.advert.advertIntCs === 50 && d3.advert.checksumMode === 'pseudo', 'advert_int 0.5 → 50 cs, pseudo-header checksum');
+  if (d3.ok) t.same(validateForInstance(d3.advert, { name: 'V3_V4', vrid: 12, version: 3, family: 'inet', advertIntCs: 50, vips: ['192.0.2.203'] }, v3), { ok: true });
+  const d6 = decodeAdvert(Buffer.from(v6.hex, 'hex'), v6);
+  if (d6.ok) t.same(validateForInstance(d6.advert, { name: 'V3_V6', vrid: 14, version: 3, family: 'inet6', advertIntCs: 100, vips: ['fe80::14', '2001:db8::14'] }, v6), { ok: true });
+  else t.fail(d6.detail);
+});

@@ -1,0 +1,110 @@
+/**
+ * Benchmark: takeover time measured on the wire (tcpdump on the lab bridge), from the old
+ * master's last advert to the new master's first, against the RFC figure:
+ *   crash (SIGKILL)      → Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time
+ *   stop (priority 0)    → Skew_Time
+ * for VRRPv2 at 1 s and VRRPv3 at 10 cs (backup priority 90), for our daemon and, with
+ * --keepalived, for Debian's keepalived in the same lab. Prints a table.
+ * Usage (root): node dist/scripts/bench/takeover.js [--runs N] [--keepalived]
+ */
+import { Lab, sleep, waitFor } from '../../test/support/netns';
+import { startDaemon, type RunningDaemon } from '../../test/support/daemon';
+import { crashTree, startKeepalived, KEEPALIVED_BIN } from '../../test/support/keepalived';
+import { WireCapture, median } from './wire-capture';
+import type { LabHost } from '../../test/support/netns';
+
+interface Case {
+  name: string;
+  version: 2 | 3;
+  advertCs: number;
+  how: 'crash' | 'stop';
+}
+
+const BACKUP_PRIO = 90;
+const cases: Case[] = [
+  { name: 'v2 advert 1 s, SIGKILL', version: 2, advertCs: 100, how: 'crash' },
+  { name: 'v3 advert 10 cs, SIGKILL', version: 3, advertCs: 10, how: 'crash' },
+  { name: 'v2 advert 1 s, SIGTERM (prio 0)', version: 2, advertCs: 100, how: 'stop' },
+];
+
+function rfcMs(c: Case): number {
+  const advMs = c.advertCs * 10;
+  const skew = ((256 - BACKUP_PRIO) * advMs) / 256;
+  return c.how === 'crash' ? 3 * advMs + skew : skew;
+}
+
+function conf(c: Case, prio: number): string {
+  return `global_defs {
+  vrrp_version ${c.version}
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 77
+  priority ${prio}
+  advert_int ${c.advertCs / 100}
+  virtual_ipaddress {
+    192.0.2.200/24
+  }
+}
+`;
+}
+
+type Impl = 'tskeepalived' | 'keepalived';
+
+async function once(c: Case, impl: Impl): Promise<number | undefined> {
+  const lab = await Lab.create(null, { hosts: 2 });
+  const start = (h: LabHost, prio: number): RunningDaemon => (impl === 'keepalived' ? startKeepalived(lab, h, conf(c, prio)) : startDaemon(lab, h, conf(c, prio)));
+  try {
+    const cap = new WireCapture(lab.bridgeNs);
+    await cap.ready();
+    const m = start(lab.host(1), 100);
+    const b = start(lab.host(2), BACKUP_PRIO);
+    const master = lab.host(1).ipv4;
+    const backup = lab.host(2).ipv4;
+    const ok = await waitFor(() => lab.hasAddress(lab.host(1), '192.0.2.200'), 20000);
+    if (!ok || !(await b.out.waitFor('Entering BACKUP STATE', 20000))) return undefined;
+    await sleep(1500);
+    const from = cap.adverts.length;
+    if (c.how === 'crash') crashTree(m.cp.pid as number);
+    else m.cp.kill('SIGTERM');
+    await waitFor(() => cap.adverts.slice(from).some((a) => a.src === backup && a.priority === BACKUP_PRIO), 8000, 5);
+    await sleep(100);
+    cap.stop();
+    const last = cap.adverts.filter((a) => a.src === master && (c.how === 'crash' ? a.priority > 0 : true)).pop();
+    const first = cap.adverts.find((a) => a.src === backup && a.priority === BACKUP_PRIO && last && a.t > last.t);
+    if (!last || !first) return undefined;
+    return (first.t - last.t) * 1000;
+  } finally {
+    await lab.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
+  const impls: Impl[] = ['tskeepalived'];
+  if (args.includes('--keepalived') && KEEPALIVED_BIN) impls.push('keepalived');
+  const rows: string[] = [];
+  rows.push(`| case | implementation | RFC (ms) | median measured (ms) | median − RFC (ms) | runs |`);
+  rows.push(`|---|---|---|---|---|---|`);
+  for (const c of cases) {
+    for (const impl of impls) {
+      const xs: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const v = await once(c, impl);
+        if (v !== undefined) xs.push(v);
+      }
+      const rfc = rfcMs(c);
+      const med = xs.length ? median(xs) : NaN;
+      rows.push(`| ${c.name} | ${impl} | ${rfc.toFixed(1)} | ${med.toFixed(1)} | ${(med - rfc).toFixed(1)} | ${xs.length}/${runs} |`);
+      console.error(`${c.name} ${impl}: ${xs.map((x) => x.toFixed(1)).join(', ')}`);
+    }
+  }
+  console.log(rows.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
