@@ -116,7 +116,10 @@ async function runDaemonMode(o: CliOptions, argv: readonly string[], io: Io): Pr
   }
   try {
     const { runDaemon } = require('../runtime/daemon') as { runDaemon: (opts: CliOptions) => Promise<number> };
-    return await runDaemon({ ...o, configFile: configPath(o) });
+    const code = await runDaemon({ ...o, configFile: configPath(o) });
+    // The daemon is done; a handle it left open (log socket, netlink) must not keep us alive.
+    setTimeout(() => process.exit(code), 500).unref();
+    return code;
   } finally {
     removePidfile(o.pidFile);
   }

@@ -126,7 +126,7 @@ function convert(node: ConfigNode, spec: KwSpec, ctx: Ctx): unknown {
     case 'words':
       return [...node.args];
     case 'script':
-      return noArg ? missing(node, ctx) : toScript(node, spec);
+      return noArg ? missing(node, ctx) : toScript(node, spec, ctx.diags);
     case 'lines':
       return toLines(node, spec);
     case 'block':
@@ -166,17 +166,23 @@ function toStr(node: ConfigNode, word: string, spec: KwSpec, ctx: Ctx): string |
   return SKIP;
 }
 
-/** `CMD` or `"CMD ARGS" [user [group]]` (notify hooks), or every word is the command (wholeLine). */
-export function toScript(node: ConfigNode, spec: Pick<KwSpec, 'wholeLine'>): RawScript {
+/**
+ * Hooks (notify_*, quorum_up, ...): `CMD [user [group]]` as keepalived.conf(5) documents, where a
+ * command with arguments must be quoted. With `wholeLine` (vrrp_script `script`, `misc_path`)
+ * every word belongs to the command.
+ */
+export function toScript(node: ConfigNode, spec: Pick<KwSpec, 'wholeLine'>, diags?: Diagnostics): RawScript {
   const args = node.args;
   const first = args[0] as string;
-  if (args.length === 1 || (!spec.wholeLine && /\s/.test(first))) {
-    const out: RawScript = { command: first, argv: splitCommand(first), loc: node.loc };
-    if (!spec.wholeLine && args[1] !== undefined) out.user = args[1];
-    if (!spec.wholeLine && args[2] !== undefined) out.group = args[2];
-    return out;
+  if (spec.wholeLine && args.length > 1) return { command: args.join(' '), argv: [...args], loc: node.loc };
+  const out: RawScript = { command: first, argv: splitCommand(first), loc: node.loc };
+  if (spec.wholeLine) return out;
+  if (args[1] !== undefined) out.user = args[1];
+  if (args[2] !== undefined) out.group = args[2];
+  if (args.length > 3) {
+    diags?.warn('ERR_CONFIG_SCRIPT_ARGS', `'${node.keyword}': words after [user [group]] are ignored; quote the command to pass arguments`, node.argLocs[3] ?? node.loc);
   }
-  return { command: args.join(' '), argv: [...args], loc: node.loc };
+  return out;
 }
 
 /** A list-block line viewed as words; arrays are made on access so big configs stay cheap to build. */

@@ -17,9 +17,16 @@ import { parseRoute, parseRule, parseVip } from './resolve-lines';
 import { resolveVirtualServer, resolveVsg } from './resolve-lvs';
 import { resolveInstance, resolveSyncGroup } from './resolve-vrrp';
 import { validateSchema } from './schema';
-import { usesScripts, validateModel } from './validate';
+import { scriptsInUse, validateModel } from './validate';
 
-export type LoadOptions = ParseOptions;
+export interface LoadOptions extends ParseOptions {
+  /**
+   * Whether a script's executable exists. keepalived drops scripts whose file is missing, so only
+   * existing ones count for the enable_script_security check (and -t exit 5). The CLI passes an
+   * fs-based check; without it every configured script counts (the config core does no I/O).
+   */
+  scriptExists?: (path: string) => boolean;
+}
 
 export interface LoadResult {
   model?: Model;
@@ -30,18 +37,18 @@ export interface LoadResult {
 
 export function loadConfig(path: string, opts: LoadOptions): LoadResult {
   const parsed = parseConfigFile(path, opts);
-  return finish(parsed.nodes, parsed.diagnostics, parsed.files);
+  return finish(parsed.nodes, parsed.diagnostics, parsed.files, opts);
 }
 
 export function loadConfigText(text: string, fileName: string, opts: LoadOptions): LoadResult {
   const parsed = parseConfigText(text, fileName, opts);
-  return finish(parsed.nodes, parsed.diagnostics, parsed.files);
+  return finish(parsed.nodes, parsed.diagnostics, parsed.files, opts);
 }
 
-function finish(nodes: ConfigNode[], parseDiags: Diagnostic[], files: string[]): LoadResult {
+function finish(nodes: ConfigNode[], parseDiags: Diagnostic[], files: string[], opts: LoadOptions): LoadResult {
   const diags = new Diagnostics();
   diags.items.push(...parseDiags);
-  const model = modelFromNodes(nodes, diags);
+  const model = modelFromNodes(nodes, diags, opts.scriptExists);
   return { model: diags.hasFatal() ? undefined : model, diagnostics: inFileOrder(diags.items, files), files };
 }
 
@@ -61,14 +68,14 @@ function inFileOrder(items: Diagnostic[], files: string[]): Diagnostic[] {
 const list = <T>(v: unknown, f: (r: Raw) => T | undefined): T[] => ((v ?? []) as Raw[]).map(f).filter((x): x is T => x !== undefined);
 
 /** Builds, schema-checks, resolves and validates a parsed tree; diagnostics go to `diags`. */
-export function modelFromNodes(nodes: readonly ConfigNode[], diags: Diagnostics): Model {
+export function modelFromNodes(nodes: readonly ConfigNode[], diags: Diagnostics, scriptExists?: (path: string) => boolean): Model {
   const root = buildFromTable(nodes, topTable, diags);
   root.globalDefs ??= {};
   validateSchema(root, diags);
-  return resolveModel(root, diags);
+  return resolveModel(root, diags, scriptExists);
 }
 
-function resolveModel(root: Json, diags: Diagnostics): Model {
+function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: string) => boolean): Model {
   const globalDefs = resolveGlobal(root.globalDefs as Raw, diags);
   if (root.netNamespace !== undefined && globalDefs.netNamespace === undefined) {
     (globalDefs as { netNamespace?: string }).netNamespace = root.netNamespace as string;
@@ -95,7 +102,8 @@ function resolveModel(root: Json, diags: Diagnostics): Model {
     virtualServers: list(root.virtualServers, (r) => resolveVirtualServer(r, diags)),
     ...(ssl ? { sslConfig: { password: ssl.password, ca: ssl.ca, certificate: ssl.certificate, key: ssl.key, loc: ssl.loc } } : {}),
   };
-  const model: Model = { ...partial, hasScripts: usesScripts(partial as Model) };
+  const scripts = scriptsInUse(partial).filter((s) => !scriptExists || (s.argv[0] !== undefined && scriptExists(s.argv[0])));
+  const model: Model = { ...partial, hasScripts: scripts.length > 0 };
   validateModel(model, diags);
   return model;
 }

@@ -472,6 +472,6 @@ export interface Model {
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
   readonly sslConfig?: SslConfig;
-  /** True when some script/hook is configured (for the enable_script_security check). */
+  /** True when some script that can run is configured (tracked vrrp_script, hook, MISC_CHECK, ...) and, when the loader was given scriptExists, its file exists: drives the enable_script_security warning. */
   readonly hasScripts: boolean;
 }

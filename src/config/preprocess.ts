@@ -57,6 +57,7 @@ const MAX_SUBSTITUTIONS_PER_LINE = 10_000;
 const MAX_LINE_CHARS = 1 << 20;
 const MAX_OUTPUT_LINES = 5_000_000;
 const MAX_WORK = 20_000_000;
+const MAX_BRACE_ALTERNATIVES = 4096;
 
 type Macro = { multi: false; text: string } | { multi: true; lines: SourceLine[] };
 
@@ -616,7 +617,11 @@ export function braceExpand(s: string): string[] {
   const out: string[] = [];
   for (let k = 0; k + 1 < bounds.length; k++) {
     for (const mid of braceExpand(s.slice((bounds[k] as number) + 1, bounds[k + 1]))) {
-      for (const t of tails) out.push(head + mid + t);
+      for (const t of tails) {
+        // Bound the combinatorial explosion of hostile patterns ({a,b}{a,b}... doubles each time).
+        if (out.length >= MAX_BRACE_ALTERNATIVES) return out;
+        out.push(head + mid + t);
+      }
     }
   }
   return out;

@@ -19,6 +19,10 @@ export function scriptOf(r: RawScript | undefined): ScriptCommand | undefined {
 
 /** Copies defined values only, so optional model fields stay absent rather than `undefined`. */
 export function defined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  const out: Record<string, unknown> = {};
+  for (const k in o) {
+    const v = (o as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as T;
 }

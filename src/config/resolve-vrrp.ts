@@ -120,7 +120,8 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     name,
     loc,
     state: r.state,
-    interface: r.interface,
+    // keepalived falls back to global default_interface for an instance that names none.
+    interface: r.interface ?? (peers.length ? undefined : g.defaultInterface),
     vrf: r.vrf,
     vrid: r.vrid,
     priority,

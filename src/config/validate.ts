@@ -5,7 +5,7 @@
  * config, so one defined after the instance that uses it works (keepalived silently ignores it).
  */
 import type { Diagnostics } from './diagnostics';
-import type { Model, TrackRef, VrrpInstance, VrrpSyncGroup } from './model';
+import type { Model, ScriptCommand, TrackRef, VrrpInstance, VrrpSyncGroup } from './model';
 import { isLinkLocal6 } from './addresses';
 import { nearest } from './suggest';
 
@@ -138,15 +138,22 @@ function virtualServers(m: Model, diags: Diagnostics): void {
   }
 }
 
-/** Whether any script can run: tracked vrrp_scripts, hooks, MISC_CHECKs, quorum/RS notifications. */
-export function usesScripts(m: Model): boolean {
-  const tracked = new Set([...m.vrrpInstances, ...m.vrrpSyncGroups].flatMap((o) => o.trackScript.map((t) => t.name)));
-  const hooks = [...m.vrrpInstances, ...m.vrrpSyncGroups].some((o) => o.notify || o.notifyMaster || o.notifyBackup || o.notifyFault || o.notifyStop);
-  const lvs = m.virtualServers.some(
-    (vs) => vs.quorumUp || vs.quorumDown || vs.realServers.some((rs) => rs.notifyUp || rs.notifyDown || rs.checkers.some((c) => c.type === 'MISC_CHECK')),
-  );
+/** Every script that can run: tracked vrrp_scripts, hooks, MISC_CHECKs, quorum/RS notifications, FIFO readers. */
+export function scriptsInUse(m: Omit<Model, 'hasScripts'>): ScriptCommand[] {
+  const owners = [...m.vrrpInstances, ...m.vrrpSyncGroups];
+  const tracked = new Set(owners.flatMap((o) => o.trackScript.map((t) => t.name)));
+  const out: (ScriptCommand | undefined)[] = m.vrrpScripts.filter((s) => tracked.has(s.name)).map((s) => s.script);
+  for (const o of owners) out.push(o.notify, o.notifyMaster, o.notifyBackup, o.notifyFault, o.notifyStop);
+  for (const vs of m.virtualServers) {
+    out.push(vs.quorumUp, vs.quorumDown);
+    for (const rs of vs.realServers) {
+      out.push(rs.notifyUp, rs.notifyDown);
+      for (const c of rs.checkers) if (c.type === 'MISC_CHECK') out.push(c.miscPath);
+    }
+  }
   const g = m.globalDefs;
-  return m.vrrpScripts.some((s) => tracked.has(s.name)) || hooks || lvs || !!(g.startupScript || g.shutdownScript || g.notifyFifo?.script || g.vrrpNotifyFifo?.script || g.lvsNotifyFifo?.script);
+  out.push(g.startupScript, g.shutdownScript, g.notifyFifo?.script, g.vrrpNotifyFifo?.script, g.lvsNotifyFifo?.script);
+  return out.filter((x): x is ScriptCommand => x !== undefined);
 }
 
 function scriptSecurity(m: Model, diags: Diagnostics): void {

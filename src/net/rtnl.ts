@@ -340,20 +340,24 @@ class Watcher {
     for (const g of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) this.sock.addMembership(g);
     this.sock.socket.on('message', (msgs) => this.enqueue(() => this.handle(msgs)));
     this.sock.socket.on('error', (err) => {
-      const e = new RtnlError('ERR_NETLINK_SOCKET', errnoOf(err), 'watch', 'link/addr', `${err.message} (events may have been lost)`);
-      this.onError?.(e);
+      this.report(new RtnlError('ERR_NETLINK_SOCKET', errnoOf(err), 'watch', 'link/addr', `${err.message} (events may have been lost)`));
     });
     // Joined before listing, so nothing falls between the dump and the first event.
     this.chain = listLinks().then(
       (links) => {
         for (const l of links) if (!this.names.has(l.ifindex)) this.names.set(l.ifindex, l.ifname);
       },
-      (err: Error) => this.onError?.(err),
+      (err: Error) => this.report(err),
     );
   }
 
   private enqueue(fn: () => Promise<void>): void {
-    this.chain = this.chain.then(fn).catch((err: Error) => this.onError?.(err));
+    this.chain = this.chain.then(fn).catch((err: Error) => this.report(err));
+  }
+
+  /** Errors after close (e.g. the seed dump cut short by Rtnl.close) are expected, not news. */
+  private report(err: Error): void {
+    if (!this.closed) this.onError?.(err);
   }
 
   private async handle(msgs: NetlinkMessage[]): Promise<void> {

@@ -197,7 +197,12 @@ export class CheckerRuntime extends EventEmitter {
   private emitHealth(s: RunningServer): void {
     const e: HealthEvent = { vsKey: s.spec.vsKey, rsKey: s.spec.rsKey, up: s.health.up };
     if (s.health.dynamicWeight !== undefined) e.dynamicWeight = s.health.dynamicWeight;
-    this.emit('health', e);
+    try {
+      this.emit('health', e);
+    } catch (err) {
+      // A consumer's bug must not stop the checkers.
+      this.log.warn(`health listener failed for ${e.rsKey} of VS ${e.vsKey}: ${String(err)}`);
+    }
   }
 }
 

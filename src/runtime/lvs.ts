@@ -24,6 +24,9 @@ export interface HealthEvent {
 /** Consumer side of the checker runtime: src/runtime/checkers.ts's CheckerRuntime fits as is. */
 export interface HealthSource {
   on(event: 'health', listener: (e: HealthEvent) => void): unknown;
+  /** ha_suspend: stop / restart the checks of these virtual servers (by vsKey). */
+  pause?(vsKeys: Iterable<string>): void;
+  resume?(vsKeys: Iterable<string>): void;
 }
 
 /** The parts of the Model this runtime reads (a full Model fits). */
@@ -43,6 +46,8 @@ export interface LvsRuntimeOptions {
   /** -I / --dont-release-ipvs: leave our entries in the kernel at shutdown. */
   keepOnShutdown?: boolean;
   scriptTimeoutMs?: number;
+  /** user [group] of notify/quorum scripts → uid/gid (absent or unresolved = run as ourselves). */
+  resolveUser?: (user: string, group?: string) => { uid: number; gid: number } | undefined;
 }
 
 export class LvsRuntime {
@@ -60,6 +65,8 @@ export class LvsRuntime {
   private readonly suspendListeners: ((vsKey: string, suspended: boolean) => void)[] = [];
   private needResync = false;
   private stopped = false;
+  /** A recompute already queued and not yet started: later events ride on it (burst coalescing). */
+  private pendingRecompute: Promise<void> | undefined;
 
   constructor(private readonly opts: LvsRuntimeOptions) {
     this.model = opts.model;
@@ -100,7 +107,21 @@ export class LvsRuntime {
       const wasUp = rsIsUp(v, r, prev);
       if (wasUp !== e.up) this.runScript(e.up ? r.notifyUp : r.notifyDown);
     }
-    return this.enqueue(() => this.recompute());
+    return this.scheduleRecompute();
+  }
+
+  /**
+   * The checker runtime reports every server at start (thousands of events in one tick): one
+   * queued recompute covers all events that arrive before it starts, so a burst costs one diff.
+   */
+  private scheduleRecompute(): Promise<void> {
+    if (this.pendingRecompute) return this.pendingRecompute;
+    const p = this.enqueue(async () => {
+      this.pendingRecompute = undefined;
+      await this.recompute();
+    });
+    this.pendingRecompute = p;
+    return p;
   }
 
   /** ha_suspend: checkers of VSes whose address is a VIP of `instance` run only while it is MASTER. */
@@ -115,6 +136,8 @@ export class LvsRuntime {
       if (this.suspended.has(k) === !isMaster) continue;
       if (isMaster) this.suspended.delete(k);
       else this.suspended.add(k);
+      if (isMaster) this.opts.health?.resume?.([k]);
+      else this.opts.health?.pause?.([k]);
       for (const l of this.suspendListeners) l(k, !isMaster);
     }
   }
@@ -261,7 +284,8 @@ export class LvsRuntime {
   private runScript(cmd: ScriptCommand | undefined): void {
     if (!cmd || cmd.argv.length === 0) return;
     const timeoutMs = this.opts.scriptTimeoutMs ?? 30_000;
-    void this.scripts.run(cmd.argv, { timeoutMs }).then((r) => {
+    const ids = cmd.user !== undefined ? this.opts.resolveUser?.(cmd.user, cmd.group) : undefined;
+    void this.scripts.run(cmd.argv, ids ? { timeoutMs, uid: ids.uid, gid: ids.gid } : { timeoutMs }).then((r) => {
       if (r.outcome.kind === 'spawn_error') this.log.warn(`Failed to run script ${cmd.command}: ${r.outcome.message}`);
       else if (r.outcome.kind === 'timed_out') this.log.warn(`Script ${cmd.command} timed out`);
     });

@@ -188,7 +188,7 @@ export class VrrpService {
     }
     if (!decoded.ok) return this.drop(target, decoded.reason, decoded.detail);
     if (p.src === target.wiring.primaryAddress) return; // our own advert looped back
-    const valid = validateForInstance(decoded.advert, target.wire);
+    const valid = validateForInstance(decoded.advert, target.wire, { src: p.src, unicast });
     if (!valid.ok) return this.drop(target, valid.reason, valid.detail);
     target.rt.receive(decoded.advert, p.src);
   }

@@ -216,8 +216,13 @@ function parseFields(
   return advert;
 }
 
+/** Details use keepalived's wording WITHOUT the "(NAME) " prefix: the runtime's logger adds it. */
+function unprefixed(text: string): string {
+  return text.replace(/^\([^)]*\) /, '');
+}
+
 function bad(reason: DropReason, detail: string): ValidateResult {
-  return { ok: false, reason, detail };
+  return { ok: false, reason, detail: unprefixed(detail) };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -253,6 +258,7 @@ function checkAddresses(adv: Advert, inst: InstanceWireConfig, src: string): Val
  * Per-instance checks (RFC 3768/5798 §7.1 checks 2, 5, 7, 8 and the address list).
  * `rx.src` names the sender in the detail lines; `rx.unicast` enables check_unicast_src.
  * A v3 interval mismatch is accepted (the backup learns it) and reported as `warning`.
+ * `detail`/`warning` (like decodeAdvert's `detail`) carry no "(NAME) " prefix.
  */
 export function validateForInstance(
   adv: Advert,
@@ -274,7 +280,7 @@ export function validateForInstance(
     const mine = v2AdvertIntSeconds(inst.advertIntCs);
     if (adv.advertIntCs !== mine * 100) return bad('interval', msg.intervalMismatchV2(n, src, mine, adv.advertIntCs / 100));
   } else if (adv.advertIntCs !== inst.advertIntCs) {
-    warning = msg.intervalMismatchV3(n, inst.advertIntCs, adv.advertIntCs);
+    warning = unprefixed(msg.intervalMismatchV3(n, inst.advertIntCs, adv.advertIntCs));
   }
   const addr = checkAddresses(adv, inst, src);
   if (addr) return addr;

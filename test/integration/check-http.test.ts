@@ -16,6 +16,7 @@ if (!isRoot()) {
     const h1 = lab.host(1);
     const h2 = lab.host(2);
     const web = webFixture(lab, h2.ns, h2.ipv4);
+    t.teardown(() => web.dispose());
     await web.start();
     // Port 82 silently dropped → connect timeout; port 8081 accepts but never answers.
     const nft = await lab.exec(h2.ns, ['nft', 'add table inet tk; add chain inet tk in { type filter hook input priority 0; }; add rule inet tk in tcp dport 82 drop']);

@@ -111,3 +111,25 @@ virtual_server 127.0.0.1 8080 {
   rt.stop();
   t.equal(rt.health(vsKey, tcpKey ?? '')?.up, true);
 });
+
+t.test('HTTP_GET does not wait for close once the response is complete', async (t) => {
+  const replies = [
+    'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nalive',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nalive\r\n0\r\n\r\n',
+  ];
+  const { httpProbe } = await import('../../src/check/probes/http');
+  for (const reply of replies) {
+    // Answers, then keeps the connection open (a keep-alive server ignoring Connection: close).
+    const server = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => s.write(reply));
+    });
+    const port = await listen(server);
+    const t0 = performance.now();
+    const r = await httpProbe({ host: '127.0.0.1', port, connectTimeoutMs: 3000, urls: [{ path: '/', regex: '^alive$' }] })(new AbortController().signal);
+    const dt = performance.now() - t0;
+    server.close();
+    t.match(r, { ok: true }, reply.includes('chunked') ? 'chunked' : 'content-length');
+    t.ok(dt < 1000, `finished in ${Math.round(dt)} ms, not at the 3 s timeout`);
+  }
+});

@@ -31,6 +31,8 @@ export interface WebFixture {
   indexBody: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Stop nginx and remove the temporary directory. */
+  dispose(): Promise<void>;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -79,6 +81,10 @@ http {
       proc = undefined;
       p.kill('SIGKILL');
       await waitFor(() => p.exitCode !== null || p.signalCode !== null, 5000);
+    },
+    async dispose() {
+      await fx.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
   return fx;

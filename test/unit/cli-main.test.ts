@@ -137,6 +137,10 @@ t.test('pid files', async (t) => {
   t.match(busy.ok ? '' : busy.message, /daemon is already running/);
   removePidfile(file);
   t.ok(fs.existsSync(file), 'never removes a pid file that is not ours');
+  const cli = await run(['-n', '-f', path.join(FIX, 'good.conf'), '-p', file]);
+  t.equal(cli.code, 1, 'the CLI refuses to start a second daemon');
+  t.match(cli.stderr, /daemon is already running/);
+  t.equal(fs.readFileSync(file, 'utf8'), `${sleeper.pid}\n`, 'and leaves the pid file alone');
   fs.writeFileSync(file, '999999999\n');
   t.same(writePidfile(file), { ok: true }, 'stale pid replaced');
   fs.writeFileSync(file, 'garbage');

@@ -95,3 +95,14 @@ t.test('top-level accepted-but-unmodelled sections give no error', async (t) => 
   t.same(errors(r), []);
   t.equal(r.model?.globalDefs.netNamespace, 'blue');
 });
+
+t.test('script security only counts scripts that exist when the loader can check', async (t) => {
+  const { loadConfigText } = await import('../../src/config/load');
+  const text = instance('  notify_master "/usr/local/bin/missing.sh arg"\n  notify_backup /bin/present');
+  const base = { configId: 'x', readFile: (): string => { throw new Error('no includes'); } };
+  const missing = loadConfigText(text.replace('notify_backup /bin/present', ''), 't.conf', { ...base, scriptExists: () => false });
+  t.same(withCode(missing, 'ERR_CONFIG_SCRIPT_SECURITY'), [], 'keepalived drops scripts whose file is missing');
+  const present = loadConfigText(text, 't.conf', { ...base, scriptExists: (p) => p === '/bin/present' });
+  t.equal(withCode(present, 'ERR_CONFIG_SCRIPT_SECURITY').length, 1);
+  t.equal(present.model?.hasScripts, true);
+});

@@ -1,6 +1,7 @@
 import t from 'tap';
 import path from 'node:path';
 import { parseConfigText, parseConfigFile, type ParseOptions } from '../../src/config/parser';
+import { braceExpand, normalizePath, parseSeq } from '../../src/config/preprocess';
 import type { ConfigNode } from '../../src/config/ast';
 import type { Diagnostic } from '../../src/config/diagnostics';
 
@@ -316,6 +317,10 @@ t.test('include: missing files and checks', async (t) => {
   });
   t.same(codes(unreadable.diagnostics), ['ERR_CONFIG_INCLUDE_UNREADABLE']);
   t.equal(unreadable.diagnostics[0]?.severity, 'error', 'includer: unreadable is an error');
+  const start = process.hrtime.bigint();
+  const bomb = run(`include ${'{a,b}'.repeat(40)}.conf`);
+  t.ok(Number(process.hrtime.bigint() - start) / 1e6 < 5000, 'brace bomb bounded');
+  t.ok(bomb.diagnostics.length <= 4096, 'at most 4096 alternatives tried');
   const noArg = run('include');
   t.same(codes(noArg.diagnostics), ['ERR_CONFIG_INCLUDE_SYNTAX']);
   const notInclude = run('include_check readable');
@@ -383,4 +388,19 @@ t.test('every keepalived sample parses without syntax diagnostics', async (t) =>
   const cond = parseConfigFile(path.join(base, 'keepalived.conf.conditional_conf'), { configId: 'low' });
   t.match(show(cond.nodes), /priority 85/, 'conditional sample with -i low');
   t.notMatch(show(cond.nodes), /priority 170/);
+});
+
+t.test('helpers: brace expansion, path normalisation, sequences', async (t) => {
+  t.same(braceExpand('a{b,c{d,e}}f'), ['abf', 'acdf', 'acef']);
+  t.same(braceExpand('{foo/{,cat,dog},bar}'), ['foo/', 'foo/cat', 'foo/dog', 'bar'], 'man page example');
+  t.same(braceExpand('x{y}z'), ['x{y}z'], 'no comma: literal');
+  t.same(braceExpand('x{y,z'), ['x{y,z'], 'unbalanced: literal');
+  t.same(braceExpand('{a,b}{1,2}'), ['a1', 'a2', 'b1', 'b2']);
+  t.equal(normalizePath('/a/./b/../c//d'), '/a/c/d');
+  t.equal(normalizePath('/../x'), '/x');
+  t.equal(normalizePath('a/../../b'), '../b');
+  t.same(
+    (parseSeq('I, 0x0e, 0x10', true) as Map<string, string>[]).map((m) => m.get('I')),
+    ['e', 'f', '10'],
+  );
 });

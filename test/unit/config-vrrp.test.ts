@@ -225,3 +225,17 @@ t.test('block shape errors', async (t) => {
   t.equal(withCode(load(instance('  virtual_ipaddress_excluded 1.2.3.4')), 'ERR_CONFIG_MISSING_BLOCK').length, 1);
   t.equal(withCode(load(instance('  interface')), 'ERR_CONFIG_MISSING_ARG').length, 1);
 });
+
+t.test('default_interface stands in for a missing interface', async (t) => {
+  const r = load('global_defs {\n  default_interface eth7\n}\nvrrp_instance V {\n  virtual_router_id 3\n  virtual_ipaddress {\n    192.0.2.3\n  }\n}\n');
+  t.same(errors(r), []);
+  t.equal(r.model?.vrrpInstances[0]?.interface, 'eth7');
+});
+
+t.test('hook scripts: CMD [user [group]]; quoted command carries arguments', async (t) => {
+  const r = load(instance('  notify_backup /bin/backup.sh nobody nogroup\n  notify_fault /bin/f.sh a b c'));
+  const vi = r.model?.vrrpInstances[0];
+  t.match(vi?.notifyBackup, { command: '/bin/backup.sh', argv: ['/bin/backup.sh'], user: 'nobody', group: 'nogroup' });
+  t.match(vi?.notifyFault, { command: '/bin/f.sh', user: 'a', group: 'b' });
+  t.equal(withCode(r, 'ERR_CONFIG_SCRIPT_ARGS').length, 1);
+});

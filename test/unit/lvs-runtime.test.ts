@@ -14,13 +14,18 @@ const H2 = '[192.0.2.12]:80';
 
 class FakeHealth implements HealthSource {
   private l?: (e: HealthEvent) => void;
+  readonly paused: string[] = [];
+  pause(keys: Iterable<string>): void { this.paused.push(...[...keys].map((k) => `pause ${k}`)); }
+  resume(keys: Iterable<string>): void { this.paused.push(...[...keys].map((k) => `resume ${k}`)); }
   on(_event: 'health', listener: (e: HealthEvent) => void): this { this.l = listener; return this; }
   emit(e: HealthEvent): void { this.l?.(e); }
 }
 class RecordingRunner implements ScriptRunner {
   readonly ran: string[] = [];
-  async run(argv: readonly string[]): Promise<ScriptResult> {
+  readonly uids: (number | undefined)[] = [];
+  async run(argv: readonly string[], opts?: { uid?: number }): Promise<ScriptResult> {
     this.ran.push(argv.join(' '));
+    this.uids.push(opts?.uid);
     return { outcome: { kind: 'exited', status: 0 }, stdout: '', stderr: '', durationMs: 0 };
   }
 }
@@ -144,7 +149,7 @@ t.test('omega: quorum_down and notify_down at shutdown', async (t) => {
 t.test('ha_suspend follows the VRRP instance holding the VS address', async (t) => {
   const v = vs({ haSuspend: true });
   const inst = { name: 'VI_1', virtualIpaddress: [{ loc, address: '192.0.2.100', prefixLen: 32, family: 'inet' as const }] } as unknown as LvsModel['vrrpInstances'][number];
-  const { rt } = setup(v, { vrrpInstances: [inst] });
+  const { rt, health } = setup(v, { vrrpInstances: [inst] });
   const seen: string[] = [];
   rt.onSuspendChange((k, s) => seen.push(`${k} ${s}`));
   rt.setVrrpMaster('VI_1', false);
@@ -153,6 +158,7 @@ t.test('ha_suspend follows the VRRP instance holding the VS address', async (t) 
   rt.setVrrpMaster('VI_1', true);
   t.notOk(rt.isSuspended(VS));
   t.same(seen, [`${VS} true`, `${VS} false`]);
+  t.same(health.paused, [`pause ${VS}`, `resume ${VS}`], 'the checker runtime is paused/resumed');
   rt.setVrrpMaster('OTHER', false);
   t.notOk(rt.isSuspended(VS));
 });
@@ -163,4 +169,29 @@ t.test('reload: a removed virtual server is deleted, a new one added', async (t)
   const v2 = vs({ address: '198.51.100.10', realServers: [rs('192.0.2.21', 80)] });
   await rt.reload({ virtualServers: [v2], virtualServerGroups: [], globalDefs: globals, vrrpInstances: [] });
   t.same([...ipvs.services.keys()], ['tcp|198.51.100.10|80']);
+});
+
+t.test('a burst of health events is coalesced into one diff', async (t) => {
+  const { ipvs, health, rt } = setup(vs());
+  await rt.start();
+  ipvs.calls.length = 0;
+  for (let i = 0; i < 1000; i++) health.emit({ vsKey: VS, rsKey: i % 2 ? H1 : H2, up: i % 3 !== 0 });
+  health.emit({ vsKey: VS, rsKey: H1, up: false });
+  health.emit({ vsKey: VS, rsKey: H2, up: true });
+  await rt.settled();
+  t.same(ipvs.calls, [`delDest ${SVC} ${R1}`], 'only the net change reaches the kernel');
+  t.same(ipvs.weights(SVC), { [R2]: 3 });
+});
+
+t.test('scripts with `user` run under the resolved uid/gid', async (t) => {
+  const v = vs({ realServers: [rs('192.0.2.11', 80, { notifyDown: { ...cmd('/bin/down'), user: 'nobody' } })] });
+  const ipvs = new FakeIpvs();
+  const health = new FakeHealth();
+  const scripts = new RecordingRunner();
+  const rt = new LvsRuntime({ model: { virtualServers: [v], virtualServerGroups: [], globalDefs: globals, vrrpInstances: [] }, ipvs, log: new MemoryLogger(), health, scripts,
+    resolveUser: (u) => (u === 'nobody' ? { uid: 65534, gid: 65534 } : undefined) });
+  await rt.start();
+  health.emit({ vsKey: VS, rsKey: H1, up: false });
+  await rt.settled();
+  t.same(scripts.uids, [65534]);
 });

@@ -32,6 +32,7 @@ const facts: Record<string, (t: Test, m: Model, codes: string[]) => void> = {
   'keepalived.conf.vrrp': (t, m) => {
     t.same(m.vrrpInstances.map((v) => v.name), ['VI_1', 'VI_2', 'VI_3', 'VI_4']);
     t.same(m.vrrpInstances.map((v) => v.vrid), [51, 50, 52, 53]);
+    t.same(vips(m, 0).slice(0, 3), ['192.168.200.16/32', '192.168.200.17/32', '192.168.200.18/32']);
     t.equal(m.vrrpInstances[0]?.auth?.type, 'PASS');
     t.ok(m.vrrpInstances.some((v) => v.virtualIpaddress.some((x) => x.label === 'eth0:1')));
   },

@@ -160,7 +160,17 @@ function startTls(sock: net.Socket, o: HttpOptions, u: HttpUrl, signal: AbortSig
   });
 }
 
-/** Send the request and read to EOF, with connect_timeout as the idle timeout. */
+/** Bytes of the whole response when the header is complete and has Content-Length. */
+function responseLength(raw: Buffer): number | 'chunked' | undefined {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end < 0) return undefined;
+  const head = raw.subarray(0, end).toString('latin1');
+  if (/^transfer-encoding:.*chunked/im.test(head)) return 'chunked';
+  const m = /^content-length:\s*(\d+)\s*$/im.exec(head);
+  return m ? end + 4 + Number(m[1]) : undefined;
+}
+
+/** Send the request and read to EOF (or the end of a delimited body), with connect_timeout as the idle timeout. */
 function exchange(sock: net.Socket, request: string, o: HttpOptions, signal: AbortSignal): Promise<Buffer | ProbeResult> {
   const max = o.maxResponseBytes ?? 16 << 20;
   return new Promise((resolve) => {
@@ -177,10 +187,21 @@ function exchange(sock: net.Socket, request: string, o: HttpOptions, signal: Abo
     const onAbort = (): void => done(fail('timeout', 'aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
     sock.setTimeout(o.connectTimeoutMs, () => done(fail('timeout', 'read timeout')));
+    let expected: number | undefined; // total bytes once the header told us (Content-Length)
+    let chunked = false;
     sock.on('data', (d: Buffer) => {
       size += d.length;
-      if (size > max) done(fail('protocol', `response larger than ${max} bytes`));
-      else chunks.push(d);
+      if (size > max) return done(fail('protocol', `response larger than ${max} bytes`));
+      chunks.push(d);
+      // Stop at the end of the response even if the server keeps the connection open.
+      if (expected === undefined && !chunked) {
+        const all = Buffer.concat(chunks);
+        const info = responseLength(all);
+        if (info === 'chunked') chunked = true;
+        else if (info !== undefined) expected = info;
+      }
+      if (expected !== undefined && size >= expected) done(Buffer.concat(chunks));
+      else if (chunked && d.subarray(-5).toString('latin1') === '0\r\n\r\n') done(Buffer.concat(chunks));
     });
     sock.on('end', () => done(Buffer.concat(chunks)));
     sock.on('close', () => done(Buffer.concat(chunks)));

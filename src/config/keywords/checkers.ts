@@ -1,5 +1,5 @@
 /** Checker blocks inside real_server (keepalived.conf(5) "real_server" checkers). */
-import { block, bool, flag, int, lines, num, oneOf, script, str, table, words, type BlockTable, type KwSpec } from './types';
+import { block, bool, flag, int, num, oneOf, script, str, table, words, type BlockTable, type KwSpec } from './types';
 
 /** Options every checker shares (keepalived check_api.c); unset ones inherit from RS/VS in config/resolve. */
 const common = (): Record<string, KwSpec> => ({

@@ -1,6 +1,6 @@
 /** virtual_server / virtual_server_group / real_server / SSL (keepalived.conf(5) "LVS CONFIGURATION"). */
 import { checkerKeywords } from './checkers';
-import { block, bool, flag, int, lines, num, oneOf, script, str, table, words, type KwSpec } from './types';
+import { block, bool, flag, int, num, oneOf, script, str, table, words, type KwSpec } from './types';
 
 const METHODS = ['NAT', 'DR', 'TUN'];
 

@@ -1,0 +1,270 @@
+/*
+ * Send and receive on the sockets of sock.c, and the uv_poll watcher that drains a socket on
+ * each readable event and hands the packets to one JS callback.
+ *
+ * Send path (documented choice): no IP_HDRINCL. The kernel builds the IPv4/IPv6 header; TS sets
+ * TTL/hop limit 255 and TOS 0xc0 with setIntOpt, and the source address/ifindex travel per packet
+ * in an IP_PKTINFO / IPV6_PKTINFO control message. IPV6_CHECKSUM is never set: the TS codec
+ * writes the VRRPv3 checksum itself and the kernel must not touch it.
+ */
+#include "sock.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Single-threaded (the JS thread): one receive buffer is enough. */
+static uint8_t rxbuf[65536];
+
+/* IPv6 destinations that need a scope (link-local unicast, link-scope multicast). */
+static bool needs_scope(const struct in6_addr *a) {
+  return IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MC_LINKLOCAL(a);
+}
+
+/* send(sock, payload, dst, src: string ('' = kernel's choice), ifindex (0 = any)) → bytes sent. */
+napi_value tsk_send(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  void *data;
+  size_t len;
+  char dst[INET6_ADDRSTRLEN + 1], src[INET6_ADDRSTRLEN + 1];
+  int32_t ifindex;
+  if (!tsk_args(env, info, 5, argv)) return NULL;
+  tsk_sock *s = tsk_get_sock(env, argv[0], false);
+  if (!s || !tsk_get_buf(env, argv[1], &data, &len, "payload") || !tsk_get_str(env, argv[2], dst, sizeof dst, "dst") ||
+      !tsk_get_str(env, argv[3], src, sizeof src, "src") || !tsk_get_i32(env, argv[4], &ifindex, "ifindex"))
+    return NULL;
+
+  struct iovec iov = {.iov_base = data, .iov_len = len};
+  union {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+  } to;
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+  } ctl;
+  memset(&to, 0, sizeof to);
+  memset(&ctl, 0, sizeof ctl);
+  struct msghdr m = {.msg_name = &to, .msg_iov = &iov, .msg_iovlen = 1};
+  struct cmsghdr *c = (struct cmsghdr *)ctl.buf;
+
+  if (s->family == AF_INET) {
+    struct in_pktinfo pi = {.ipi_ifindex = ifindex};
+    to.v4.sin_family = AF_INET;
+    if (inet_pton(AF_INET, dst, &to.v4.sin_addr) != 1) goto bad_addr;
+    if (src[0] && inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) goto bad_addr;
+    m.msg_namelen = sizeof to.v4;
+    /* ipi_spec_dst is the source address the kernel puts in the header it builds. */
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    m.msg_control = ctl.buf;
+    m.msg_controllen = CMSG_SPACE(sizeof pi);
+  } else if (s->family == AF_INET6) {
+    struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)ifindex};
+    to.v6.sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, dst, &to.v6.sin6_addr) != 1) goto bad_addr;
+    if (src[0] && inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) goto bad_addr;
+    if (needs_scope(&to.v6.sin6_addr)) to.v6.sin6_scope_id = (uint32_t)ifindex;
+    m.msg_namelen = sizeof to.v6;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    m.msg_control = ctl.buf;
+    m.msg_controllen = CMSG_SPACE(sizeof pi);
+  } else {
+    tsk_throw_errno(env, EAFNOSUPPORT, "sendmsg");
+    return NULL;
+  }
+  ssize_t n = sendmsg(s->fd, &m, MSG_DONTWAIT);
+  if (n < 0) {
+    tsk_throw_errno(env, errno, "sendmsg");
+    return NULL;
+  }
+  napi_value r;
+  napi_create_int32(env, (int32_t)n, &r);
+  return r;
+bad_addr:
+  tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "dst/src is not an address of the socket's family");
+  return NULL;
+}
+
+/* sendFrame(sock, ifindex, frame): a complete Ethernet frame (dst, src, ethertype, payload). */
+napi_value tsk_send_frame(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t ifindex;
+  void *data;
+  size_t len;
+  if (!tsk_args(env, info, 3, argv)) return NULL;
+  tsk_sock *s = tsk_get_sock(env, argv[0], false);
+  if (!s || !tsk_get_i32(env, argv[1], &ifindex, "ifindex") || !tsk_get_buf(env, argv[2], &data, &len, "frame"))
+    return NULL;
+  if (s->family != AF_PACKET) {
+    tsk_throw_errno(env, EAFNOSUPPORT, "sendto");
+    return NULL;
+  }
+  if (len < ETH_HLEN) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "frame is shorter than an Ethernet header");
+    return NULL;
+  }
+  const uint8_t *f = data;
+  struct sockaddr_ll ll = {
+      .sll_family = AF_PACKET,
+      .sll_protocol = (uint16_t)(f[12] | (f[13] << 8)), /* already network order in the frame */
+      .sll_ifindex = ifindex,
+      .sll_halen = ETH_ALEN,
+  };
+  memcpy(ll.sll_addr, f, ETH_ALEN);
+  ssize_t n = sendto(s->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ll, sizeof ll);
+  if (n < 0) {
+    tsk_throw_errno(env, errno, "sendto");
+    return NULL;
+  }
+  napi_value r;
+  napi_create_int32(env, (int32_t)n, &r);
+  return r;
+}
+
+/* One recvmsg → {data, src, dst, ifindex, ttl, truncated}; returns 0, or an errno. */
+static int recv_one(napi_env env, tsk_sock *s, napi_value *out) {
+  struct sockaddr_storage from;
+  union {
+    struct cmsghdr align;
+    char buf[512];
+  } ctl;
+  struct iovec iov = {.iov_base = rxbuf, .iov_len = sizeof rxbuf};
+  struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
+                     .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+  ssize_t n = recvmsg(s->fd, &m, MSG_DONTWAIT);
+  if (n < 0) return errno;
+
+  char srcs[INET6_ADDRSTRLEN] = "", dsts[INET6_ADDRSTRLEN] = "";
+  int ifindex = 0, ttl = -1;
+  if (from.ss_family == AF_INET)
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, srcs, sizeof srcs);
+  else if (from.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, srcs, sizeof srcs);
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      struct in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      ifindex = pi.ipi_ifindex;
+      inet_ntop(AF_INET, &pi.ipi_addr, dsts, sizeof dsts); /* header destination */
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      struct in6_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      ifindex = (int)pi.ipi6_ifindex;
+      inet_ntop(AF_INET6, &pi.ipi6_addr, dsts, sizeof dsts);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+    }
+  }
+  napi_value o, buf, t;
+  napi_create_object(env, &o);
+  napi_create_buffer_copy(env, (size_t)n, rxbuf, NULL, &buf);
+  napi_set_named_property(env, o, "data", buf);
+  tsk_set_str(env, o, "src", srcs);
+  tsk_set_str(env, o, "dst", dsts);
+  tsk_set_i32(env, o, "ifindex", ifindex);
+  tsk_set_i32(env, o, "ttl", ttl);
+  napi_get_boolean(env, (m.msg_flags & MSG_TRUNC) != 0, &t);
+  napi_set_named_property(env, o, "truncated", t);
+  *out = o;
+  return 0;
+}
+
+/* Report an exception thrown by the JS callback as uncaught, as Node does for its own handles. */
+static void rethrow_pending(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) return;
+  napi_value exc;
+  napi_get_and_clear_last_exception(env, &exc);
+  napi_fatal_exception(env, exc);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  tsk_sock *s = h->data;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (!s->polling || napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value err, arr;
+  napi_get_null(env, &err);
+  napi_create_array(env, &arr);
+  uint32_t count = 0;
+  if (status < 0) {
+    err = tsk_errno_error(env, -status, "uv_poll");
+  } else {
+    while (count < MAX_DRAIN) {
+      napi_value pkt;
+      int e = recv_one(env, s, &pkt);
+      if (e == EAGAIN || e == EWOULDBLOCK) break;
+      if (e == EINTR) continue;
+      if (e) {
+        err = tsk_errno_error(env, e, "recvmsg");
+        break;
+      }
+      napi_set_element(env, arr, count++, pkt);
+    }
+  }
+  napi_valuetype et;
+  napi_typeof(env, err, &et);
+  if (count > 0 || et != napi_null) {
+    napi_value cb, recv, argv[2] = {err, arr}, result;
+    napi_get_reference_value(env, s->cb, &cb);
+    napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
+    if (napi_make_callback(env, s->actx, recv, cb, 2, argv, &result) != napi_ok) rethrow_pending(env);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* startReading(sock, cb(err: Error|null, packets: Packet[])): poll for readability on the loop. */
+napi_value tsk_start_reading(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!tsk_args(env, info, 2, argv)) return NULL;
+  tsk_sock *s = tsk_get_sock(env, argv[0], false);
+  if (!s) return NULL;
+  napi_valuetype t;
+  napi_typeof(env, argv[1], &t);
+  if (t != napi_function) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_TYPE", "callback must be a function");
+    return NULL;
+  }
+  if (s->family == AF_PACKET || s->polling) {
+    tsk_throw_errno(env, s->polling ? EALREADY : EOPNOTSUPP, "startReading");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  napi_value name;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
+  napi_create_string_utf8(env, "tskeepalived:rawsocket", NAPI_AUTO_LENGTH, &name);
+  if (napi_async_init(env, NULL, name, &s->actx) != napi_ok) return NULL;
+  int rc = uv_poll_init(loop, &s->poll, s->fd);
+  if (rc < 0) {
+    napi_async_destroy(env, s->actx);
+    s->actx = NULL;
+    tsk_throw_errno(env, -rc, "uv_poll_init");
+    return NULL;
+  }
+  s->poll.data = s;
+  s->polling = true;
+  s->handle_closed = false;
+  napi_create_reference(env, argv[1], 1, &s->cb);
+  napi_create_reference(env, argv[0], 1, &s->self);
+  rc = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  if (rc < 0) {
+    tsk_sock_shutdown(s, false);
+    tsk_throw_errno(env, -rc, "uv_poll_start");
+    return NULL;
+  }
+  return tsk_undefined(env);
+}
+

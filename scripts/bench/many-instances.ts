@@ -1,0 +1,164 @@
+/**
+ * Benchmark: 1,000 VRRP instances in one daemon (500 IPv4 + 500 IPv6, on two interfaces,
+ * advert 1 s), in a namespace of its own. Prints start-up time until every instance is MASTER,
+ * then steady-state CPU (% of one core) and RSS over a measuring window.
+ * With --keepalived the same config runs under Debian's keepalived for comparison.
+ * Usage (root): node dist/scripts/bench/many-instances.js [--instances 1000] [--window 20] [--keepalived]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { MAIN, tmpDir } from '../../test/support/daemon';
+import { KEEPALIVED_BIN } from '../../test/support/keepalived';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+
+export function config(n: number): string {
+  const out: string[] = ['global_defs {\n  router_id bench\n}\n'];
+  let made = 0;
+  for (const [ifname, v4net, v6net] of [['eth0', '192.0.2', '2001:db8:0'], ['eth1', '198.51.100', '2001:db8:1']] as const) {
+    for (const family of ['inet', 'inet6'] as const) {
+      for (let vrid = 1; vrid <= 250 && made < n; vrid++, made++) {
+        const vip = family === 'inet' ? `${v4net}.${vrid + 3}/24` : `${v6net}::${vrid.toString(16)}:1/64`;
+        out.push(`vrrp_instance V${family === 'inet' ? 4 : 6}_${ifname}_${vrid} {
+  state BACKUP
+  interface ${ifname}
+  virtual_router_id ${vrid}
+  priority 100
+  advert_int 1
+  ${family === 'inet6' ? 'version 3' : ''}
+  virtual_ipaddress {
+    ${vip}
+  }
+}
+`);
+      }
+    }
+  }
+  return out.join('');
+}
+
+function sh(...a: string[]): void {
+  execFileSync(a[0] as string, a.slice(1), { stdio: 'ignore' });
+}
+
+function cpuTicks(pids: number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      sum += Number(rest[11]) + Number(rest[12]);
+    } catch {
+      /* exited */
+    }
+  }
+  return sum;
+}
+
+function rssMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kb += Number(m?.[1] ?? 0);
+    } catch {
+      /* exited */
+    }
+  }
+  return kb / 1024;
+}
+
+function tree(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    /* none */
+  }
+  return [pid, ...kids.flatMap(tree)];
+}
+
+async function run(impl: 'tskeepalived' | 'keepalived', n: number, windowS: number): Promise<string> {
+  const ns = `tkbench${process.pid}`;
+  const dir = tmpDir('bench');
+  const conf = path.join(dir, 'keepalived.conf');
+  fs.writeFileSync(conf, config(n));
+  sh('ip', 'netns', 'add', ns);
+  try {
+    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+    for (const [i, net] of [[0, '192.0.2.1/24'], [1, '198.51.100.1/24']] as const) {
+      sh('ip', '-n', ns, 'link', 'add', `eth${i}`, 'type', 'veth', 'peer', 'name', `peer${i}`);
+      sh('ip', '-n', ns, 'addr', 'add', net, 'dev', `eth${i}`);
+      sh('ip', '-n', ns, 'link', 'set', `eth${i}`, 'up');
+      sh('ip', '-n', ns, 'link', 'set', `peer${i}`, 'up');
+    }
+    const argv =
+      impl === 'keepalived'
+        ? [KEEPALIVED_BIN as string, '-n', '-l', '-G', '-f', conf, '-p', `${dir}/a.pid`, '-r', `${dir}/b.pid`, '-c', `${dir}/c.pid`]
+        : [process.execPath, MAIN, '-n', '-l', '-G', '-f', conf, '-p', `${dir}/a.pid`, '-r', `${dir}/b.pid`];
+    const t0 = Date.now();
+    const cp = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let masters = 0;
+    let startupComplete = 0;
+    let allMasterAt = 0;
+    const onData = (d: Buffer): void => {
+      const s = d.toString();
+      masters += (s.match(/Entering MASTER STATE/g) ?? []).length;
+      if (!startupComplete && s.includes('Startup complete')) startupComplete = Date.now();
+      if (!allMasterAt && masters >= n) allMasterAt = Date.now();
+    };
+    cp.stdout.on('data', onData);
+    cp.stderr.on('data', onData);
+    const deadline = Date.now() + 90_000;
+    while (!allMasterAt && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 6000)); // let the second GARP burst (5 s) pass
+    const pids = tree(cp.pid as number);
+    const hz = 100;
+    const c0 = cpuTicks(pids);
+    const w0 = Date.now();
+    await new Promise((r) => setTimeout(r, windowS * 1000));
+    const cpu = ((cpuTicks(pids) - c0) / hz / ((Date.now() - w0) / 1000)) * 100;
+    const rss = rssMb(pids);
+    for (const p of pids.reverse()) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    const mdi = 3000 + ((256 - 100) * 1000) / 256;
+    const fromStart = allMasterAt ? allMasterAt - t0 : NaN;
+    const fromReady = allMasterAt && startupComplete ? allMasterAt - startupComplete : NaN;
+    return `| ${impl} | ${n} | ${masters >= n ? 'yes' : `no (${masters})`} | ${fromStart} | ${fromReady} | ${mdi.toFixed(0)} | ${cpu.toFixed(2)} | ${rss.toFixed(1)} |`;
+  } finally {
+    try {
+      sh('ip', 'netns', 'del', ns);
+    } catch {
+      /* gone */
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const n = arg('--instances', 1000);
+  const windowS = arg('--window', 20);
+  const rows = [
+    '| implementation | instances | all MASTER | process start → all MASTER (ms) | "Startup complete" → all MASTER (ms) | Master_Down_Interval (ms) | CPU % of one core | RSS MB |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  rows.push(await run('tskeepalived', n, windowS));
+  if (process.argv.includes('--keepalived') && KEEPALIVED_BIN) rows.push(await run('keepalived', n, windowS));
+  console.log(rows.join('\n'));
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
