@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 dirs=(src/vrrp src/config src/track)
-pure_files=(src/check/policy.ts src/lvs/model-to-ipvs.ts src/lvs/reconcile.ts src/lvs/ipvs-codec.ts src/runtime/reload.ts src/notify/notify.ts src/observe/dump.ts)
+pure_files=(src/lvs/inet-addr.ts src/check/policy.ts src/lvs/model-to-ipvs.ts src/lvs/reconcile.ts src/lvs/ipvs-codec.ts src/runtime/reload.ts src/notify/notify.ts src/observe/dump.ts)
 # the config source adapter is the one file of src/config allowed to read files
 allow='src/config/fs-source.ts'
 targets=()

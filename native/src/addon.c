@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <syslog.h>
 #include <uv.h>
+#include <linux/netlink.h>
 
 /* errno → 'ENODEV': glibc's strerrorname_np knows every name; libuv is the fallback. */
 static const char *errno_name(int err) {
@@ -112,7 +113,8 @@ static void export_constants(napi_env env, napi_value exports) {
   napi_value c;
   napi_create_object(env, &c);
 #define K(name) tsk_set_i32(env, c, #name, name)
-  K(SOL_SOCKET); K(SO_RCVBUF); K(SO_SNDBUF); K(SO_PRIORITY);
+  K(SOL_SOCKET); K(SO_RCVBUF); K(SO_SNDBUF); K(SO_PRIORITY); K(SO_RCVBUFFORCE); K(SO_SNDBUFFORCE);
+  K(SOL_NETLINK); K(NETLINK_ADD_MEMBERSHIP); K(NETLINK_DROP_MEMBERSHIP); K(NETLINK_ROUTE); K(NETLINK_GENERIC);
   K(IPPROTO_IP); K(IPPROTO_IPV6);
   K(IP_TTL); K(IP_TOS); K(IP_MULTICAST_TTL); K(IP_MULTICAST_LOOP); K(IP_MULTICAST_ALL);
   K(IP_PKTINFO); K(IP_RECVTTL); K(IP_FREEBIND);
@@ -139,6 +141,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fileno", tsk_fileno},               {"ifInfo", tsk_if_info},
       {"openlog", tsk_openlog},             {"syslog", tsk_syslog},
       {"closelog", tsk_closelog},
+      {"netlinkSocket", tsk_netlink_socket}, {"netlinkSend", tsk_netlink_send},
+      {"getIntOpt", tsk_get_int_opt},       {"setRef", tsk_set_ref},
+      {"readable", tsk_readable},
+      {"watchSignal", tsk_watch_signal},    {"unwatchSignal", tsk_unwatch_signal},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+static void on_readable(uv_poll_t *h, int status, int events);
+
 /* Single-threaded (the JS thread): one receive buffer is enough. */
 static uint8_t rxbuf[65536];
 
@@ -200,20 +202,37 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   napi_get_null(env, &err);
   napi_create_array(env, &arr);
   uint32_t count = 0;
+  bool drain = true;
   if (status < 0) {
-    err = tsk_errno_error(env, -status, "uv_poll");
-  } else {
-    while (count < MAX_DRAIN) {
-      napi_value pkt;
-      int e = recv_one(env, s, &pkt);
-      if (e == EAGAIN || e == EWOULDBLOCK) break;
-      if (e == EINTR) continue;
-      if (e) {
-        err = tsk_errno_error(env, e, "recvmsg");
-        break;
-      }
-      napi_set_element(env, arr, count++, pkt);
+    /*
+     * libuv turns EPOLLERR into status UV_EBADF and stops the handle. The real cause is the
+     * socket's pending error (a netlink overrun leaves ENOBUFS): fetch and clear it, report
+     * it, re-arm and keep reading — the queued packets are still good. Only an EPOLLERR
+     * without a pending error (nothing we can clear) stops the watcher, to avoid a busy loop.
+     */
+    int soerr = 0;
+    socklen_t l = sizeof soerr;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0 && soerr != 0 &&
+        uv_poll_start(&s->poll, UV_READABLE, on_readable) == 0) {
+      err = tsk_errno_error(env, soerr, "recvmsg");
+    } else {
+      err = tsk_errno_error(env, -status, "uv_poll");
+      drain = false;
     }
+  }
+  while (drain && count < MAX_DRAIN) {
+    napi_value pkt = NULL;
+    int e = recv_one(env, s, &pkt);
+    if (e == EAGAIN || e == EWOULDBLOCK) break;
+    if (e == EINTR) continue;
+    if (e) {
+      napi_valuetype prev;
+      napi_typeof(env, err, &prev);
+      if (prev == napi_null) err = tsk_errno_error(env, e, "recvmsg");
+      if (e == ENOBUFS) continue; /* overrun reported; the queue still holds packets */
+      break;
+    }
+    napi_set_element(env, arr, count++, pkt);
   }
   napi_valuetype et;
   napi_typeof(env, err, &et);

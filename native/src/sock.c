@@ -59,7 +59,7 @@ static void sock_finalize(napi_env env, void *data, void *hint) {
   maybe_free(s);
 }
 
-static napi_value wrap_sock(napi_env env, int fd, int family) {
+napi_value tsk_wrap_sock(napi_env env, int fd, int family) {
   tsk_sock *s = calloc(1, sizeof *s);
   if (!s) {
     close(fd);
@@ -85,7 +85,7 @@ tsk_sock *tsk_get_sock(napi_env env, napi_value v, bool allow_closed) {
   void *p = NULL;
   if (napi_check_object_type_tag(env, v, &SOCK_TAG, &ok) != napi_ok || !ok ||
       napi_get_value_external(env, v, &p) != napi_ok) {
-    tsk_throw_arg(env, "ERR_INVALID_ARG_TYPE", "expected a socket from rawSocket() or packetSocket()");
+    tsk_throw_arg(env, "ERR_INVALID_ARG_TYPE", "expected a socket from rawSocket(), packetSocket() or netlinkSocket()");
     return NULL;
   }
   tsk_sock *s = p;
@@ -113,7 +113,7 @@ napi_value tsk_raw_socket(napi_env env, napi_callback_info info) {
     tsk_throw_errno(env, errno, "socket");
     return NULL;
   }
-  return wrap_sock(env, fd, af);
+  return tsk_wrap_sock(env, fd, af);
 }
 
 /* packetSocket(): AF_PACKET SOCK_RAW with protocol 0, so it never receives (send-only). */
@@ -123,7 +123,7 @@ napi_value tsk_packet_socket(napi_env env, napi_callback_info info) {
     tsk_throw_errno(env, errno, "socket");
     return NULL;
   }
-  return wrap_sock(env, fd, AF_PACKET);
+  return tsk_wrap_sock(env, fd, AF_PACKET);
 }
 
 /* bindToDevice(sock, ifname): SO_BINDTODEVICE ('' unbinds). */

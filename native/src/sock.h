@@ -11,7 +11,7 @@
 
 typedef struct {
   int fd;
-  int family; /* AF_INET, AF_INET6 or AF_PACKET */
+  int family; /* AF_INET, AF_INET6, AF_PACKET or AF_NETLINK */
   napi_env env;
   uv_poll_t poll;
   bool polling;       /* uv_poll_init done, uv_close not yet requested */
@@ -22,6 +22,8 @@ typedef struct {
   napi_async_context actx;
 } tsk_sock;
 
+/* Wrap an open fd as a JS external (closes fd and returns NULL with an exception on failure). */
+napi_value tsk_wrap_sock(napi_env env, int fd, int family);
 /* Unwrap a socket argument; throws EBADF when it was already closed (unless allow_closed). */
 tsk_sock *tsk_get_sock(napi_env env, napi_value v, bool allow_closed);
 /* Stop polling, release JS references, close the fd. Safe to call twice. */

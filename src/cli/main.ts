@@ -6,6 +6,7 @@
  * works on its own (and `-t` starts fast).
  */
 import fs from 'node:fs';
+import { scriptExists } from '../config/fs-source';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -51,7 +52,7 @@ export function versionText(): string {
   ].join('\n');
 }
 
-type LoadFn = (p: string, o: { configId: string; allConfig?: boolean }) => { model?: unknown; diagnostics: Diagnostic[] };
+type LoadFn = (p: string, o: { configId: string; allConfig?: boolean; scriptExists?: (cmd: string) => boolean }) => { model?: unknown; diagnostics: Diagnostic[] };
 
 /** A2's loader; until it exists, the generic parser alone (syntax diagnostics only). */
 function loader(): LoadFn {
@@ -82,7 +83,7 @@ function configPath(o: CliOptions): string {
 }
 
 function runConfigTest(o: CliOptions, io: Io): number {
-  const result = loader()(configPath(o), { configId: o.configId, allConfig: o.allConfig });
+  const result = loader()(configPath(o), { configId: o.configId, allConfig: o.allConfig, scriptExists });
   const text = result.diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join('');
   if (o.configTestFile !== undefined) {
     try {

@@ -76,3 +76,20 @@ export const fsSource = {
     return path.resolve(p);
   },
 };
+
+/**
+ * Does a configured script exist as an executable file, given by its path? This is what
+ * decides keepalived's "scripts are configured without enable_script_security" verdict under
+ * -t: measured with keepalived 2.2.7, a script given by a path that exists counts
+ * ("/bin/true"), while a missing file or a bare command name found via PATH ("killall -0 sshd")
+ * does not.
+ */
+export function scriptExists(cmd: string): boolean {
+  if (!cmd.includes('/')) return false;
+  try {
+    fs.accessSync(cmd, fs.constants.X_OK);
+    return fs.statSync(cmd).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -133,7 +133,10 @@ function report(e: ErrorObject, root: Json, diags: Diagnostics): void {
       const missing = (e.params as { missingProperty: string }).missingProperty;
       const props = (ps.properties ?? {}) as Record<string, Schema>;
       const mkw = (props[missing]?.['x-kw'] as string | undefined) ?? missing;
-      diags.error('ERR_CONFIG_MISSING_KEYWORD', `${String(ps['x-block'] ?? 'block')} is missing required keyword '${mkw}'`, loc);
+      const block = String(ps['x-block'] ?? 'block');
+      // keepalived drops a vrrp_script without a `script` line (and the tracking of it) and runs on.
+      if (block === 'vrrp_script' && mkw === 'script') diags.warn('ERR_CONFIG_MISSING_KEYWORD', `${block} has no 'script' line - it is ignored`, loc);
+      else diags.error('ERR_CONFIG_MISSING_KEYWORD', `${block} is missing required keyword '${mkw}'`, loc);
       return;
     }
     case 'if':

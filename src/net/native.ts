@@ -9,6 +9,9 @@ import { dirname, join } from 'node:path';
 /** An open socket owned by the addon (an N-API external; opaque to TypeScript). */
 export type NativeSocket = { readonly __nativeSocket: unique symbol };
 
+/** A signal watcher owned by the addon (opaque). */
+export type NativeSignalWatch = { readonly __nativeSignalWatch: unique symbol };
+
 /** One datagram as recvmsg returned it. For IPv4 `data` still starts with the IP header. */
 export interface NativePacket {
   data: Buffer;
@@ -42,6 +45,13 @@ export interface NativeConstants {
   SO_RCVBUF: number;
   SO_SNDBUF: number;
   SO_PRIORITY: number;
+  SO_RCVBUFFORCE: number;
+  SO_SNDBUFFORCE: number;
+  SOL_NETLINK: number;
+  NETLINK_ADD_MEMBERSHIP: number;
+  NETLINK_DROP_MEMBERSHIP: number;
+  NETLINK_ROUTE: number;
+  NETLINK_GENERIC: number;
   IPPROTO_IP: number;
   IPPROTO_IPV6: number;
   IP_TTL: number;
@@ -100,7 +110,11 @@ export interface NativeAddon {
   send(sock: NativeSocket, payload: Buffer, dst: string, src: string, ifindex: number): number;
   /** sendto(sockaddr_ll) of a complete Ethernet frame. */
   sendFrame(sock: NativeSocket, ifindex: number, frame: Buffer): number;
-  /** uv_poll the socket; cb gets every packet drained on each readable event, or an error. */
+  /**
+   * uv_poll the socket; cb gets every packet drained on each readable event, or an error.
+   * A pending socket error (e.g. ENOBUFS after a netlink overrun) is reported as err and
+   * reading continues; packets may accompany an error in the same call.
+   */
   startReading(sock: NativeSocket, cb: (err: NativeError | null, packets: NativePacket[]) => void): void;
   /** Stop polling and close the fd; idempotent. */
   close(sock: NativeSocket): void;
@@ -108,6 +122,20 @@ export interface NativeAddon {
   fileno(sock: NativeSocket): number;
   /** SIOCGIFINDEX/FLAGS/MTU/HWADDR; ENODEV for an unknown interface. */
   ifInfo(ifname: string): NativeIfInfo;
+  /** socket(AF_NETLINK, SOCK_RAW|NONBLOCK|CLOEXEC, protocol), bound to a kernel-chosen port id. */
+  netlinkSocket(protocol: number): NativeSocket;
+  /** sendto the kernel (netlink port 0) of one or more complete netlink messages. */
+  netlinkSend(sock: NativeSocket, message: Buffer): number;
+  /** getsockopt with an int value (e.g. the effective SO_RCVBUF, which the kernel doubles). */
+  getIntOpt(sock: NativeSocket, level: number, optname: number): number;
+  /** poll(2) with timeout 0: true when a datagram is queued and not yet read. */
+  readable(sock: NativeSocket): boolean;
+  /** Whether a reading socket keeps the event loop alive (uv_ref / uv_unref). */
+  setRef(sock: NativeSocket, ref: boolean): void;
+  /** uv_signal_t watcher, unref'd (never keeps the process alive); works for real-time signals. */
+  watchSignal(signum: number, cb: (signum: number) => void): NativeSignalWatch;
+  /** Stop a watchSignal handle; idempotent. */
+  unwatchSignal(handle: NativeSignalWatch): void;
   openlog(ident: string, option: number, facility: number): void;
   syslog(priority: number, message: string): void;
   closelog(): void;

@@ -1,6 +1,7 @@
 /**
- * RtnlPort over the npm `netlink` package (rtnetlink, NETLINK_ROUTE). Only this file and the
- * socket it opens touch the kernel; message layouts live in rtnl-codec.ts.
+ * RtnlPort over rtnetlink (NETLINK_ROUTE). Sockets are our addon's (nl-socket.ts: an overrun is
+ * an error event, never an abort, and requests in flight are bounded); messages are built and
+ * parsed with the npm `netlink` package's pure JS codecs; layouts live in rtnl-codec.ts.
  *
  * Everything keepalived needs is expressible with the package's typed messages; the two
  * attributes it leaves as raw buffers (IFLA_LINKINFO for macvlan, IFLA_AF_SPEC for the IPv6
@@ -11,7 +12,8 @@
  * The socket is opened lazily (constructing an Rtnl needs no privileges) and inherits the
  * network namespace of the process at first use.
  */
-import { AttrStream, createRtNetlink, FlagsGet, FlagsNew, parseError, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+import { AttrStream, FlagsGet, FlagsNew, parseError, rt, type NetlinkMessage } from 'netlink';
+import { createRouteSocket } from './nl-socket';
 import type {
   AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec,
 } from './ports';
@@ -25,11 +27,30 @@ const NLMSG_ERROR = 2;
 const CREATE_EXCL = FlagsNew.CREATE | FlagsNew.EXCL;
 const T = rt.MessageType;
 
+/** What Rtnl needs of a socket: our NlSocket (via createRouteSocket), or a scripted fake. */
+export interface RtSocket {
+  readonly socket: {
+    request(type: number, body: Uint8Array[], opts: { flags?: number; timeout?: number; checkError?: boolean }): Promise<[NetlinkMessage[], unknown]>;
+    on(event: 'message', fn: (msgs: NetlinkMessage[]) => void): unknown;
+    on(event: 'error', fn: (err: Error) => void): unknown;
+    close(): void;
+    setRecvBufferSize(bytes: number): void;
+    /** Datagrams queued in the kernel and not yet read (watch resync); absent on fakes. */
+    hasQueued?(): boolean;
+  };
+  addMembership(group: 'LINK' | 'IPV4_IFADDR' | 'IPV6_IFADDR'): void;
+}
+
 export interface RtnlOptions {
   /** Per-request timeout; a kernel that never answers is a bug, not a wait. Default 5000 ms. */
   timeoutMs?: number;
-  /** Socket factory (tests may inject); default createRtNetlink(). */
-  openSocket?: (opts: { ref: boolean }) => RtNetlinkSocket;
+  /**
+   * Receive buffer of each watch socket. Default 8 MiB (SO_RCVBUFFORCE as root): about 10,000
+   * address notifications. Tests make it small to provoke overruns.
+   */
+  watchRecvBufferBytes?: number;
+  /** Socket factory (tests may inject); default createRouteSocket(). */
+  openSocket?: (opts: { ref: boolean }) => RtSocket;
 }
 
 type Encoded = { kind: 'address'; data: rt.Address; attrs: rt.AddressAttrs }
@@ -52,21 +73,23 @@ function isErrno(err: unknown, ...errnos: number[]): boolean {
 }
 
 export class Rtnl implements RtnlPort {
-  private sock: RtNetlinkSocket | undefined;
+  private sock: RtSocket | undefined;
   private closed = false;
   private readonly watches = new Set<RtnlWatch>();
   private readonly timeoutMs: number;
-  private readonly openSocket: (opts: { ref: boolean }) => RtNetlinkSocket;
+  private readonly openSocket: (opts: { ref: boolean }) => RtSocket;
+  private readonly watchRecvBufferBytes: number;
 
   constructor(opts: RtnlOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 5000;
-    // The package's typings mark the raw buffer sizes required; its code treats them as optional.
-    this.openSocket = opts.openSocket ?? ((o) => createRtNetlink(o as Parameters<typeof createRtNetlink>[0]));
+    this.watchRecvBufferBytes = opts.watchRecvBufferBytes ?? 8 << 20;
+    // Replies to bounded requests are small: 1 MiB is ample; dumps are paced by our reads.
+    this.openSocket = opts.openSocket ?? ((o) => createRouteSocket({ ref: o.ref, rcvbuf: 1 << 20 }));
   }
 
   // ---------- transport ----------
 
-  private socket(op: string, target: string): RtNetlinkSocket {
+  private socket(op: string, target: string): RtSocket {
     if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, op, target, 'port closed');
     if (!this.sock) {
       try {
@@ -225,6 +248,19 @@ export class Rtnl implements RtnlPort {
     return (await this.listLinkDetails()).map(toLinkInfo);
   }
 
+  /** Links and addresses, for the watcher's seed and its resync after an overrun. */
+  private async dumpState(): Promise<{ links: LinkDetail[]; addrs: InstalledAddress[] }> {
+    const links = await this.listLinkDetails();
+    const names = new Map(links.map((l) => [l.ifindex, l.ifname]));
+    const msgs = await this.request('watch', 'resync', T.GETADDR, encode({ kind: 'address', data: { family: 0 }, attrs: {} }), FlagsGet.DUMP);
+    const addrs: InstalledAddress[] = [];
+    for (const m of msgs) {
+      const a = m.kind === 'address' ? decodeAddress(m, names.get(m.data.index ?? 0) ?? '') : undefined;
+      if (a) addrs.push(a);
+    }
+    return { links, addrs };
+  }
+
   private async listLinkDetails(): Promise<LinkDetail[]> {
     const msgs = await this.request('listLinks', 'all', T.GETLINK, encode({ kind: 'link', data: { family: 0 }, attrs: {} }), FlagsGet.DUMP);
     return msgs.filter((m): m is rt.LinkMessage => m.kind === 'link').map(decodeLink);
@@ -281,7 +317,7 @@ export class Rtnl implements RtnlPort {
 
   watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void): RtnlWatch {
     if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, 'watch', 'link/addr', 'port closed');
-    const w = new Watcher(this.openSocket, (i) => this.linkByIndex(i), () => this.listLinkDetails(), cb, onError);
+    const w = new Watcher(this.openSocket, this.watchRecvBufferBytes, (i) => this.linkByIndex(i), () => this.dumpState(), cb, onError);
     const handle: RtnlWatch = {
       close: () => {
         this.watches.delete(handle);
@@ -312,41 +348,65 @@ function errnoOf(e: unknown): number {
   return typeof n === 'number' ? Math.abs(n) : 0;
 }
 
+
+type WatchState = { links: LinkDetail[]; addrs: InstalledAddress[] };
+
+const addrKey = (a: InstalledAddress): string => `${a.ifindex} ${a.family} ${a.address}/${a.prefixLen}`;
+const linkSame = (a: LinkInfo, b: LinkInfo): boolean => JSON.stringify(a) === JSON.stringify(b);
+
 /**
  * One subscription socket (RTNLGRP_LINK, IPV4_IFADDR, IPV6_IFADDR). Events are handled on a
  * promise chain so they reach the callback in kernel order even when an address event needs
  * an ifindex→name lookup first.
+ *
+ * Overrun recovery. The watcher keeps the state its subscriber has been told (links and
+ * addresses: seeded from a dump, then updated by every event). When the kernel reports ENOBUFS
+ * (notifications were dropped) onError hears it, and the watcher enters resync mode: it stops
+ * applying individual notifications (some are missing, and the queued ones may be older than
+ * what it is about to read), dumps links and addresses, emits synthesised events for every
+ * difference from the told state (new or changed links, removed addresses, deleted links,
+ * added addresses, in that order) and adopts the dump. Any notification that arrives during a
+ * dump, or is still queued in the kernel when it ends, means the dump may be stale: dump
+ * again. Resync mode ends after a dump during which nothing arrived, so every notification
+ * seen afterwards is newer than the adopted state. Under a sustained storm this polls by
+ * dumps until the storm ends, and converges.
  */
 class Watcher {
-  private readonly sock: RtNetlinkSocket;
+  private readonly sock: RtSocket;
   private readonly names = new Map<number, string>();
+  private links = new Map<number, LinkInfo>();
+  private addrs = new Map<string, InstalledAddress>();
   private chain: Promise<void>;
   private closed = false;
+  /** Overrun seen: notifications are not applied one by one until a clean dump. */
+  private resyncing = false;
+  /** Something arrived (or was lost) since the current resync dump started. */
+  private dirty = false;
 
   constructor(
-    open: (opts: { ref: boolean }) => RtNetlinkSocket,
+    open: (opts: { ref: boolean }) => RtSocket,
+    rcvbufBytes: number,
     private readonly byIndex: (i: number) => Promise<LinkDetail | undefined>,
-    listLinks: () => Promise<LinkDetail[]>,
+    private readonly dump: () => Promise<WatchState>,
     private readonly cb: (e: NetEvent) => void,
     private readonly onError?: (err: Error) => void,
   ) {
     // ref: a process that watches links is waiting for them; let the socket keep it alive.
     this.sock = open({ ref: true });
     try {
-      this.sock.socket.setRecvBufferSize(1 << 20); // bursts of events on a busy host
+      this.sock.socket.setRecvBufferSize(rcvbufBytes);
     } catch {
       /* capped by net.core.rmem_max; keep the default */
     }
     for (const g of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) this.sock.addMembership(g);
-    this.sock.socket.on('message', (msgs) => this.enqueue(() => this.handle(msgs)));
-    this.sock.socket.on('error', (err) => {
-      this.report(new RtnlError('ERR_NETLINK_SOCKET', errnoOf(err), 'watch', 'link/addr', `${err.message} (events may have been lost)`));
+    this.sock.socket.on('message', (msgs) => {
+      if (this.resyncing) this.dirty = true;
+      else this.enqueue(() => this.handle(msgs));
     });
-    // Joined before listing, so nothing falls between the dump and the first event.
-    this.chain = listLinks().then(
-      (links) => {
-        for (const l of links) if (!this.names.has(l.ifindex)) this.names.set(l.ifindex, l.ifname);
-      },
+    this.sock.socket.on('error', (err) => this.overrun(err));
+    // Joined before the dump, so nothing falls between the dump and the first event.
+    this.chain = this.dump().then(
+      (st) => this.adopt(st),
       (err: Error) => this.report(err),
     );
   }
@@ -360,12 +420,67 @@ class Watcher {
     if (!this.closed) this.onError?.(err);
   }
 
+  private overrun(err: Error): void {
+    this.report(new RtnlError('ERR_NETLINK_SOCKET', errnoOf(err), 'watch', 'link/addr', `${err.message} (events may have been lost; re-reading links and addresses)`));
+    this.dirty = true;
+    if (this.resyncing || this.closed) return;
+    this.resyncing = true;
+    this.enqueue(() => this.resync());
+  }
+
+  private async resync(): Promise<void> {
+    try {
+      while (!this.closed && (this.dirty || this.sock.socket.hasQueued?.() === true)) {
+        this.dirty = false;
+        const st = await this.dump();
+        if (this.closed) return;
+        this.emitDiff(st);
+        this.adopt(st);
+      }
+    } catch (err) {
+      // Leave resync mode anyway: the next overrun starts another; meanwhile events flow.
+      this.report(err as Error);
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  private adopt(st: WatchState): void {
+    this.links = new Map(st.links.map((l) => [l.ifindex, toLinkInfo(l)]));
+    this.addrs = new Map(st.addrs.map((a) => [addrKey(a), a]));
+    for (const l of st.links) this.names.set(l.ifindex, l.ifname);
+  }
+
+  private emitDiff(st: WatchState): void {
+    const out: NetEvent[] = [];
+    const nowLinks = new Map(st.links.map((l) => [l.ifindex, toLinkInfo(l)]));
+    const nowAddrs = new Map(st.addrs.map((a) => [addrKey(a), a]));
+    for (const [i, l] of nowLinks) {
+      const was = this.links.get(i);
+      if (!was || !linkSame(was, l)) out.push({ type: 'link', link: l });
+    }
+    for (const [k, a] of this.addrs) if (!nowAddrs.has(k)) out.push({ type: 'addr-removed', addr: a });
+    for (const [i, l] of this.links) if (!nowLinks.has(i)) out.push({ type: 'link-deleted', ifindex: i, ifname: l.ifname });
+    for (const [k, a] of nowAddrs) if (!this.addrs.has(k)) out.push({ type: 'addr-added', addr: a });
+    for (const e of out) if (!this.closed) this.cb(e);
+  }
+
   private async handle(msgs: NetlinkMessage[]): Promise<void> {
     for (const m of msgs) {
-      if (this.closed) return;
+      if (this.closed || this.resyncing) return; // a resync dump supersedes what is left
       const e = await this.toEvent(m);
-      if (e && !this.closed) this.cb(e);
+      if (!e || this.closed) continue;
+      this.track(e);
+      this.cb(e);
     }
+  }
+
+  /** Keep the told state current, for the diff of a later resync. */
+  private track(e: NetEvent): void {
+    if (e.type === 'link') this.links.set(e.link.ifindex, e.link);
+    else if (e.type === 'link-deleted') this.links.delete(e.ifindex);
+    else if (e.type === 'addr-added') this.addrs.set(addrKey(e.addr), e.addr);
+    else this.addrs.delete(addrKey(e.addr));
   }
 
   private async toEvent(m: NetlinkMessage): Promise<NetEvent | undefined> {

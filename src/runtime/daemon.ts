@@ -89,7 +89,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   let lvs: LvsHandle | undefined;
   try {
     if (vrrp) await vrrp.start();
-    if (runLvs) lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs, vrrp });
+    if (runLvs) lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs });
   } catch (e) {
     log.error(`Start-up failed: ${(e as Error).message}`);
     await vrrp?.stop().catch(() => undefined);

@@ -1,13 +1,84 @@
+/**
+ * The checker (LVS) half of the daemon: IPVS over generic netlink, real-server health checkers,
+ * and the glue that keeps the kernel table equal to config + health (src/runtime/lvs.ts).
+ * Started by the daemon when the config has virtual servers (unless -P).
+ */
+import os from 'node:os';
+import { EventEmitter } from 'node:events';
 import type { Model } from '../config/model';
 import type { Logger } from '../observe/log';
 import type { Clock } from './clock';
-import type { VrrpService } from './vrrp-service';
+import { NetlinkIpvs } from '../lvs/ipvs';
+import { buildCheckers } from '../check/build';
+import { CheckerRuntime } from './checkers';
+import { LvsRuntime } from './lvs';
+import { lookupUser } from '../notify/hooks';
 
 export interface LvsHandle {
   stop(): Promise<void>;
   reload(m: Model): Promise<void>;
+  /** VRRP state of an instance changed (ha_suspend checks only while the related instance is MASTER). */
+  setVrrpMaster(instance: string, isMaster: boolean): void;
 }
 
-export async function startLvs(_m: Model, _d: { clock: Clock; log: Logger; keepOnShutdown: boolean; vrrp?: VrrpService }): Promise<LvsHandle> {
-  throw new Error('LVS wiring in progress'); // TEMPORARY during development: replaced before commit
+export interface LvsDeps {
+  clock: Clock;
+  log: Logger;
+  /** -I: leave our IPVS entries in the kernel on exit. */
+  keepOnShutdown: boolean;
+}
+
+/**
+ * The LVS runtime holds one health source for its lifetime; a reload replaces the checkers
+ * behind it, so events and ha_suspend pause/resume always reach the current ones.
+ */
+class HealthRelay extends EventEmitter {
+  private current: CheckerRuntime | undefined;
+  attach(c: CheckerRuntime): void {
+    this.current = c;
+    c.on('health', (e) => {
+      if (this.current === c) this.emit('health', e);
+    });
+  }
+  pause(keys: Iterable<string>): void {
+    this.current?.pause(keys);
+  }
+  resume(keys: Iterable<string>): void {
+    this.current?.resume(keys);
+  }
+}
+
+function checkersFor(model: Model, deps: LvsDeps): CheckerRuntime {
+  const built = buildCheckers(model, { hostname: os.hostname().split('.')[0] ?? 'localhost', resolveUser: lookupUser });
+  for (const w of built.warnings) deps.log.warn(w);
+  return new CheckerRuntime(built.servers, { clock: deps.clock, log: deps.log });
+}
+
+export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> {
+  const { log } = deps;
+  log.info('Initializing ipvs');
+  const ipvs = await NetlinkIpvs.open({});
+  let checkers = checkersFor(model, deps);
+  const relay = new HealthRelay();
+  relay.attach(checkers);
+  const lvs = new LvsRuntime({ model, ipvs, log, health: relay, keepOnShutdown: deps.keepOnShutdown });
+  await lvs.start();
+  checkers.start();
+  return {
+    async stop() {
+      checkers.stop();
+      await lvs.stop();
+      ipvs.close();
+    },
+    async reload(next: Model) {
+      checkers.stop();
+      await lvs.reload(next);
+      checkers = checkersFor(next, deps);
+      relay.attach(checkers);
+      checkers.start();
+    },
+    setVrrpMaster(instance: string, isMaster: boolean) {
+      lvs.setVrrpMaster(instance, isMaster);
+    },
+  };
 }

@@ -101,6 +101,24 @@ export class VrrpService {
     this.trackers = t;
   }
 
+  /**
+   * Reload keeps every tracker whose definition is unchanged with its current state (a script
+   * that was failing is still failing, no re-run of rise/fall); only when the settings every
+   * script shares (script security, script_user) change are all trackers rebuilt.
+   */
+  private reloadTrackers(prev: Model, next: Model): void {
+    const a = prev.globalDefs;
+    const b = next.globalDefs;
+    const sameExec = a.enableScriptSecurity === b.enableScriptSecurity && JSON.stringify(a.scriptUser) === JSON.stringify(b.scriptUser);
+    if (this.trackers && sameExec) {
+      const r = this.trackers.reconfigure(trackerSpecsFromModel(next));
+      if (this.deps.log.detail) this.deps.log.debug(`Trackers on reload: kept [${r.kept.join(', ')}] restarted [${r.restarted.join(', ')}] added [${r.added.join(', ')}] removed [${r.removed.join(', ')}]`);
+      return;
+    }
+    this.trackers?.stop();
+    this.startTrackers(next);
+  }
+
   /** Remove leftovers of a previous run (crash, kill -9): none of our VIPs may survive start-up. */
   private async cleanStale(m: VrrpInstance, w: ResolvedWiring): Promise<void> {
     const installed = await this.deps.rtnl.listAddresses();
@@ -323,13 +341,13 @@ export class VrrpService {
       if (r.wiring.vmac) await this.deps.rtnl.deleteLink(r.wiring.vmac).catch(() => undefined);
       this.instances.delete(name);
     }
+    const prev = this.model;
     this.model = next;
     for (const r of this.instances.values()) {
       const m = next.vrrpInstances.find((x) => x.name === r.rt.name);
       if (m) r.rt.updateModel(m);
     }
-    this.trackers?.stop();
-    this.startTrackers(next);
+    this.reloadTrackers(prev, next);
     this.notifier.close();
     this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner);
     const fresh: Running[] = [];

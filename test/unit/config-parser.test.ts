@@ -373,9 +373,11 @@ t.test('include: real filesystem fixtures', async (t) => {
 
 t.test('every keepalived sample parses without syntax diagnostics', async (t) => {
   const fs = await import('node:fs');
-  const base = '/work/shared/keepalived-samples';
+  // dist/test/unit → repo root → ../shared/keepalived-samples (CI always has it beside the clone)
+  const base = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'keepalived-samples');
   if (!fs.existsSync(base)) {
-    t.pass('samples folder not present; skipped');
+    t.comment(`keepalived sample corpus not found at ${base}: skipping (CI always has it)`);
+    t.skip('samples folder absent');
     return;
   }
   const files = [...fs.readdirSync(base), ...fs.readdirSync(path.join(base, 'extra')).map((f) => `extra/${f}`)].filter((f) => f.includes('keepalived.conf'));

@@ -1,0 +1,252 @@
+/**
+ * A netlink socket on our own addon (native/src/nl.c), with request/reply matching.
+ *
+ * Why not the npm `netlink` package's socket: its C++ binding calls std::terminate when the
+ * kernel flags a receive-buffer overrun (EPOLLERR with sk_err = ENOBUFS), so one burst of
+ * 1,000 address changes killed the daemon. Here an overrun is an 'error' event carrying
+ * ENOBUFS, and reading goes on. We still use the package's pure JS message parsers and
+ * formatters, so decoding is unchanged.
+ *
+ * Flow control (the overrun's other half): at most `maxInFlight` requests are outstanding, so
+ * the replies and ACKs queued for us are bounded (each is small; dumps are paced by the kernel
+ * as we read). Only one dump runs at a time — a netlink socket refuses a second concurrent dump
+ * with EBUSY. Requests leave in call order (FIFO), so "add then delete" reaches the kernel in
+ * that order.
+ *
+ * Replies are matched on nlmsg_seq. A request completes on NLMSG_ERROR (an ACK is an error
+ * of 0: every request carries NLM_F_ACK) or, for dumps, on NLMSG_DONE. Messages matching no
+ * request (multicast notifications) are emitted as 'message' with the datagram's messages.
+ */
+import { EventEmitter } from 'node:events';
+import { formatMessage, parseMessages, type NetlinkMessage } from 'netlink';
+import { loadNative, type NativeAddon, type NativeError, type NativePacket, type NativeSocket } from './native';
+
+const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
+const NLM_F_REQUEST = 0x1;
+const NLM_F_ACK = 0x4;
+const NLM_F_DUMP = 0x300;
+
+export interface NlSocketOptions {
+  /** Keep the event loop alive while open (a watcher); default false (pending requests' timers do). */
+  ref?: boolean;
+  /** Receive buffer in bytes; SO_RCVBUFFORCE first (root may exceed rmem_max), then SO_RCVBUF. */
+  rcvbuf?: number;
+  /** Multicast groups to join (RTNLGRP_* numbers). */
+  groups?: number[];
+  /** Outstanding requests at most; default 32. */
+  maxInFlight?: number;
+  /** Addon to use (tests); default loadNative(). */
+  addon?: NativeAddon;
+}
+
+export interface NlRequestOptions {
+  flags?: number;
+  /** Milliseconds from sending; on expiry the promise rejects with a plain Error (no errno). */
+  timeout?: number;
+  /** Accepted for call-compatibility with the `netlink` package; errors are never thrown from replies. */
+  checkError?: boolean;
+}
+
+interface Pending {
+  type: number;
+  body: Uint8Array[];
+  opts: NlRequestOptions;
+  dump: boolean;
+  seq: number;
+  msgs: NetlinkMessage[];
+  timer?: NodeJS.Timeout;
+  resolve: (r: [NetlinkMessage[], Record<string, never>]) => void;
+  reject: (e: Error) => void;
+}
+
+export interface NlSocketEvents {
+  message: (msgs: NetlinkMessage[]) => void;
+  error: (err: NativeError) => void;
+  close: () => void;
+}
+
+export class NlSocket extends EventEmitter {
+  private readonly addon: NativeAddon;
+  private readonly fd: NativeSocket;
+  private readonly maxInFlight: number;
+  private readonly queue: Pending[] = [];
+  private readonly inFlight = new Map<number, Pending>();
+  private dumpInFlight = false;
+  private seq = (Math.random() * 0x7fffffff) >>> 0;
+  private closed = false;
+
+  constructor(protocol: number, opts: NlSocketOptions = {}) {
+    super();
+    this.addon = opts.addon ?? loadNative();
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 32);
+    this.fd = this.addon.netlinkSocket(protocol);
+    try {
+      if (opts.rcvbuf) this.setRecvBufferSize(opts.rcvbuf);
+      const c = this.addon.constants;
+      for (const g of opts.groups ?? []) this.addon.setIntOpt(this.fd, c.SOL_NETLINK, c.NETLINK_ADD_MEMBERSHIP, g);
+      this.addon.startReading(this.fd, (err, pkts) => this.onRead(err, pkts));
+      this.addon.setRef(this.fd, opts.ref === true);
+    } catch (e) {
+      this.addon.close(this.fd);
+      throw e;
+    }
+  }
+
+  /** Shape-compatible with the `netlink` package's RtNetlinkSocket.socket (Rtnl uses either). */
+  get socket(): this {
+    return this;
+  }
+
+  override on<E extends keyof NlSocketEvents>(event: E, listener: NlSocketEvents[E]): this {
+    return super.on(event, listener);
+  }
+
+  addMembership(group: number): void {
+    const c = this.addon.constants;
+    this.addon.setIntOpt(this.fd, c.SOL_NETLINK, c.NETLINK_ADD_MEMBERSHIP, group);
+  }
+
+  /** Best effort: SO_RCVBUFFORCE needs CAP_NET_ADMIN; otherwise capped by net.core.rmem_max. */
+  setRecvBufferSize(bytes: number): void {
+    const c = this.addon.constants;
+    try {
+      this.addon.setIntOpt(this.fd, c.SOL_SOCKET, c.SO_RCVBUFFORCE, bytes);
+    } catch {
+      this.addon.setIntOpt(this.fd, c.SOL_SOCKET, c.SO_RCVBUF, bytes);
+    }
+  }
+
+  /** Effective size (the kernel doubles what was asked, for its bookkeeping). */
+  getRecvBufferSize(): number {
+    const c = this.addon.constants;
+    return this.addon.getIntOpt(this.fd, c.SOL_SOCKET, c.SO_RCVBUF);
+  }
+
+  /** True when datagrams are queued in the kernel that have not been delivered yet. */
+  hasQueued(): boolean {
+    return !this.closed && this.addon.readable(this.fd);
+  }
+
+  /** Requests queued or outstanding (diagnostics, tests). */
+  get pending(): number {
+    return this.queue.length + this.inFlight.size;
+  }
+
+  request(type: number, body: Uint8Array[], opts: NlRequestOptions = {}): Promise<[NetlinkMessage[], Record<string, never>]> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(closedError());
+      const dump = ((opts.flags ?? 0) & NLM_F_DUMP) === NLM_F_DUMP;
+      this.queue.push({ type, body, opts, dump, seq: 0, msgs: [], resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Start queued requests, in order, while the in-flight bound and the one-dump rule allow. */
+  private pump(): void {
+    while (!this.closed && this.inFlight.size < this.maxInFlight) {
+      const p = this.queue[0];
+      if (!p || (p.dump && this.dumpInFlight)) return;
+      this.queue.shift();
+      this.start(p);
+    }
+  }
+
+  private start(p: Pending): void {
+    this.seq = (this.seq % 0xfffffffe) + 1;
+    p.seq = this.seq;
+    const flags = (p.opts.flags ?? 0) | NLM_F_REQUEST | NLM_F_ACK;
+    const msg = Buffer.concat(formatMessage({ type: p.type, flags, seq: p.seq, port: 0, data: Buffer.concat(p.body) }));
+    try {
+      this.addon.netlinkSend(this.fd, msg);
+    } catch (e) {
+      p.reject(e as Error);
+      return;
+    }
+    this.inFlight.set(p.seq, p);
+    if (p.dump) this.dumpInFlight = true;
+    if (p.opts.timeout) p.timer = setTimeout(() => this.finish(p, new Error('Timeout has been reached')), p.opts.timeout);
+  }
+
+  private finish(p: Pending, err?: Error): void {
+    if (this.inFlight.get(p.seq) !== p) return;
+    this.inFlight.delete(p.seq);
+    if (p.dump) this.dumpInFlight = false;
+    if (p.timer) clearTimeout(p.timer);
+    if (err) p.reject(err);
+    else p.resolve([p.msgs, {}]);
+    this.pump();
+  }
+
+  private onRead(err: NativeError | null, pkts: NativePacket[]): void {
+    if (this.closed) return;
+    if (err) {
+      // An overrun may have dropped replies as well as notifications: fail what is outstanding
+      // now rather than let each caller wait for its timeout. Queued requests are unaffected.
+      for (const p of [...this.inFlight.values()]) this.finish(p, err);
+      this.emit('error', err);
+    }
+    for (const pkt of pkts) {
+      if (this.closed) return;
+      let msgs: NetlinkMessage[];
+      try {
+        msgs = parseMessages(pkt.data);
+      } catch {
+        continue; // a malformed datagram from the kernel: nothing to match it to
+      }
+      const unmatched = msgs.filter((m) => !this.match(m));
+      if (unmatched.length) this.emit('message', unmatched);
+    }
+  }
+
+  /** Feed one message to its request; false if no request owns its seq. */
+  private match(m: NetlinkMessage): boolean {
+    const p = m.seq === 0 ? undefined : this.inFlight.get(m.seq);
+    if (!p) return false;
+    if (m.type === NLMSG_ERROR) {
+      // A kernel error replaces any partial reply; an ACK (errno 0) ends a non-dump request
+      // after its data messages, or alone when there were none.
+      const errno = m.data.length >= 4 ? m.data.readInt32LE(0) : 0;
+      if (errno !== 0 || p.msgs.length === 0) p.msgs = [m];
+      this.finish(p);
+    } else if (m.type === NLMSG_DONE) {
+      this.finish(p);
+    } else {
+      p.msgs.push(m);
+      // Some requests (a doit without ACK support) answer with data only; a non-dump request
+      // still waits for its ACK, which every rtnetlink doit sends because NLM_F_ACK is set.
+    }
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.addon.close(this.fd);
+    for (const p of [...this.inFlight.values()]) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(closedError());
+    }
+    this.inFlight.clear();
+    for (const p of this.queue.splice(0)) p.reject(closedError());
+    this.emit('close');
+  }
+}
+
+function closedError(): Error {
+  return Object.assign(new Error('netlink socket closed'), { code: 'ERR_NETLINK_CLOSED' });
+}
+
+/** NETLINK_ROUTE socket with named group membership, the shape Rtnl consumes. */
+export interface RouteSocket {
+  readonly socket: NlSocket;
+  addMembership(group: 'LINK' | 'IPV4_IFADDR' | 'IPV6_IFADDR'): void;
+}
+
+const RTNLGRP = { LINK: 1, IPV4_IFADDR: 5, IPV6_IFADDR: 9 } as const;
+
+export function createRouteSocket(opts: Omit<NlSocketOptions, 'groups'> = {}): RouteSocket {
+  const addon = opts.addon ?? loadNative();
+  const socket = new NlSocket(addon.constants.NETLINK_ROUTE, { ...opts, addon });
+  return { socket, addMembership: (g) => socket.addMembership(RTNLGRP[g]) };
+}
