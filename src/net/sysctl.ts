@@ -89,6 +89,9 @@ export function vmacSysctlPlan(base: string, vmac: string, family: Family): Conf
   return [
     { family: 'inet', ifname: base, key: 'arp_ignore', value: '1' },
     { family: 'inet', ifname: base, key: 'arp_filter', value: '1' },
+    // Without this, replies sourced from the VIP make the base interface send ARP requests
+    // with sender = VIP and its own MAC, and neighbours learn the real MAC for the VIP.
+    { family: 'inet', ifname: base, key: 'arp_announce', value: '2' },
     { family: 'inet', ifname: vmac, key: 'arp_ignore', value: '1' },
     { family: 'inet', ifname: vmac, key: 'arp_filter', value: '0' },
     { family: 'inet', ifname: vmac, key: 'accept_local', value: '1' },

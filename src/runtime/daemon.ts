@@ -3,6 +3,11 @@
  * builds the real ports, starts the VRRP service (and the LVS/checker side when the config has
  * virtual servers), and maps signals to keepalived's behaviour: TERM/INT stop (priority-0
  * adverts, VIPs released, notify_stop), HUP reload, USR1 data dump, USR2 stats dump.
+ *
+ * Signal numbers (stable, as keepalived): SIGHUP(1) reload, SIGUSR1(10) data dump, SIGUSR2(12)
+ * stats dump, SIGTERM(15)/SIGINT(2) stop. keepalived's SIGJSON (SIGRTMIN+2) and
+ * SIGSTATS_CLEAR (SIGRTMAX-1) cannot be caught by Node: runDaemon fills `realtimeSignalHooks`
+ * so a native real-time-signal watcher can call them.
  */
 import type { CliOptions } from '../cli/args';
 import { writePidfile, removePidfile } from '../cli/pidfile';
@@ -11,6 +16,7 @@ import type { Model } from '../config/model';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
 import { createLogger, type Logger } from '../observe/log';
 import { writeDump, type DumpKind } from '../observe/dump-writer';
+import { dumpPathsFromFile } from './dump-paths';
 import { Rtnl } from '../net/rtnl';
 import { NativeVrrpSocketFactory } from '../net/vrrp-socket';
 import { PacketAnnouncer } from '../net/announce';
@@ -28,15 +34,26 @@ export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void 
   }
 }
 
-function load(o: CliOptions, log: Logger): Model | undefined {
+function load(o: CliOptions, log: Logger, reloading = false): Model | undefined {
   const r = loadConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
   logDiagnostics(log, r.diagnostics);
-  if (!r.model || r.diagnostics.some((d) => d.severity === 'fatal')) {
-    log.error(`Configuration file ${o.configFile} cannot be used - not starting`);
+  // At start-up keepalived runs a fixed-up config despite errors; a reload must not replace a
+  // working configuration with a fixed-up one, so any error refuses it.
+  const refused = r.diagnostics.some((d) => d.severity === 'fatal' || (reloading && d.severity === 'error'));
+  if (!r.model || refused) {
+    if (reloading) log.error(`Configuration file ${o.configFile} has errors - reload aborted, the running configuration is kept`);
+    else log.error(`Configuration file ${o.configFile} cannot be used - not starting`);
     return undefined;
   }
   return r.model as Model;
 }
+
+/**
+ * Handlers for keepalived's real-time signals, which Node's `process.on` cannot receive:
+ * SIGRTMIN+2 → `jsonDump()` (writes json_dump_file, default /tmp/keepalived.json),
+ * SIGRTMAX-1 → `clearStats()`. Filled while the daemon runs; a native watcher calls them.
+ */
+export const realtimeSignalHooks: { jsonDump?: () => void; clearStats?: () => void } = {};
 
 export async function runDaemon(o: CliOptions): Promise<number> {
   if (o.umask !== undefined) process.umask(o.umask);
@@ -61,6 +78,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   log.info(`Opening file '${o.configFile}'.`);
   let model = load(o, log);
   if (!model) return 1;
+  let dumpPaths = dumpPathsFromFile(o.configFile, { configId: o.configId, allConfig: o.allConfig });
 
   const clock = new SystemClock();
   const rtnl = new Rtnl();
@@ -112,16 +130,16 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
       rtnl.close();
       for (const f of pidFiles) removePidfile(f);
+      delete realtimeSignalHooks.jsonDump;
+      delete realtimeSignalHooks.clearStats;
       log.info(`Stopped ${VERSION_TEXT}`);
       resolve(0);
     };
     const reload = async (): Promise<void> => {
       log.info('Reloading');
-      const next = load(o, log);
-      if (!next || !model) {
-        log.error('Reload aborted: the running configuration is kept');
-        return;
-      }
+      const next = load(o, log, true);
+      if (!next || !model) return;
+      dumpPaths = dumpPathsFromFile(o.configFile, { configId: o.configId, allConfig: o.allConfig });
       const diff = diffModels(model, next);
       const changed = new Set(diff.changed.map((c) => c.name));
       if (vrrp) await vrrp.reload(next, changed, diff.removed, diff.added);
@@ -132,8 +150,9 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     const dump = (kind: DumpKind): void => {
       if (!vrrp) return;
       if (kind === 'data') log.info(`Printing VRRP data for process(${process.pid}) on signal`);
-      else log.info(`Printing VRRP stats for process(${process.pid}) on signal`);
-      const r = writeDump(kind, vrrp.snapshot());
+      else if (kind === 'stats') log.info(`Printing VRRP stats for process(${process.pid}) on signal`);
+      else log.info(`Printing VRRP as json for process(${process.pid}) on signal`);
+      const r = writeDump(kind, vrrp.snapshot(), dumpPaths[kind]);
       if (!r.ok) log.error(`Unable to write ${kind} dump: ${r.error}`);
     };
     process.off('SIGTERM', early);
@@ -146,5 +165,10 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     });
     process.on('SIGUSR1', () => dump('data'));
     process.on('SIGUSR2', () => dump('stats'));
+    realtimeSignalHooks.jsonDump = () => dump('json');
+    realtimeSignalHooks.clearStats = () => {
+      log.info(`Clearing VRRP stats for process(${process.pid}) on signal`);
+      vrrp?.clearStats();
+    };
   });
 }

@@ -14,10 +14,11 @@ export class Notifier {
   readonly hooks: HookRunner;
   private readonly fifos: NotifyFifo[] = [];
 
-  constructor(private readonly g: GlobalDefs, private readonly log: Logger, runner?: ScriptRunner) {
+  /** `scriptUser`: the resolved default user (script_user or keepalived_script); g.scriptUser otherwise. */
+  constructor(private readonly g: GlobalDefs, private readonly log: Logger, runner?: ScriptRunner, scriptUser = g.scriptUser) {
     const opts: ConstructorParameters<typeof HookRunner>[0] = { log, scriptSecurity: g.enableScriptSecurity };
     if (runner) opts.runner = runner;
-    if (g.scriptUser) opts.scriptUser = g.scriptUser;
+    if (scriptUser) opts.scriptUser = scriptUser;
     this.hooks = new HookRunner(opts);
     for (const spec of [g.notifyFifo, g.vrrpNotifyFifo]) {
       if (!spec) continue;

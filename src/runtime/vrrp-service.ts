@@ -18,7 +18,8 @@ import { InstanceRuntime } from './instance';
 import { Notifier } from './notifier';
 import { resolveWiring, type ResolvedWiring } from './wiring';
 import { vipToAddressSpec } from './address-specs';
-import type { DaemonSnapshot, InstanceSnapshot } from '../observe/dump';
+import { formatJson, type DaemonSnapshot, type InstanceSnapshot } from '../observe/dump';
+import { resolveScriptUser } from './script-user';
 
 export interface VrrpServiceDeps {
   clock: Clock;
@@ -56,9 +57,12 @@ export class VrrpService {
   private watch: RtnlWatch | undefined;
   private notifier: Notifier;
   private stopping = false;
+  /** script_user, or keepalived's default user when it exists (undefined: root). */
+  private scriptUser: { user: string; group?: string } | undefined;
 
   constructor(private model: Model, private readonly deps: VrrpServiceDeps) {
-    this.notifier = new Notifier(model.globalDefs, deps.log, deps.runner);
+    this.scriptUser = resolveScriptUser(model.globalDefs, deps.log, model.hasScripts);
+    this.notifier = new Notifier(model.globalDefs, deps.log, deps.runner, this.scriptUser);
   }
 
   get names(): string[] {
@@ -91,7 +95,7 @@ export class VrrpService {
       onChange: () => this.refreshAll(),
       runner: this.deps.runner,
       scriptSecurity: g.enableScriptSecurity,
-      scriptUser: g.scriptUser,
+      scriptUser: this.scriptUser,
     });
     const specs = trackerSpecsFromModel(model);
     for (const s of specs.scripts) t.addScript(s);
@@ -109,7 +113,9 @@ export class VrrpService {
   private reloadTrackers(prev: Model, next: Model): void {
     const a = prev.globalDefs;
     const b = next.globalDefs;
-    const sameExec = a.enableScriptSecurity === b.enableScriptSecurity && JSON.stringify(a.scriptUser) === JSON.stringify(b.scriptUser);
+    const user = resolveScriptUser(b, this.deps.log, next.hasScripts);
+    const sameExec = a.enableScriptSecurity === b.enableScriptSecurity && JSON.stringify(user) === JSON.stringify(this.scriptUser);
+    this.scriptUser = user;
     if (this.trackers && sameExec) {
       const r = this.trackers.reconfigure(trackerSpecsFromModel(next));
       if (this.deps.log.detail) this.deps.log.debug(`Trackers on reload: kept [${r.kept.join(', ')}] restarted [${r.restarted.join(', ')}] added [${r.added.join(', ')}] removed [${r.removed.join(', ')}]`);
@@ -349,7 +355,7 @@ export class VrrpService {
     }
     this.reloadTrackers(prev, next);
     this.notifier.close();
-    this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner);
+    this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner, this.scriptUser);
     const fresh: Running[] = [];
     for (const name of [...changed, ...added]) {
       const m = next.vrrpInstances.find((x) => x.name === name);
@@ -416,6 +422,12 @@ export class VrrpService {
     return { takenAtMs: this.deps.clock.wallNow(), instances, syncGroups };
   }
 
+  /** keepalived's SIGJSON dump (src/observe/dump.ts formatJson) of the current state. */
+  dumpJson(): string {
+    return formatJson(this.snapshot());
+  }
+
+  /** keepalived's SIGSTATS_CLEAR: zero every instance's counters. */
   clearStats(): void {
     for (const r of this.instances.values()) r.rt.clearStats();
   }

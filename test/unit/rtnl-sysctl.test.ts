@@ -27,10 +27,11 @@ t.test('paths need no escaping for dotted names and reject path tricks', async (
   t.throws(() => confPath('inet', 'eth0', '../x'), RangeError);
 });
 
-t.test('the use_vmac plan matches what keepalived 2.2.7 set', async (t) => {
+t.test('the use_vmac plan: what keepalived 2.2.7 set, plus arp_announce=2 on the base', async (t) => {
   t.same(vmacSysctlPlan('eth0', 'vrrp.51', 'inet').map((s) => `${confPath(s.family, s.ifname, s.key)}=${s.value}`), [
     'net/ipv4/conf/eth0/arp_ignore=1',
     'net/ipv4/conf/eth0/arp_filter=1',
+    'net/ipv4/conf/eth0/arp_announce=2',
     'net/ipv4/conf/vrrp.51/arp_ignore=1',
     'net/ipv4/conf/vrrp.51/arp_filter=0',
     'net/ipv4/conf/vrrp.51/accept_local=1',
@@ -42,14 +43,14 @@ t.test('the use_vmac plan matches what keepalived 2.2.7 set', async (t) => {
 
 t.test('apply records previous values, skips unchanged ones, restore undoes', async (t) => {
   const root = tree(t, {
-    'net/ipv4/conf/eth0/arp_ignore': '0', 'net/ipv4/conf/eth0/arp_filter': '0',
+    'net/ipv4/conf/eth0/arp_ignore': '0', 'net/ipv4/conf/eth0/arp_filter': '0', 'net/ipv4/conf/eth0/arp_announce': '0',
     'net/ipv4/conf/vrrp.51/arp_ignore': '0', 'net/ipv4/conf/vrrp.51/arp_filter': '0',
     'net/ipv4/conf/vrrp.51/accept_local': '0', 'net/ipv4/conf/vrrp.51/rp_filter': '2',
     'net/ipv6/conf/vrrp.51/disable_ipv6': '0',
   });
   const io = fsSysctlIo(root);
   const applied = applySysctls(io, vmacSysctlPlan('eth0', 'vrrp.51', 'inet'));
-  t.equal(applied.length, 6, 'arp_filter=0 on the vmac was already right');
+  t.equal(applied.length, 7, 'arp_filter=0 on the vmac was already right');
   t.equal(read(root, 'net/ipv4/conf/eth0/arp_ignore'), '1');
   t.equal(read(root, 'net/ipv4/conf/vrrp.51/rp_filter'), '0');
   t.equal(read(root, 'net/ipv6/conf/vrrp.51/disable_ipv6'), '1');
@@ -60,7 +61,7 @@ t.test('apply records previous values, skips unchanged ones, restore undoes', as
 });
 
 t.test('a failure part way rolls back and reports errno', async (t) => {
-  const root = tree(t, { 'net/ipv4/conf/eth0/arp_ignore': '0', 'net/ipv4/conf/eth0/arp_filter': '0' });
+  const root = tree(t, { 'net/ipv4/conf/eth0/arp_ignore': '0', 'net/ipv4/conf/eth0/arp_filter': '0', 'net/ipv4/conf/eth0/arp_announce': '0' });
   const io = fsSysctlIo(root);
   const plan = vmacSysctlPlan('eth0', 'vrrp.9', 'inet'); // the vmac's directory does not exist
   let caught: unknown;
