@@ -258,3 +258,59 @@ t.test('watch: socket errors reach onError with a code', async (t) => {
   w.close();
   rtnl.close();
 });
+
+t.test('watch: after an overrun, a resync dump is diffed against what was told, in a fixed order', async (t) => {
+  let state: 'A' | 'B' = 'A';
+  let dumps = 0;
+  const dumpHandler: Handler = (s) => {
+    const dump = (s.flags & 0x300) === 0x300;
+    if (dump && s.type === T.GETLINK) {
+      dumps++;
+      // A notification arriving while the first resync dump runs: that dump may be stale.
+      if (dumps === 2) watchSock.emitter.emit('message', [msg(T.NEWADDR, addrMsg(3, '2001:db8::5', 64))]);
+      return state === 'A'
+        ? [msg(T.NEWLINK, linkMsg(2, 'eth0')), msg(T.NEWLINK, linkMsg(7, 'vrrp.51'))]
+        : [msg(T.NEWLINK, linkMsg(2, 'eth0', { up: false })), msg(T.NEWLINK, linkMsg(3, 'eth1'))];
+    }
+    if (dump && s.type === T.GETADDR) {
+      return state === 'A'
+        ? [msg(T.NEWADDR, addrMsg(2, '192.0.2.100', 24)), msg(T.NEWADDR, addrMsg(7, '192.0.2.101', 24))]
+        : [msg(T.NEWADDR, addrMsg(2, '192.0.2.100', 24)), msg(T.NEWADDR, addrMsg(3, '2001:db8::5', 64))];
+    }
+    return ack(0);
+  };
+  const watchSock = new ScriptedSocket(dumpHandler);
+  const main = new ScriptedSocket(dumpHandler);
+  let n = 0;
+  const rtnl = new Rtnl({ openSocket: () => (n++ === 0 ? (watchSock as unknown as RtNetlinkSocket) : (main as unknown as RtNetlinkSocket)) });
+  const events: NetEvent[] = [];
+  const errors: Array<{ code?: string; errno?: number }> = [];
+  const w = rtnl.watch((e) => events.push(e), (e) => errors.push(e as { code?: string }));
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  };
+  await settle();
+  t.equal(dumps, 1, 'seeded from one dump');
+  t.same(events, [], 'the seed is not reported');
+  state = 'B';
+  watchSock.emitter.emit('error', Object.assign(new Error('recvmsg ENOBUFS'), { errno: -105, code: 'ENOBUFS' }));
+  // Queued before the resync dump starts: superseded by it, not applied by itself.
+  watchSock.emitter.emit('message', [msg(T.NEWADDR, addrMsg(3, '2001:db8::5', 64))]);
+  await settle();
+  t.match(errors, [{ code: 'ERR_NETLINK_SOCKET', errno: 105 }]);
+  t.equal(dumps, 3, 'resync dumped twice: the first was dirtied by a notification arriving during it');
+  t.same(events, [
+    { type: 'link', link: { ifindex: 2, ifname: 'eth0', up: false, mac: '02:00:00:00:00:02' } },
+    { type: 'link', link: { ifindex: 3, ifname: 'eth1', up: true, mac: '02:00:00:00:00:03' } },
+    { type: 'addr-removed', addr: { family: 'inet', address: '192.0.2.101', prefixLen: 24, ifname: 'vrrp.51', ifindex: 7 } },
+    { type: 'link-deleted', ifindex: 7, ifname: 'vrrp.51' },
+    { type: 'addr-added', addr: { family: 'inet6', address: '2001:db8::5', prefixLen: 64, ifname: 'eth1', ifindex: 3 } },
+  ]);
+  // Back to normal: notifications are applied one by one again.
+  watchSock.emitter.emit('message', [msg(T.DELADDR, addrMsg(2, '192.0.2.100', 24))]);
+  await settle();
+  t.same(events.at(-1), { type: 'addr-removed', addr: { family: 'inet', address: '192.0.2.100', prefixLen: 24, ifname: 'eth0', ifindex: 2 } });
+  t.equal(dumps, 3);
+  w.close();
+  rtnl.close();
+});

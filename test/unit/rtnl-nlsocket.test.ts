@@ -1,0 +1,144 @@
+/**
+ * NlSocket's own logic against a scripted addon (no kernel): the in-flight bound, FIFO order,
+ * one dump at a time, reply matching on seq (data then ACK, errors, dumps ending in DONE),
+ * notifications passed through, an overrun failing what is outstanding, close.
+ */
+import t from 'tap';
+import { formatMessage, parseMessages, type NetlinkMessage } from 'netlink';
+import { NlSocket } from '../../src/net/nl-socket';
+import type { NativeAddon, NativeError, NativePacket } from '../../src/net/native';
+
+type ReadCb = (err: NativeError | null, pkts: NativePacket[]) => void;
+
+class FakeAddon {
+  sent: NetlinkMessage[] = [];
+  opts: Array<[number, number, number]> = [];
+  read: ReadCb | undefined;
+  closed = false;
+  ref: boolean | undefined;
+  readonly constants = { SOL_SOCKET: 1, SO_RCVBUF: 8, SO_RCVBUFFORCE: 33, SOL_NETLINK: 270, NETLINK_ADD_MEMBERSHIP: 1, NETLINK_ROUTE: 0 };
+  netlinkSocket(): object {
+    return {};
+  }
+  setIntOpt(_s: unknown, level: number, opt: number, v: number): void {
+    this.opts.push([level, opt, v]);
+  }
+  startReading(_s: unknown, cb: ReadCb): void {
+    this.read = cb;
+  }
+  setRef(_s: unknown, ref: boolean): void {
+    this.ref = ref;
+  }
+  netlinkSend(_s: unknown, buf: Buffer): number {
+    this.sent.push(...parseMessages(buf));
+    return buf.length;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  readable(): boolean {
+    return false;
+  }
+  /** Deliver one datagram made of these messages. */
+  deliver(...msgs: Array<{ type: number; seq: number; flags?: number; data?: Buffer }>): void {
+    const data = Buffer.concat(msgs.flatMap((m) => formatMessage({ type: m.type, flags: m.flags ?? 0, seq: m.seq, port: 0, data: m.data ?? Buffer.alloc(0) })));
+    this.read?.(null, [{ data, src: '', dst: '', ifindex: 0, ttl: -1, truncated: false }]);
+  }
+}
+
+const err = (errno: number): Buffer => {
+  const b = Buffer.alloc(20);
+  b.writeInt32LE(-errno, 0);
+  return b;
+};
+const ACK = (seq: number) => ({ type: 2, seq, data: err(0) });
+
+function open(maxInFlight = 2): { sock: NlSocket; fake: FakeAddon } {
+  const fake = new FakeAddon();
+  const sock = new NlSocket(0, { addon: fake as unknown as NativeAddon, maxInFlight, groups: [1, 5], rcvbuf: 65536 });
+  return { sock, fake };
+}
+
+t.test('options: buffer forced, groups joined, unref by default', async (t) => {
+  const { sock, fake } = open();
+  t.same(fake.opts, [[1, 33, 65536], [270, 1, 1], [270, 1, 5]]);
+  t.equal(fake.ref, false);
+  sock.close();
+  t.ok(fake.closed);
+});
+
+t.test('at most maxInFlight outstanding, sent in call order', async (t) => {
+  const { sock, fake } = open(2);
+  const done: number[] = [];
+  const ps = [20, 21, 22, 23].map((type, i) => sock.request(type, [Buffer.from([i])]).then(() => done.push(type)));
+  t.same(fake.sent.map((m) => m.type), [20, 21], 'two sent, two queued');
+  t.equal(sock.pending, 4);
+  t.ok(fake.sent.every((m) => (m.flags & 0x5) === 0x5), 'REQUEST|ACK on every request');
+  fake.deliver(ACK(fake.sent[1]?.seq ?? -1)); // replies may come out of order
+  await new Promise((r) => setImmediate(r));
+  t.same(fake.sent.map((m) => m.type), [20, 21, 22]);
+  fake.deliver(ACK(fake.sent[0]?.seq ?? -1), ACK(fake.sent[2]?.seq ?? -1));
+  await new Promise((r) => setImmediate(r));
+  t.same(fake.sent.map((m) => m.type), [20, 21, 22, 23]);
+  fake.deliver(ACK(fake.sent[3]?.seq ?? -1));
+  await Promise.all(ps);
+  t.same(done, [21, 20, 22, 23]);
+  t.equal(sock.pending, 0);
+  sock.close();
+});
+
+t.test('one dump at a time; a dump collects until DONE; doit data then ACK', async (t) => {
+  const { sock, fake } = open(8);
+  const d1 = sock.request(18, [], { flags: 0x300 });
+  const d2 = sock.request(22, [], { flags: 0x300 });
+  const get = sock.request(18, []);
+  t.same(fake.sent.map((m) => m.type), [18], 'second dump waits, and the request behind it too (FIFO)');
+  const s1 = fake.sent[0]?.seq ?? -1;
+  fake.deliver({ type: 16, seq: s1, flags: 2, data: Buffer.from([1, 0, 0, 0]) }, { type: 16, seq: s1, flags: 2, data: Buffer.from([2, 0, 0, 0]) });
+  fake.deliver({ type: 16, seq: s1, flags: 2, data: Buffer.from([3, 0, 0, 0]) }, { type: 3, seq: s1, flags: 2, data: Buffer.alloc(4) });
+  const [m1] = await d1;
+  t.same(m1.map((m) => m.data[0]), [1, 2, 3], 'three parts, DONE dropped');
+  t.same(fake.sent.map((m) => m.type), [18, 22, 18]);
+  const s2 = fake.sent[1]?.seq ?? -1;
+  const s3 = fake.sent[2]?.seq ?? -1;
+  fake.deliver({ type: 16, seq: s3, data: Buffer.from([9, 0, 0, 0]) }); // doit reply...
+  fake.deliver({ type: 3, seq: s2, flags: 2, data: Buffer.alloc(4) }); // empty dump
+  fake.deliver(ACK(s3)); // ...and its ACK
+  t.same((await d2)[0], []);
+  t.same((await get)[0].map((m) => [m.type, m.data[0]]), [[16, 9]], 'data kept, ACK consumed');
+  sock.close();
+});
+
+t.test('kernel errors are returned as the NLMSG_ERROR message; notifications are emitted', async (t) => {
+  const { sock, fake } = open();
+  const seen: NetlinkMessage[][] = [];
+  sock.on('message', (m) => seen.push(m));
+  const p = sock.request(20, []);
+  const seq = fake.sent[0]?.seq ?? -1;
+  fake.deliver({ type: 20, seq: 0, data: Buffer.from([7, 0, 0, 0]) }, { type: 2, seq, data: err(17) });
+  const [[m]] = await p;
+  t.equal(m?.type, 2);
+  t.equal(m?.data.readInt32LE(0), -17);
+  t.same(seen.map((b) => b.map((x) => x.type)), [[20]], 'the seq-0 notification was emitted');
+  sock.close();
+});
+
+t.test('an overrun fails outstanding requests, not queued ones; timeouts; close rejects the rest', async (t) => {
+  const { sock, fake } = open(1);
+  const errors: NativeError[] = [];
+  sock.on('error', (e) => errors.push(e));
+  const a = sock.request(20, []);
+  const b = sock.request(21, [], { timeout: 30 });
+  const enobufs = Object.assign(new Error('recvmsg ENOBUFS'), { code: 'ENOBUFS', errno: -105, syscall: 'recvmsg' });
+  fake.read?.(enobufs, []);
+  await t.rejects(a, { code: 'ENOBUFS' });
+  t.equal(errors.length, 1);
+  t.same(fake.sent.map((m) => m.type), [20, 21], 'the queued request went out after');
+  await t.rejects(b, /Timeout/);
+  const c = sock.request(22, []);
+  const d = sock.request(23, []);
+  sock.close();
+  await t.rejects(c, { code: 'ERR_NETLINK_CLOSED' });
+  await t.rejects(d, { code: 'ERR_NETLINK_CLOSED' });
+  await t.rejects(sock.request(24, []), { code: 'ERR_NETLINK_CLOSED' });
+});
