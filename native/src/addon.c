@@ -115,7 +115,7 @@ static void export_constants(napi_env env, napi_value exports) {
 #define K(name) tsk_set_i32(env, c, #name, name)
   K(SOL_SOCKET); K(SO_RCVBUF); K(SO_SNDBUF); K(SO_PRIORITY); K(SO_RCVBUFFORCE); K(SO_SNDBUFFORCE);
   K(SOL_NETLINK); K(NETLINK_ADD_MEMBERSHIP); K(NETLINK_DROP_MEMBERSHIP); K(NETLINK_ROUTE); K(NETLINK_GENERIC);
-  K(IPPROTO_IP); K(IPPROTO_IPV6);
+  K(IPPROTO_IP); K(IPPROTO_IPV6); K(IPPROTO_ICMP); K(IPPROTO_ICMPV6);
   K(IP_TTL); K(IP_TOS); K(IP_MULTICAST_TTL); K(IP_MULTICAST_LOOP); K(IP_MULTICAST_ALL);
   K(IP_PKTINFO); K(IP_RECVTTL); K(IP_FREEBIND);
   K(IPV6_UNICAST_HOPS); K(IPV6_MULTICAST_HOPS); K(IPV6_MULTICAST_LOOP); K(IPV6_RECVPKTINFO);
@@ -143,7 +143,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closelog", tsk_closelog},
       {"netlinkSocket", tsk_netlink_socket}, {"netlinkSend", tsk_netlink_send},
       {"getIntOpt", tsk_get_int_opt},       {"setRef", tsk_set_ref},
-      {"readable", tsk_readable},
+      {"readable", tsk_readable},          {"dgramSocket", tsk_dgram_socket},
       {"watchSignal", tsk_watch_signal},    {"unwatchSignal", tsk_unwatch_signal},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

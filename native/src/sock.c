@@ -116,6 +116,32 @@ napi_value tsk_raw_socket(napi_env env, napi_callback_info info) {
   return tsk_wrap_sock(env, fd, af);
 }
 
+/*
+ * dgramSocket(family: 4|6, protocol): SOCK_DGRAM of IPv4/IPv6, meant for unprivileged ICMP echo
+ * ("ping sockets": IPPROTO_ICMP / IPPROTO_ICMPV6). The kernel owns the echo identifier (it
+ * rewrites it to the socket's port) and delivers only this socket's replies, without the IP
+ * header. Allowed when the process's gid is in net.ipv4.ping_group_range (EACCES otherwise:
+ * fall back to rawSocket(4, 1) / rawSocket(6, 58)). Send with send(), read with startReading().
+ */
+napi_value tsk_dgram_socket(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fam, proto;
+  if (!tsk_args(env, info, 2, argv) || !tsk_get_i32(env, argv[0], &fam, "family") ||
+      !tsk_get_i32(env, argv[1], &proto, "protocol"))
+    return NULL;
+  if (fam != 4 && fam != 6) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "family must be 4 or 6");
+    return NULL;
+  }
+  int af = fam == 4 ? AF_INET : AF_INET6;
+  int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  if (fd < 0) {
+    tsk_throw_errno(env, errno, "socket");
+    return NULL;
+  }
+  return tsk_wrap_sock(env, fd, af);
+}
+
 /* packetSocket(): AF_PACKET SOCK_RAW with protocol 0, so it never receives (send-only). */
 napi_value tsk_packet_socket(napi_env env, napi_callback_info info) {
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

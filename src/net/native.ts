@@ -54,6 +54,8 @@ export interface NativeConstants {
   NETLINK_GENERIC: number;
   IPPROTO_IP: number;
   IPPROTO_IPV6: number;
+  IPPROTO_ICMP: number;
+  IPPROTO_ICMPV6: number;
   IP_TTL: number;
   IP_TOS: number;
   IP_MULTICAST_TTL: number;
@@ -96,6 +98,13 @@ export interface NativeConstants {
 export interface NativeAddon {
   /** socket(AF_INET|AF_INET6, SOCK_RAW|NONBLOCK|CLOEXEC, protocol). */
   rawSocket(family: 4 | 6, protocol: number): NativeSocket;
+  /**
+   * socket(AF_INET|AF_INET6, SOCK_DGRAM|NONBLOCK|CLOEXEC, protocol): with IPPROTO_ICMP(V6) an
+   * unprivileged "ping socket" — the kernel sets the echo id and delivers only this socket's
+   * replies, ICMP header first (no IP header). EACCES unless the gid is in
+   * net.ipv4.ping_group_range: then use rawSocket(4, IPPROTO_ICMP) / rawSocket(6, IPPROTO_ICMPV6).
+   */
+  dgramSocket(family: 4 | 6, protocol: number): NativeSocket;
   /** socket(AF_PACKET, SOCK_RAW, 0): send-only. */
   packetSocket(): NativeSocket;
   /** SO_BINDTODEVICE; ENODEV for an unknown interface. */

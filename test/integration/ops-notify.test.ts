@@ -125,7 +125,7 @@ t.test('a slow notify hook never delays adverts', { skip }, async (t) => {
   const h1 = lab.host(1);
   const dir = tmpDir('slow');
   const slow = path.join(dir, 'slow.sh');
-  fs.writeFileSync(slow, `#!/bin/sh\nsleep 6\necho done >> ${dir}/slow.out\n`);
+  fs.writeFileSync(slow, `#!/bin/sh\nsleep 10\necho done >> ${dir}/slow.out\n`);
   fs.chmodSync(slow, 0o755);
   const cap = new WireCapture(lab.bridgeNs);
   t.teardown(() => cap.stop());
