@@ -56,7 +56,7 @@ conf lb1 100
 conf lb2 90
 
 start() { # host name
-  ip netns exec "${P}$1" node "$ROOT/dist/src/cli/main.js" -n -l -G -f "$WORK/$2.conf" \
+  ip netns exec "${P}$1" "$ROOT/dist/src/cli/main.js" -n -l -G -f "$WORK/$2.conf" \
     -p "$WORK/$2.pid" -r "$WORK/$2.vrrp.pid" >> "$WORK/$2.log" 2>&1 &
   PIDS+=($!)
   eval "PID_$2=$!"

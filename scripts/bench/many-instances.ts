@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { MAIN, tmpDir } from '../../test/support/daemon';
+import { MAIN, NODE_FLAGS, tmpDir } from '../../test/support/daemon';
 import { KEEPALIVED_BIN } from '../../test/support/keepalived';
 
 const arg = (name: string, dflt: number): number => {
@@ -99,7 +99,7 @@ async function run(impl: 'tskeepalived' | 'keepalived', n: number, windowS: numb
     const argv =
       impl === 'keepalived'
         ? [KEEPALIVED_BIN as string, '-n', '-l', '-G', '-f', conf, '-p', `${dir}/a.pid`, '-r', `${dir}/b.pid`, '-c', `${dir}/c.pid`]
-        : [process.execPath, MAIN, '-n', '-l', '-G', '-f', conf, '-p', `${dir}/a.pid`, '-r', `${dir}/b.pid`];
+        : [process.execPath, ...NODE_FLAGS, MAIN, '-n', '-l', '-G', '-f', conf, '-p', `${dir}/a.pid`, '-r', `${dir}/b.pid`];
     const t0 = Date.now();
     const cp = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     let masters = 0;

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2 --optimize-for-size
 /**
  * The `keepalived` command: keepalived 2.2's flags, then one of the modes: --version, --help,
  * --signum, --genhash, --config-test / --dump-config, or the daemon. Messages go to stderr as

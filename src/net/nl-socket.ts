@@ -75,11 +75,13 @@ export class NlSocket extends EventEmitter {
   private dumpInFlight = false;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private closed = false;
+  private readonly keepAlive: boolean;
 
   constructor(protocol: number, opts: NlSocketOptions = {}) {
     super();
     this.addon = opts.addon ?? loadNative();
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 32);
+    this.keepAlive = opts.ref === true;
     this.fd = this.addon.netlinkSocket(protocol);
     try {
       if (opts.rcvbuf) this.setRecvBufferSize(opts.rcvbuf);
@@ -164,6 +166,8 @@ export class NlSocket extends EventEmitter {
       return;
     }
     this.inFlight.set(p.seq, p);
+    // A process awaiting a reply is not idle: hold the loop while anything is outstanding.
+    if (this.inFlight.size === 1 && !this.keepAlive) this.addon.setRef(this.fd, true);
     if (p.dump) this.dumpInFlight = true;
     if (p.opts.timeout) p.timer = setTimeout(() => this.finish(p, new Error('Timeout has been reached')), p.opts.timeout);
   }
@@ -173,6 +177,7 @@ export class NlSocket extends EventEmitter {
     this.inFlight.delete(p.seq);
     if (p.dump) this.dumpInFlight = false;
     if (p.timer) clearTimeout(p.timer);
+    if (this.inFlight.size === 0 && !this.keepAlive && !this.closed) this.addon.setRef(this.fd, false);
     if (err) p.reject(err);
     else p.resolve([p.msgs, {}]);
     this.pump();
@@ -184,7 +189,9 @@ export class NlSocket extends EventEmitter {
       // An overrun may have dropped replies as well as notifications: fail what is outstanding
       // now rather than let each caller wait for its timeout. Queued requests are unaffected.
       for (const p of [...this.inFlight.values()]) this.finish(p, err);
-      this.emit('error', err);
+      // Without a listener EventEmitter would throw inside the addon's callback: a fatal
+      // exception, the very abort this module exists to avoid.
+      if (this.listenerCount('error') > 0) this.emit('error', err);
     }
     for (const pkt of pkts) {
       if (this.closed) return;

@@ -11,6 +11,16 @@ import { Lab, OutputWatcher, type LabHost } from './netns';
 
 export const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
 
+/** The V8 flags of main.js's shebang: run the daemon exactly as the installed `keepalived` runs. */
+export const NODE_FLAGS: string[] = (() => {
+  try {
+    const first = fs.readFileSync(MAIN, 'utf8').split('\n', 1)[0] ?? '';
+    return first.split(' ').filter((w) => w.startsWith('--'));
+  } catch {
+    return [];
+  }
+})();
+
 export interface RunningDaemon {
   host: LabHost;
   cp: ChildProcess;
@@ -28,7 +38,7 @@ export function startDaemon(lab: Lab, host: LabHost, config: string, extraArgs: 
   const conf = path.join(dir, 'keepalived.conf');
   fs.writeFileSync(conf, config);
   const cp = lab.spawn(host.ns, [
-    process.execPath, MAIN, '-n', '-l', '-D', '-G', '-f', conf,
+    process.execPath, ...NODE_FLAGS, MAIN, '-n', '-l', '-D', '-G', '-f', conf,
     '-p', path.join(dir, 'keepalived.pid'), '-r', path.join(dir, 'vrrp.pid'), '-c', path.join(dir, 'checkers.pid'),
     ...extraArgs,
   ]);

@@ -72,6 +72,7 @@ t.test('at most maxInFlight outstanding, sent in call order', async (t) => {
   const done: number[] = [];
   const ps = [20, 21, 22, 23].map((type, i) => sock.request(type, [Buffer.from([i])]).then(() => done.push(type)));
   t.same(fake.sent.map((m) => m.type), [20, 21], 'two sent, two queued');
+  t.equal(fake.ref, true, 'outstanding requests hold the event loop');
   t.equal(sock.pending, 4);
   t.ok(fake.sent.every((m) => (m.flags & 0x5) === 0x5), 'REQUEST|ACK on every request');
   fake.deliver(ACK(fake.sent[1]?.seq ?? -1)); // replies may come out of order
@@ -84,6 +85,7 @@ t.test('at most maxInFlight outstanding, sent in call order', async (t) => {
   await Promise.all(ps);
   t.same(done, [21, 20, 22, 23]);
   t.equal(sock.pending, 0);
+  t.equal(fake.ref, false, 'released when nothing is outstanding');
   sock.close();
 });
 
@@ -141,4 +143,11 @@ t.test('an overrun fails outstanding requests, not queued ones; timeouts; close 
   await t.rejects(c, { code: 'ERR_NETLINK_CLOSED' });
   await t.rejects(d, { code: 'ERR_NETLINK_CLOSED' });
   await t.rejects(sock.request(24, []), { code: 'ERR_NETLINK_CLOSED' });
+});
+
+t.test('an overrun with no error listener is not an exception', async (t) => {
+  const { sock, fake } = open();
+  const enobufs = Object.assign(new Error('recvmsg ENOBUFS'), { code: 'ENOBUFS', errno: -105, syscall: 'recvmsg' });
+  t.doesNotThrow(() => fake.read?.(enobufs, []));
+  sock.close();
 });
