@@ -73,6 +73,7 @@ vrrp_instance VI_1 {
   notify_master "${dir}/state.sh master"
   notify_backup "${dir}/state.sh backup"
   notify_fault "${dir}/state.sh fault"
+  notify_stop "${dir}/state.sh stop"
   virtual_ipaddress {
     ${VIP}/24
   }
@@ -159,4 +160,11 @@ t.test('nopreempt on the recovered node: the VIP stays where it went', { skip },
   t.notOk(await lab.hasAddress(h1, VIP), 'h1 stays backup');
   await settleHooks(d1, 3);
   checkHooks(t, d1, [['BACKUP', [100, 102]], ['MASTER', [102]], ['BACKUP', [100]]]);
+
+  // Stopping runs notify_stop and `notify ... STOP` once each before the daemon exits.
+  d2.cp.kill('SIGTERM');
+  t.equal(await d2.exited, 0, 'h2 stopped cleanly');
+  const tail = hookLines(d2).slice(-2).sort();
+  t.same(tail, ['notify INSTANCE VI_1 STOP 101', 'stop'], `h2 stop hooks: ${tail.join(' | ')}`);
+  t.equal(hookLines(d2).filter((l) => l === 'stop').length, 1, 'notify_stop ran once');
 });

@@ -45,9 +45,13 @@ async function runIn(args: string[]): Promise<Run> {
 }
 
 t.test('the compiled CLI has a shebang and runs', async (t) => {
-  t.match(fs.readFileSync(MAIN, 'utf8').split('\n')[0], /^#!\/usr\/bin\/env node/);
+  t.match(fs.readFileSync(MAIN, 'utf8').split('\n')[0], /^#!\/usr\/bin\/env (-S )?node\b/);
   const v = await run(['-v']);
   t.equal(v.code, 0);
+  // run as an executable, the way the installed `keepalived` command runs (shebang flags included)
+  const { spawnSync } = await import('node:child_process');
+  const direct = spawnSync(MAIN, ['-v'], { encoding: 'utf8' });
+  t.equal(direct.status, 0, 'runs through its shebang');
   t.match(v.stderr, /^Keepalived v2\.2\.7 \(tskeepalived \d+\.\d+\.\d+\)/);
 });
 
