@@ -3,7 +3,8 @@
  * every byte of the IPVS payloads comes from ./ipvs-codec). Errors are IpvsError with a stable
  * code and the kernel's errno; callers decide on `code`/`errno`, never on message text.
  */
-import { createNetlink, Protocol, type NetlinkSocket } from 'netlink';
+import { NlSocket } from '../net/nl-socket';
+import { loadNative } from '../net/native';
 import {
   encode, decodeService, decodeDest, decodeInfo, decodeTimeouts, decodeDaemon, encodeGetFamily, decodeFamilyId,
   GENL_ID_CTRL, IPVS_GENL_NAME, type Decoded, type IpvsDaemon, type IpvsDest, type IpvsInfo, type IpvsService,
@@ -74,7 +75,7 @@ export class NetlinkIpvs implements IpvsPort {
   private closed = false;
 
   private constructor(
-    private readonly sock: NetlinkSocket,
+    private readonly sock: NlSocket,
     private readonly familyId: number,
     private readonly timeoutMs: number,
   ) {}
@@ -82,7 +83,10 @@ export class NetlinkIpvs implements IpvsPort {
   /** Open a socket and resolve the "IPVS" family; ERR_IPVS_NO_FAMILY when the kernel lacks it. */
   static async open(opts: NetlinkIpvsOptions = {}): Promise<NetlinkIpvs> {
     const timeoutMs = opts.timeoutMs ?? 5000;
-    const sock = createNetlink(Protocol.GENERIC);
+    // Our own netlink socket (src/net/nl-socket.ts): a receive-buffer overrun is an error event,
+    // never a process abort as with the npm package's binding.
+    const addon = loadNative();
+    const sock = new NlSocket(addon.constants.NETLINK_GENERIC, { addon, rcvbuf: 1 << 20 });
     sock.on('error', () => { /* surfaced through the pending request */ });
     try {
       const replies = await rawRequest(sock, GENL_ID_CTRL, encodeGetFamily(IPVS_GENL_NAME), 0, timeoutMs, 'resolve family');
@@ -149,10 +153,10 @@ export class NetlinkIpvs implements IpvsPort {
 }
 
 /** One request; an NLMSG_ERROR with errno != 0 becomes an IpvsError, an ACK an empty list. */
-async function rawRequest(sock: NetlinkSocket, type: number, payload: Buffer, flags: number, timeoutMs: number, op: string): Promise<Reply[]> {
+async function rawRequest(sock: NlSocket, type: number, payload: Buffer, flags: number, timeoutMs: number, op: string): Promise<Reply[]> {
   let msgs: Reply[];
   try {
-    [msgs] = await sock.request(type, payload, { flags, checkError: false, timeout: timeoutMs });
+    [msgs] = await sock.request(type, [payload], { flags, timeout: timeoutMs });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/Timeout/.test(msg)) throw new IpvsError('ERR_IPVS_TIMEOUT', `IPVS ${op}: no reply within ${timeoutMs} ms`, undefined, op);

@@ -15,7 +15,7 @@ export class Notifier {
   private readonly fifos: NotifyFifo[] = [];
 
   /** `scriptUser`: the resolved default user (script_user or keepalived_script); g.scriptUser otherwise. */
-  constructor(private readonly g: GlobalDefs, private readonly log: Logger, runner?: ScriptRunner, scriptUser = g.scriptUser) {
+  constructor(private g: GlobalDefs, private readonly log: Logger, runner?: ScriptRunner, private readonly scriptUser = g.scriptUser) {
     const opts: ConstructorParameters<typeof HookRunner>[0] = { log, scriptSecurity: g.enableScriptSecurity };
     if (runner) opts.runner = runner;
     if (scriptUser) opts.scriptUser = scriptUser;
@@ -51,6 +51,18 @@ export class Notifier {
         else this.log.error(`Error sending SMTP alert: ${r.error}`);
       });
     }
+  }
+
+  /**
+   * Reload: keep this notifier (its hook queues stay ordered, the FIFO and its reader stay open)
+   * when nothing it was built from changed; the SMTP settings are read per alert, so they just
+   * follow. Returns false when the caller must build a new one.
+   */
+  adopt(next: GlobalDefs, scriptUser: { user: string; group?: string } | undefined): boolean {
+    const built = (g: GlobalDefs, u: typeof scriptUser): string => JSON.stringify([g.enableScriptSecurity, u, g.notifyFifo, g.vrrpNotifyFifo]);
+    if (built(next, scriptUser) !== built(this.g, this.scriptUser)) return false;
+    this.g = next;
+    return true;
   }
 
   /** Wait (bounded) for queued hooks, e.g. notify_stop at shutdown. */

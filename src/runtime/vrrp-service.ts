@@ -354,8 +354,10 @@ export class VrrpService {
       if (m) r.rt.updateModel(m);
     }
     this.reloadTrackers(prev, next);
-    this.notifier.close();
-    this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner, this.scriptUser);
+    if (!this.notifier.adopt(next.globalDefs, this.scriptUser)) {
+      this.notifier.close();
+      this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner, this.scriptUser);
+    }
     const fresh: Running[] = [];
     for (const name of [...changed, ...added]) {
       const m = next.vrrpInstances.find((x) => x.name === name);
