@@ -1,12 +1,13 @@
 /**
- * PING_CHECK: one ICMP/ICMPv6 echo. Node has no ICMP sockets and the project's native
- * addon exposes none, so the probe runs iputils `ping -c1 -W <timeout>` (which uses the
- * unprivileged ICMP datagram socket or its capability) through the ScriptRunner, with a
- * hard kill shortly after the timeout. Exit 0 = an echo reply came back.
+ * PING_CHECK: one ICMP/ICMPv6 echo, sent through the native addon's ping socket
+ * (src/net/icmp-echo.ts). With `bindto` (a source address) or an injected runner, the probe
+ * runs iputils `ping -c1 -W <timeout>` instead, through the ScriptRunner, with a hard kill
+ * shortly after the timeout. Either way: an echo reply = up.
  */
 import net from 'node:net';
 import { ProcessScriptRunner, type ScriptRunner } from '../../notify/exec';
 import { fail, ok, type Probe } from '../result';
+import { icmpEcho } from '../../net/icmp-echo';
 
 export interface PingOptions {
   host: string;
@@ -26,6 +27,21 @@ export function pingArgv(o: PingOptions): string[] {
 }
 
 export function pingProbe(o: PingOptions): Probe {
+  if (o.runner === undefined && o.pingPath === undefined && o.bindto === undefined) {
+    return async (signal) => {
+      if (signal.aborted) return fail('timeout', 'aborted');
+      const r = await icmpEcho(o.host, o.connectTimeoutMs);
+      if (r.ok) return ok();
+      if (r.reason === 'timeout') return fail('timeout', r.detail);
+      if (r.reason === 'error') return spawnPing(o)(signal); // no ICMP socket here: iputils ping can still
+
+      return fail('unreachable', r.detail);
+    };
+  }
+  return spawnPing(o);
+}
+
+function spawnPing(o: PingOptions): Probe {
   const runner = o.runner ?? new ProcessScriptRunner();
   const argv = pingArgv(o);
   return async (signal) => {
