@@ -26,6 +26,8 @@ export interface LvsDeps {
   log: Logger;
   /** -I: leave our IPVS entries in the kernel on exit. */
   keepOnShutdown: boolean;
+  /** Where the services we own are remembered between runs (default /run/keepalived/ipvs-owned.json). */
+  ownedStateFile?: string;
 }
 
 /**
@@ -61,7 +63,15 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
   let checkers = checkersFor(model, deps);
   const relay = new HealthRelay();
   relay.attach(checkers);
-  const lvs = new LvsRuntime({ model, ipvs, log, health: relay, keepOnShutdown: deps.keepOnShutdown });
+  const lvs = new LvsRuntime({
+    model,
+    ipvs,
+    log,
+    health: relay,
+    keepOnShutdown: deps.keepOnShutdown,
+    ownedStateFile: deps.ownedStateFile ?? '/run/keepalived/ipvs-owned.json',
+    resolveUser: lookupUser,
+  });
   await lvs.start();
   checkers.start();
   return {

@@ -5,6 +5,8 @@
  * All kernel changes go through one serial queue, so a burst of health events cannot interleave
  * half-applied diffs.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { GlobalDefs, Model, VirtualServer, VrrpInstance, ScriptCommand } from '../config/model';
 import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptRunner } from '../notify/exec';
@@ -46,6 +48,12 @@ export interface LvsRuntimeOptions {
   /** -I / --dont-release-ipvs: leave our entries in the kernel at shutdown. */
   keepOnShutdown?: boolean;
   scriptTimeoutMs?: number;
+  /**
+   * Remembers which kernel services are ours across restarts, so services a crashed run left
+   * behind — or that a changed config no longer has — are removed at start-up, while services
+   * other tools created are never touched.
+   */
+  ownedStateFile?: string;
   /** user [group] of notify/quorum scripts → uid/gid (absent or unresolved = run as ourselves). */
   resolveUser?: (user: string, group?: string) => { uid: number; gid: number } | undefined;
 }
@@ -90,6 +98,7 @@ export class LvsRuntime {
         if (v && o.sorryActive && v.sorryServer) this.log.info(`Adding sorry server ${this.sorryText(v)} to VS ${formatVs(v)}`);
       }
       this.outcomes = new Map(outcomes.map((o) => [o.vsKey, o]));
+      for (const k of this.loadOwned()) this.owned.add(k);
       await this.applyTable(table, await this.readKernel(), 'owned');
     });
   }
@@ -175,6 +184,8 @@ export class LvsRuntime {
       } else if (!this.opts.keepOnShutdown) {
         const kernel = await this.readKernel();
         await this.execute(reconcile(new Map(), kernel, { removeStale: 'owned', owned: this.owned }));
+        this.owned = new Set();
+        this.saveOwned();
       }
       this.applied = new Map();
     });
@@ -220,6 +231,30 @@ export class LvsRuntime {
     await this.execute(ops);
     this.applied = table;
     this.owned = new Set(table.keys());
+    this.saveOwned();
+  }
+
+  private loadOwned(): string[] {
+    const f = this.opts.ownedStateFile;
+    if (!f) return [];
+    try {
+      const v = JSON.parse(fs.readFileSync(f, 'utf8')) as unknown;
+      return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private saveOwned(): void {
+    const f = this.opts.ownedStateFile;
+    if (!f) return;
+    try {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(`${f}.tmp`, JSON.stringify([...this.owned]));
+      fs.renameSync(`${f}.tmp`, f);
+    } catch (e) {
+      this.log.warn(`Unable to record our IPVS services in ${f}: ${(e as Error).message}`);
+    }
   }
 
   private async execute(ops: IpvsOp[]): Promise<void> {
