@@ -108,8 +108,26 @@ function daemonize(argv: readonly string[]): number {
   return 0;
 }
 
+/**
+ * -s NAME: run inside network namespace NAME. Node cannot setns() every thread of itself, so we
+ * run ourselves again under `ip netns exec NAME`, pass signals through and return its status.
+ */
+function reenterNamespace(ns: string, argv: readonly string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, __filename, ...argv], {
+      stdio: 'inherit',
+      env: { ...process.env, TSKEEPALIVED_NETNS: ns },
+    });
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) process.on(sig, forward(sig));
+    child.on('error', () => resolve(2));
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
 async function runDaemonMode(o: CliOptions, argv: readonly string[], io: Io): Promise<number> {
   if (!o.dontFork) return daemonize(argv);
+  if (o.namespace !== undefined && process.env.TSKEEPALIVED_NETNS !== o.namespace) return reenterNamespace(o.namespace, argv);
   const pid = writePidfile(o.pidFile);
   if (!pid.ok) {
     io.err(`${pid.message}\n`);

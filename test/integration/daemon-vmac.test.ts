@@ -63,3 +63,21 @@ t.test('without -n the daemon detaches, writes its pid files, and SIGTERM remove
   t.ok(await waitFor(() => !fs.existsSync(pid) && !fs.existsSync(vpid), 5000), 'pid files removed on SIGTERM');
   t.notOk(await lab.hasAddress(h1, VIP), 'VIP released');
 });
+
+t.test('-s NAME runs the daemon inside network namespace NAME', { skip }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 1 });
+  const h1 = lab.host(1);
+  const dir = tmpDir('netns');
+  const conf = path.join(dir, 'keepalived.conf');
+  fs.writeFileSync(conf, vrrpConfig({ priority: 100 }));
+  const { spawn } = await import('node:child_process');
+  const cp = spawn(process.execPath, [MAIN, '-n', '-l', '-G', '-s', h1.ns, '-f', conf, '-p', path.join(dir, 'k.pid'), '-r', path.join(dir, 'v.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => cp.on('exit', (c) => r(c)));
+  t.teardown(() => {
+    if (cp.exitCode === null) cp.kill('SIGKILL');
+  });
+  t.ok(await waitFor(() => lab.hasAddress(h1, VIP), 15000), 'the VIP appears inside the namespace');
+  cp.kill('SIGTERM');
+  t.equal(await exited, 0, 'SIGTERM reaches the daemon in the namespace; exit 0');
+  t.notOk(await lab.hasAddress(h1, VIP), 'VIP released');
+});
