@@ -146,10 +146,11 @@ t.test('nopreempt on the recovered node: the VIP stays where it went', { skip },
   const [dir1, dir2] = [tmpDir('ngx1'), tmpDir('ngx2')];
   const n1 = startNginx(lab, h1, dir1);
   startNginx(lab, h2, dir2);
+  // h1 starts first: with nopreempt, whoever is master first keeps it, so no start-up race.
   const d1 = startDaemon(lab, h1, config(dir1, 100, 'nopreempt'), [], dir1);
+  t.ok(await waitFor(() => lab.hasAddress(h1, VIP), 15000), 'h1 is master');
   const d2 = startDaemon(lab, h2, config(dir2, 99), [], dir2);
   logsOnFailure(t, d1, d2);
-  t.ok(await waitFor(() => lab.hasAddress(h1, VIP), 15000), 'h1 is master');
   t.ok(await d2.out.waitFor('(VI_1) Changing effective priority from 99 to 101', 8000), 'h2 at 101');
   await stopNginx(n1);
   t.ok(await waitFor(() => lab.hasAddress(h2, VIP), 8000), 'h2 takes the VIP');
