@@ -114,13 +114,14 @@ t.test('nginx + check_nginx (weight 2, 100/99): VIP follows nginx, preempts back
   const [dir1, dir2] = [tmpDir('ngx1'), tmpDir('ngx2')];
   let n1 = startNginx(lab, h1, dir1);
   startNginx(lab, h2, dir2);
+  // h1 first, so the expected hook sequence is fixed (no start-up race between equal timers).
   const d1 = startDaemon(lab, h1, config(dir1, 100), [], dir1);
-  const d2 = startDaemon(lab, h2, config(dir2, 99), [], dir2);
-  logsOnFailure(t, d1, d2);
   t.ok(await d1.out.waitFor('VRRP_Script(check_nginx) succeeded', 8000), 'h1 check succeeds');
   t.ok(await d1.out.waitFor('(VI_1) Changing effective priority from 100 to 102', 8000), 'h1 logs 100 -> 102');
-  t.ok(await d2.out.waitFor('(VI_1) Changing effective priority from 99 to 101', 8000), 'h2 logs 99 -> 101');
   t.ok(await waitFor(() => lab.hasAddress(h1, VIP), 15000), 'h1 (102) is master');
+  const d2 = startDaemon(lab, h2, config(dir2, 99), [], dir2);
+  logsOnFailure(t, d1, d2);
+  t.ok(await d2.out.waitFor('(VI_1) Changing effective priority from 99 to 101', 8000), 'h2 logs 99 -> 101');
   await settleHooks(d1, 2);
 
   await stopNginx(n1);
