@@ -24,6 +24,8 @@ import { SystemClock } from './clock';
 import { VrrpService } from './vrrp-service';
 import { diffModels } from './reload';
 import { startLvs, type LvsHandle } from './lvs-service';
+import { WorkerScriptRunner } from '../notify/worker-runner';
+import { onRealtimeSignal, SIG_JSON_DUMP, SIG_STATS_CLEAR } from '../net/rt-signals';
 import { VERSION_TEXT } from '../cli/version';
 
 export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void {
@@ -93,21 +95,29 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   if (runVrrp) pidfile(o.vrrpPidFile);
   if (runLvs) pidfile(o.checkersPidFile);
 
+  // Scripts (trackers, hooks, MISC_CHECK, LVS notify) are spawned from a worker thread so that
+  // hundreds of them never delay an advert timer on this thread.
+  const runner = new WorkerScriptRunner();
+  let lvs: LvsHandle | undefined;
   const vrrp = runVrrp
     ? new VrrpService(model, {
         clock,
         log,
         rtnl,
+        runner,
+        onStateChange: (name, state) => lvs?.setVrrpMaster(name, state === 'MASTER'),
         sockets: new NativeVrrpSocketFactory(),
         announcer: new PacketAnnouncer(),
         dontReleaseVrrp: o.dontReleaseVrrp,
         addressMonitoring: o.addressMonitoring,
       })
     : undefined;
-  let lvs: LvsHandle | undefined;
   try {
     if (vrrp) await vrrp.start();
-    if (runLvs) lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs });
+    if (runLvs) {
+      lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs, runner });
+      for (const name of vrrp?.names ?? []) lvs.setVrrpMaster(name, vrrp?.instance(name)?.state.state === 'MASTER');
+    }
   } catch (e) {
     log.error(`Start-up failed: ${(e as Error).message}`);
     await vrrp?.stop().catch(() => undefined);
@@ -117,6 +127,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   }
   log.info('Startup complete');
 
+  let stopRt = (): void => undefined;
   return new Promise<number>((resolve) => {
     let stopping = false;
     let reloading: Promise<void> = Promise.resolve();
@@ -129,6 +140,8 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       await reloading.catch(() => undefined);
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
       rtnl.close();
+      stopRt();
+      await runner.close();
       for (const f of pidFiles) removePidfile(f);
       delete realtimeSignalHooks.jsonDump;
       delete realtimeSignalHooks.clearStats;
@@ -167,8 +180,19 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     process.on('SIGUSR2', () => dump('stats'));
     realtimeSignalHooks.jsonDump = () => dump('json');
     realtimeSignalHooks.clearStats = () => {
+      dump('stats');
       log.info(`Clearing VRRP stats for process(${process.pid}) on signal`);
       vrrp?.clearStats();
+    };
+    // keepalived's real-time signals, caught by the addon (Node cannot): JSON dump, stats clear.
+    let rtStops: Array<() => void> = [];
+    try {
+      rtStops = [onRealtimeSignal(SIG_JSON_DUMP, () => realtimeSignalHooks.jsonDump?.()), onRealtimeSignal(SIG_STATS_CLEAR, () => realtimeSignalHooks.clearStats?.())];
+    } catch (e) {
+      log.warn(`Real-time signals (JSON dump, stats clear) unavailable: ${(e as Error).message}`);
+    }
+    stopRt = () => {
+      for (const f of rtStops) f();
     };
   });
 }

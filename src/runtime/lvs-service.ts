@@ -13,6 +13,7 @@ import { buildCheckers } from '../check/build';
 import { CheckerRuntime } from './checkers';
 import { LvsRuntime } from './lvs';
 import { lookupUser } from '../notify/hooks';
+import type { ScriptRunner } from '../notify/exec';
 
 export interface LvsHandle {
   stop(): Promise<void>;
@@ -26,6 +27,8 @@ export interface LvsDeps {
   log: Logger;
   /** -I: leave our IPVS entries in the kernel on exit. */
   keepOnShutdown: boolean;
+  /** Runs quorum/notify scripts and MISC_CHECKs (the daemon's worker-thread runner). */
+  runner?: ScriptRunner;
   /** Where the services we own are remembered between runs (default /run/keepalived/ipvs-owned.json). */
   ownedStateFile?: string;
 }
@@ -51,7 +54,9 @@ class HealthRelay extends EventEmitter {
 }
 
 function checkersFor(model: Model, deps: LvsDeps): CheckerRuntime {
-  const built = buildCheckers(model, { hostname: os.hostname().split('.')[0] ?? 'localhost', resolveUser: lookupUser });
+  const opts: Parameters<typeof buildCheckers>[1] = { hostname: os.hostname().split('.')[0] ?? 'localhost', resolveUser: lookupUser };
+  if (deps.runner) opts.runner = deps.runner;
+  const built = buildCheckers(model, opts);
   for (const w of built.warnings) deps.log.warn(w);
   return new CheckerRuntime(built.servers, { clock: deps.clock, log: deps.log });
 }
@@ -71,6 +76,7 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
     keepOnShutdown: deps.keepOnShutdown,
     ownedStateFile: deps.ownedStateFile ?? '/run/keepalived/ipvs-owned.json',
     resolveUser: lookupUser,
+    ...(deps.runner ? { scripts: deps.runner } : {}),
   });
   await lvs.start();
   checkers.start();

@@ -28,6 +28,8 @@ export interface VrrpServiceDeps {
   sockets: VrrpSocketFactory;
   announcer: AnnouncePort;
   runner?: ScriptRunner;
+  /** Every state change of every instance (the LVS side's ha_suspend follows MASTER/not MASTER). */
+  onStateChange?: (instance: string, state: VrrpStateName) => void;
   /** -V: leave VIPs and VMACs in place on exit. */
   dontReleaseVrrp?: boolean;
   /** -a: log every address change netlink reports. */
@@ -297,6 +299,7 @@ export class VrrpService {
   }
 
   private onTransition(inst: InstanceRuntime, from: VrrpStateName, to: VrrpStateName): void {
+    this.deps.onStateChange?.(inst.name, to);
     const g = this.groupOf(inst.name);
     if (!g || this.stopping) return;
     const members = g.members

@@ -1,0 +1,31 @@
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Lab, isRoot, sleep, waitFor } from '../support/netns';
+import { logsOnFailure, startDaemon, tmpDir, vrrpConfig } from '../support/daemon';
+
+t.test("keepalived's real-time signals: SIGRTMIN+2 writes the JSON dump, SIGRTMAX-1 writes and clears the stats", { skip: !isRoot() && 'needs root' }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 1 });
+  const dir = tmpDir('sig');
+  const json = path.join(dir, 'ka.json');
+  const stats = path.join(dir, 'ka.stats');
+  const d = startDaemon(lab, lab.host(1), vrrpConfig({ priority: 100, global: `json_dump_file ${json}\n  stats_dump_file ${stats}` }), [], dir);
+  logsOnFailure(t, d);
+  t.ok(await waitFor(() => lab.hasAddress(lab.host(1), '192.0.2.100'), 15000), 'master');
+  await sleep(2500);
+  process.kill(d.cp.pid as number, 34 + 2);
+  t.ok(await waitFor(() => fs.existsSync(json), 3000), 'JSON dump written on SIGRTMIN+2');
+  const doc = JSON.parse(fs.readFileSync(json, 'utf8')) as unknown;
+  t.match(JSON.stringify(doc), /"iname":"VI_1"/, 'the dump names the instance');
+  t.match(JSON.stringify(doc), /"advert_sent":[1-9]/, 'with its counters');
+  process.kill(d.cp.pid as number, 64 - 1);
+  t.ok(await waitFor(() => fs.existsSync(stats), 3000), 'stats written on SIGRTMAX-1');
+  const sentBefore = Number(/Sent: (\d+)|Advertisements:\s*\n\s*Received: \d+\s*\n\s*Sent: (\d+)/.exec(fs.readFileSync(stats, 'utf8'))?.slice(1).find(Boolean) ?? NaN);
+  fs.rmSync(stats);
+  process.kill(d.cp.pid as number, 'SIGUSR2');
+  t.ok(await waitFor(() => fs.existsSync(stats), 3000), 'stats written again on SIGUSR2');
+  const sentAfter = Number(/Sent: (\d+)|Advertisements:\s*\n\s*Received: \d+\s*\n\s*Sent: (\d+)/.exec(fs.readFileSync(stats, 'utf8'))?.slice(1).find(Boolean) ?? NaN);
+  t.ok(sentBefore >= 2, `counters before clearing (${sentBefore} sent)`);
+  t.ok(sentAfter < sentBefore, `counters were cleared (${sentAfter} sent since)`);
+  t.ok(d.out.has('Printing VRRP as json'), 'logged');
+});
