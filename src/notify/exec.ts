@@ -24,6 +24,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Cap on captured output per stream, so a chatty script cannot grow memory. */
   maxOutput?: number;
+  /** Don't capture stdout/stderr (check scripts): cheaper to spawn; output goes to /dev/null. */
+  discardOutput?: boolean;
 }
 
 export interface ScriptRunner {
@@ -45,7 +47,7 @@ export class ProcessScriptRunner implements ScriptRunner {
       let timedOut = false;
       let settled = false;
       const child = spawn(cmd, args, {
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: opts.discardOutput ? 'ignore' : ['ignore', 'pipe', 'pipe'],
         detached: true, // own process group, so a timeout kills the script's children too
         uid: opts.uid,
         gid: opts.gid,

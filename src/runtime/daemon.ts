@@ -24,7 +24,7 @@ import { SystemClock } from './clock';
 import { VrrpService } from './vrrp-service';
 import { diffModels } from './reload';
 import { startLvs, type LvsHandle } from './lvs-service';
-import { WorkerScriptRunner } from '../notify/worker-runner';
+import { ProcessScriptRunner } from '../notify/exec';
 import { onRealtimeSignal, SIG_JSON_DUMP, SIG_STATS_CLEAR } from '../net/rt-signals';
 import { VERSION_TEXT } from '../cli/version';
 
@@ -95,9 +95,9 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   if (runVrrp) pidfile(o.vrrpPidFile);
   if (runLvs) pidfile(o.checkersPidFile);
 
-  // Scripts (trackers, hooks, MISC_CHECK, LVS notify) are spawned from a worker thread so that
-  // hundreds of them never delay an advert timer on this thread.
-  const runner = new WorkerScriptRunner();
+  // One runner for trackers, hooks, MISC_CHECK and LVS scripts; check scripts are spread over
+  // their interval (Trackers spreadRuns) so spawning never comes in bursts that delay adverts.
+  const runner = new ProcessScriptRunner();
   let lvs: LvsHandle | undefined;
   const vrrp = runVrrp
     ? new VrrpService(model, {
@@ -141,7 +141,6 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
       rtnl.close();
       stopRt();
-      await runner.close();
       for (const f of pidFiles) removePidfile(f);
       delete realtimeSignalHooks.jsonDump;
       delete realtimeSignalHooks.clearStats;

@@ -65,6 +65,12 @@ export interface TrackersOptions {
   log: Logger;
   onChange: TrackerChange;
   runner?: ScriptRunner;
+  /**
+   * Spread the periodic runs of scripts sharing an interval over that interval (after one
+   * immediate first run each), instead of starting them all on the same tick: hundreds of
+   * scripts then never spawn in one burst (keepalived's users see timed-out scripts from that).
+   */
+  spreadRuns?: boolean;
   scriptSecurity?: boolean;
   scriptUser?: { user: string; group?: string };
   /** Period of the track_file safety re-read (ms). */
@@ -137,6 +143,7 @@ export class Trackers {
   private fileTimer: TimerHandle | undefined;
   private procTimer: TimerHandle | undefined;
   private started = false;
+  private spreadIndex = 0;
   constructor(private readonly opts: TrackersOptions) {
     this.runner = opts.runner ?? new ProcessScriptRunner();
   }
@@ -291,7 +298,13 @@ export class Trackers {
         return;
       }
     }
-    this.tick(e, this.opts.clock.now());
+    const now = this.opts.clock.now();
+    if (!this.opts.spreadRuns) return this.tick(e, now);
+    // golden-ratio phases are evenly spread whatever the number of scripts
+    const phase = e.spec.intervalMs * (1 - ((this.spreadIndex++ * 0.6180339887498949) % 1));
+    this.launch(e);
+    const first = now + phase;
+    e.timer = this.opts.clock.at(first, () => this.tick(e, first));
   }
 
   private tick(e: ScriptEntry, due: number): void {
@@ -310,7 +323,8 @@ export class Trackers {
   private launch(e: ScriptEntry): void {
     e.running = true;
     e.runStartedAt = this.opts.clock.now();
-    const runOpts: { timeoutMs: number; uid?: number; gid?: number } = { timeoutMs: e.spec.timeoutMs ?? e.spec.intervalMs };
+    // a check script's output is not used: no pipes to set up and drain for each run
+    const runOpts: { timeoutMs: number; uid?: number; gid?: number; discardOutput: boolean } = { timeoutMs: e.spec.timeoutMs ?? e.spec.intervalMs, discardOutput: true };
     if (e.ids) {
       runOpts.uid = e.ids.uid;
       runOpts.gid = e.ids.gid;

@@ -96,6 +96,7 @@ export class VrrpService {
       log: this.deps.log,
       onChange: () => this.refreshAll(),
       runner: this.deps.runner,
+      spreadRuns: true,
       scriptSecurity: g.enableScriptSecurity,
       scriptUser: this.scriptUser,
     });
