@@ -128,6 +128,11 @@ static void export_constants(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "constants", c);
 }
 
+/* spawn.c (declared here rather than in common.h: nothing else calls them). */
+napi_value tsk_spawn_process(napi_env env, napi_callback_info info);
+napi_value tsk_watch_exit(napi_env env, napi_callback_info info);
+napi_value tsk_spawn_process_async(napi_env env, napi_callback_info info);
+
 static napi_value init(napi_env env, napi_value exports) {
   static const struct {
     const char *name;
@@ -145,6 +150,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"getIntOpt", tsk_get_int_opt},       {"setRef", tsk_set_ref},
       {"readable", tsk_readable},          {"dgramSocket", tsk_dgram_socket},
       {"watchSignal", tsk_watch_signal},    {"unwatchSignal", tsk_unwatch_signal},
+      {"spawnProcess", tsk_spawn_process},  {"watchExit", tsk_watch_exit},
+      {"spawnProcessAsync", tsk_spawn_process_async},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

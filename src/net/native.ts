@@ -33,6 +33,18 @@ export interface NativeIfInfo {
   mtu: number;
 }
 
+/** A child started by spawnProcess: its pid (= its process group, it called setsid) and a pidfd. */
+export interface NativeSpawned {
+  pid: number;
+  pidfd: number;
+}
+
+/** How a watched child ended: exactly one of the two is set. */
+export interface NativeExit {
+  status?: number;
+  signal?: number;
+}
+
 /** Errors thrown by the addon: `code` like 'ENODEV', `errno` negative as in Node's own errors. */
 export interface NativeError extends Error {
   code: string;
@@ -145,6 +157,27 @@ export interface NativeAddon {
   watchSignal(signum: number, cb: (signum: number) => void): NativeSignalWatch;
   /** Stop a watchSignal handle; idempotent. */
   unwatchSignal(handle: NativeSignalWatch): void;
+  /**
+   * vfork + (child: reset signals, setsid, setgroups/setgid/setuid if given, stdio to /dev/null,
+   * execvp) + pidfd_open. A failure in the child before exec (ENOENT, EACCES, EPERM…) is thrown
+   * here with its syscall ('execvp', 'setuid'…) after the child has been reaped.
+   */
+  spawnProcess(argv: readonly string[], opts: { uid?: number; gid?: number }): NativeSpawned;
+  /**
+   * The same spawn done on a libuv pool thread: vfork suspends the calling thread until the
+   * child has exec'd, which on a loaded host is the child's scheduling delay — the event loop
+   * must not pay it. cb gets the same result or error spawnProcess would return or throw.
+   */
+  spawnProcessAsync(
+    argv: readonly string[],
+    opts: { uid?: number; gid?: number },
+    cb: (err: NativeError | null, spawned: NativeSpawned | undefined) => void,
+  ): void;
+  /**
+   * uv_poll the pidfd; on exit reap it (waitid P_PIDFD), close the pidfd and call cb exactly
+   * once: `status` for a normal exit, `signal` (number) when killed. Keeps the loop alive.
+   */
+  watchExit(pidfd: number, cb: (err: NativeError | null, result: NativeExit | undefined) => void): void;
   openlog(ident: string, option: number, facility: number): void;
   syslog(priority: number, message: string): void;
   closelog(): void;

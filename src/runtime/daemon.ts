@@ -24,7 +24,7 @@ import { SystemClock } from './clock';
 import { VrrpService } from './vrrp-service';
 import { diffModels } from './reload';
 import { startLvs, type LvsHandle } from './lvs-service';
-import { ProcessScriptRunner } from '../notify/exec';
+import { NativeScriptRunner } from '../notify/native-runner';
 import { onRealtimeSignal, SIG_JSON_DUMP, SIG_STATS_CLEAR } from '../net/rt-signals';
 import { VERSION_TEXT } from '../cli/version';
 
@@ -97,7 +97,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
 
   // One runner for trackers, hooks, MISC_CHECK and LVS scripts; check scripts are spread over
   // their interval (Trackers spreadRuns) so spawning never comes in bursts that delay adverts.
-  const runner = new ProcessScriptRunner();
+  const runner = new NativeScriptRunner();
   let lvs: LvsHandle | undefined;
   const vrrp = runVrrp
     ? new VrrpService(model, {
