@@ -12,6 +12,7 @@
 import type { CliOptions } from '../cli/args';
 import { writePidfile, removePidfile } from '../cli/pidfile';
 import { loadConfig } from '../config/load';
+import { scriptExists } from '../config/fs-source';
 import type { Model } from '../config/model';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
 import { createLogger, type Logger } from '../observe/log';
@@ -37,7 +38,7 @@ export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void 
 }
 
 function load(o: CliOptions, log: Logger, reloading = false): Model | undefined {
-  const r = loadConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig });
+  const r = loadConfig(o.configFile, { configId: o.configId, allConfig: o.allConfig, scriptExists });
   logDiagnostics(log, r.diagnostics);
   // At start-up keepalived runs a fixed-up config despite errors; a reload must not replace a
   // working configuration with a fixed-up one, so any error refuses it.
@@ -46,6 +47,10 @@ function load(o: CliOptions, log: Logger, reloading = false): Model | undefined 
     if (reloading) log.error(`Configuration file ${o.configFile} has errors - reload aborted, the running configuration is kept`);
     else log.error(`Configuration file ${o.configFile} cannot be used - not starting`);
     return undefined;
+  }
+  // -d: dump the configuration to the log (ours: the validated model, one JSON line per section)
+  if (o.dumpConf) {
+    for (const [section, value] of Object.entries(r.model)) log.info(`Configuration ${section}: ${JSON.stringify(value)}`);
   }
   return r.model as Model;
 }

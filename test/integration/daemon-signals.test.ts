@@ -9,7 +9,7 @@ t.test("keepalived's real-time signals: SIGRTMIN+2 writes the JSON dump, SIGRTMA
   const dir = tmpDir('sig');
   const json = path.join(dir, 'ka.json');
   const stats = path.join(dir, 'ka.stats');
-  const d = startDaemon(lab, lab.host(1), vrrpConfig({ priority: 100, global: `json_dump_file ${json}\n  stats_dump_file ${stats}` }), [], dir);
+  const d = startDaemon(lab, lab.host(1), vrrpConfig({ priority: 100, global: `json_dump_file ${json}\n  stats_dump_file ${stats}` }), ['-d'], dir);
   logsOnFailure(t, d);
   t.ok(await waitFor(() => lab.hasAddress(lab.host(1), '192.0.2.100'), 15000), 'master');
   await sleep(2500);
@@ -28,4 +28,5 @@ t.test("keepalived's real-time signals: SIGRTMIN+2 writes the JSON dump, SIGRTMA
   t.ok(sentBefore >= 2, `counters before clearing (${sentBefore} sent)`);
   t.ok(sentAfter < sentBefore, `counters were cleared (${sentAfter} sent since)`);
   t.ok(d.out.has('Printing VRRP as json'), 'logged');
+  t.ok(d.out.has('Configuration vrrpInstances: [{"'), '-d dumped the configuration to the log');
 });
