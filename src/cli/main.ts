@@ -6,7 +6,6 @@
  * works on its own (and `-t` starts fast).
  */
 import fs from 'node:fs';
-import { scriptExists } from '../config/fs-source';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -52,20 +51,11 @@ export function versionText(): string {
   ].join('\n');
 }
 
-type LoadFn = (p: string, o: { configId: string; allConfig?: boolean; scriptExists?: (cmd: string) => boolean }) => { model?: unknown; diagnostics: Diagnostic[] };
+type LoadFn = (p: string, o: { configId: string; allConfig?: boolean }) => { model?: unknown; diagnostics: Diagnostic[] };
 
-/** A2's loader; until it exists, the generic parser alone (syntax diagnostics only). */
+/** Loaded lazily so that -v/-h/--signum never pay for the configuration language. */
 function loader(): LoadFn {
-  try {
-    return (require('../config/load') as { loadConfig: LoadFn }).loadConfig;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((e as Error).message).includes('config/load')) throw e;
-    const { parseConfigFile } = require('../config/parser') as typeof import('../config/parser');
-    return (p, o) => {
-      const r = parseConfigFile(p, o);
-      return { model: r.nodes, diagnostics: r.diagnostics };
-    };
-  }
+  return (require('../runtime/config-files') as { loadConfigFile: LoadFn }).loadConfigFile;
 }
 
 /** keepalived -t exit status: 3 cannot run, 4 errors, 5 scripts without enable_script_security. */
@@ -83,7 +73,7 @@ function configPath(o: CliOptions): string {
 }
 
 function runConfigTest(o: CliOptions, io: Io): number {
-  const result = loader()(configPath(o), { configId: o.configId, allConfig: o.allConfig, scriptExists });
+  const result = loader()(configPath(o), { configId: o.configId, allConfig: o.allConfig });
   const text = result.diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join('');
   if (o.configTestFile !== undefined) {
     try {

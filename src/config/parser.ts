@@ -9,17 +9,18 @@ import type { ConfigNode, Loc } from './ast';
 import { Diagnostics, type Diagnostic } from './diagnostics';
 import { lexLine } from './lexer';
 import { locAt, preprocessFile, preprocessText, type PreprocessOptions, type SourceLine } from './preprocess';
-import { fsSource } from './fs-source';
 
 export interface ParseOptions {
   /** Matched by `@ID` / `@^ID` lines and given by ${_INSTANCE} (-i; default short hostname). */
   configId: string;
   /** -e/--all-config: missing or unreadable include files are errors. */
   allConfig?: boolean;
-  /** Defaults to reading the real filesystem (config/fs-source). */
+  /** File source (src/runtime/config-files.ts for the disk); without one nothing can be read. */
   readFile?: (p: string) => string;
   /** Wildcard expansion of an absolute pattern (braces already expanded); defaults to the real filesystem. */
   glob?: (pattern: string, baseDir: string) => string[];
+  /** Makes the main file's path absolute (relative includes hang off it); default: as given. */
+  absolute?: (p: string) => string;
   /** Integer in [min, max] for ${_RANDOM}. */
   random?: (min: number, max: number) => number;
 }
@@ -31,12 +32,18 @@ export interface ParseResult {
   files: string[];
 }
 
+function noFile(p: string): string {
+  throw Object.assign(new Error(`no file source to read ${p}`), { code: 'ENOENT' });
+}
+
 function preprocessOptions(opts: ParseOptions): PreprocessOptions {
   return {
     configId: opts.configId,
     allConfig: opts.allConfig,
-    readFile: opts.readFile ?? fsSource.readFile,
-    glob: opts.glob ?? fsSource.glob,
+    // The language core reads no files itself: callers inject a source (src/runtime/config-files.ts
+    // for the disk). Without one, every file is "not found" and the diagnostics say so.
+    readFile: opts.readFile ?? noFile,
+    glob: opts.glob ?? (() => []),
     random: opts.random,
   };
 }
@@ -44,7 +51,7 @@ function preprocessOptions(opts: ParseOptions): PreprocessOptions {
 /** Parses a config file and everything it includes. A missing main file is a fatal diagnostic. */
 export function parseConfigFile(path: string, opts: ParseOptions): ParseResult {
   const diags = new Diagnostics();
-  const abs = opts.readFile ? path : fsSource.absolute(path);
+  const abs = opts.absolute ? opts.absolute(path) : path;
   const tree = new TreeBuilder(diags);
   const pre = preprocessFile(abs, preprocessOptions(opts), diags, (l) => tree.line(l));
   return { nodes: tree.finish(), diagnostics: diags.items, files: pre.files };

@@ -1,6 +1,7 @@
 import t from 'tap';
 import path from 'node:path';
 import { parseConfigText, parseConfigFile, type ParseOptions } from '../../src/config/parser';
+import { withDisk } from '../../src/runtime/config-files';
 import { braceExpand, normalizePath, parseSeq } from '../../src/config/preprocess';
 import type { ConfigNode } from '../../src/config/ast';
 import type { Diagnostic } from '../../src/config/diagnostics';
@@ -345,7 +346,7 @@ t.test('include loops are diagnosed, not followed forever', async (t) => {
 
 t.test('include: real filesystem fixtures', async (t) => {
   const dir = path.resolve(__dirname, '../../../test/fixtures/parser');
-  let r = parseConfigFile(path.join(dir, 'inc/main.conf'), { configId: 'x' });
+  let r = parseConfigFile(path.join(dir, 'inc/main.conf'), withDisk({ configId: 'x' }));
   t.equal(
     show(r.nodes),
     `global_defs { router_id main }; vrrp_instance A { priority 10 }; vrrp_instance B { priority 20 }; one_keyword 1; two_keyword 2 ${path.join(dir, 'inc/sub')}`,
@@ -353,17 +354,17 @@ t.test('include: real filesystem fixtures', async (t) => {
   );
   t.same(codes(r.diagnostics), ['ERR_CONFIG_INCLUDE_NOT_FOUND'], 'missing optional include warns');
   t.equal(r.diagnostics[0]?.severity, 'warning');
-  r = parseConfigFile(path.join(dir, 'inc/main.conf'), { configId: 'x', allConfig: true });
+  r = parseConfigFile(path.join(dir, 'inc/main.conf'), withDisk({ configId: 'x', allConfig: true }));
   t.equal(r.diagnostics[0]?.severity, 'error', '-e turns it into an error');
-  r = parseConfigFile(path.join(dir, 'loop/a.conf'), { configId: 'x' });
+  r = parseConfigFile(path.join(dir, 'loop/a.conf'), withDisk({ configId: 'x' }));
   t.same(codes(r.diagnostics), ['ERR_CONFIG_INCLUDE_LOOP']);
-  r = parseConfigFile(path.join(dir, 'nope.conf'), { configId: 'x' });
+  r = parseConfigFile(path.join(dir, 'nope.conf'), withDisk({ configId: 'x' }));
   t.same(codes(r.diagnostics), ['ERR_CONFIG_FILE_NOT_FOUND']);
   t.equal(r.diagnostics[0]?.severity, 'fatal', 'missing main file is fatal');
   const cwd = process.cwd();
   process.chdir(path.join(dir, 'inc'));
   try {
-    r = parseConfigFile('main.conf', { configId: 'x' });
+    r = parseConfigFile('main.conf', withDisk({ configId: 'x' }));
     t.equal(r.files[0], path.join(dir, 'inc/main.conf'), 'relative main path resolved against the cwd');
     t.equal(r.nodes.length, 5);
   } finally {
@@ -383,11 +384,11 @@ t.test('every keepalived sample parses without syntax diagnostics', async (t) =>
   const files = [...fs.readdirSync(base), ...fs.readdirSync(path.join(base, 'extra')).map((f) => `extra/${f}`)].filter((f) => f.includes('keepalived.conf'));
   t.ok(files.length >= 25, 'found the samples');
   for (const f of files) {
-    const r = parseConfigFile(path.join(base, f), { configId: 'high' });
+    const r = parseConfigFile(path.join(base, f), withDisk({ configId: 'high' }));
     t.same(r.diagnostics, [], `${f}: no diagnostics`);
     t.ok(r.nodes.length > 0, `${f}: has nodes`);
   }
-  const cond = parseConfigFile(path.join(base, 'keepalived.conf.conditional_conf'), { configId: 'low' });
+  const cond = parseConfigFile(path.join(base, 'keepalived.conf.conditional_conf'), withDisk({ configId: 'low' }));
   t.match(show(cond.nodes), /priority 85/, 'conditional sample with -i low');
   t.notMatch(show(cond.nodes), /priority 170/);
 });

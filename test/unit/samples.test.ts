@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../../src/config/load';
+import { loadConfigFile } from '../../src/runtime/config-files';
 import { formatDiagnostic } from '../../src/config/diagnostics';
 import type { Model } from '../../src/config/model';
 
@@ -141,7 +141,7 @@ if (!existsSync(dir)) {
     t.test(f.slice(dir.length + 1), async (t) => {
       // conditional_conf is written for `-i high` / `-i low`; both must load.
       for (const id of f.endsWith('conditional_conf') ? ['high', 'low'] : ['host']) {
-        const r = loadConfig(f, { configId: id });
+        const r = loadConfigFile(f, { configId: id });
         const bad = r.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'fatal');
         t.same(bad.map(formatDiagnostic), [], `no errors (-i ${id})`);
         t.ok(r.model, 'model built');

@@ -1,11 +1,12 @@
 /**
- * The one file of src/config allowed to touch the filesystem: the default readFile/glob the
- * parser uses when a caller injects none. Glob semantics follow glob(3) as keepalived calls
+ * The disk side of the configuration language: src/config reads no files itself, callers
+ * inject this source (readFile, glob, absolute) through loadConfigFile / withDisk. Glob semantics follow glob(3) as keepalived calls
  * it: `*`, `?` and `[...]` within one path segment, dotfiles only matched by a leading `.`,
  * results sorted. Brace expansion is done before this, by config/preprocess.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadConfig, type LoadOptions, type LoadResult } from '../config/load';
 
 function segmentRegex(seg: string): RegExp {
   let re = '^';
@@ -92,4 +93,14 @@ export function scriptExists(cmd: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** ParseOptions/LoadOptions with the disk as the file source. */
+export function withDisk<T extends object>(opts: T): T & { readFile: (p: string) => string; glob: (pattern: string, baseDir: string) => string[]; absolute: (p: string) => string } {
+  return { ...opts, readFile: fsSource.readFile, glob: fsSource.glob, absolute: fsSource.absolute };
+}
+
+/** loadConfig on a file on disk, counting only scripts that exist for script security. */
+export function loadConfigFile(file: string, opts: LoadOptions): LoadResult {
+  return loadConfig(file, withDisk({ scriptExists, ...opts }));
 }
