@@ -86,3 +86,12 @@ export function logsOnFailure(t: { teardown(fn: () => void): void; passing(): bo
     for (const d of ds) t.comment(`${d.host.name} log:\n${d.out.text}`);
   });
 }
+
+/**
+ * The daemon has met `addr` as master: either it started as backup and saw its adverts
+ * ("master set to"), or it was master first and yielded to it (start-order race in tests).
+ */
+export function seesMaster(d: RunningDaemon, addr: string, timeoutMs: number): Promise<boolean | undefined> {
+  const a = addr.replace(/[.:]/g, (c) => `\\${c}`);
+  return d.out.waitFor(new RegExp(`(master set to|Master received advert from) ${a}\\b`), timeoutMs);
+}
