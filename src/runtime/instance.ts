@@ -324,11 +324,14 @@ export class InstanceRuntime {
 
   private async announce(count: number): Promise<void> {
     const m = this.model;
-    if (count <= 0 || !this.vipsInstalled) return;
+    // A burst queued while MASTER must not go out once we have stepped down (it would point
+    // neighbours at us for a VIP we no longer hold).
+    if (count <= 0 || !this.vipsInstalled || this.st.state !== 'MASTER') return;
     const kind = m.family === 'inet6' ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
     for (const v of m.virtualIpaddress) this.log.info(`(${this.name}) Sending/queueing ${kind} on ${this.wiring.announceIfname} for ${v.address}`);
     for (let i = 0; i < count; i++) {
       if (i > 0 && this.cfg.garp.intervalMs > 0) await delay(this.deps.clock, this.cfg.garp.intervalMs);
+      if (this.st.state !== 'MASTER') return;
       for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) this.sendAnnounce(v.family, v.address);
     }
   }

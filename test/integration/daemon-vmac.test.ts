@@ -26,7 +26,7 @@ t.test('use_vmac: a macvlan with 00:00:5e:00:01:VRID carries the VIP and the GAR
   await lab.exec(h3.ns, ['ping', '-c', '1', '-W', '1', VIP]);
   const neigh = (await lab.exec(h3.ns, ['ip', 'neigh', 'show', VIP])).stdout;
   t.match(neigh, '00:00:5e:00:01:33', `the client resolves the VIP to the virtual MAC (${neigh.trim()})`);
-  t.notOk((await lab.addresses(h2, 'vrrp.51')).some((a) => a.startsWith(VIP)), 'the backup does not hold the VIP');
+  t.ok(await waitFor(async () => !(await lab.addresses(h2, 'vrrp.51')).some((a) => a.startsWith(VIP)), 3000), 'the backup does not hold the VIP');
   d1.cp.kill('SIGTERM');
   t.equal(await d1.exited, 0, 'h1 stopped');
   t.equal(await linkJson(lab, h1.ns, 'vrrp.51'), undefined, 'vrrp.51 removed on stop');
