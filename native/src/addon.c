@@ -113,7 +113,7 @@ static void export_constants(napi_env env, napi_value exports) {
   napi_value c;
   napi_create_object(env, &c);
 #define K(name) tsk_set_i32(env, c, #name, name)
-  K(SOL_SOCKET); K(SO_RCVBUF); K(SO_SNDBUF); K(SO_PRIORITY); K(SO_RCVBUFFORCE); K(SO_SNDBUFFORCE);
+  K(SOL_SOCKET); K(SO_RCVBUF); K(SO_SNDBUF); K(SO_PRIORITY); K(SO_RCVBUFFORCE); K(SO_SNDBUFFORCE); K(SO_MARK);
   K(SOL_NETLINK); K(NETLINK_ADD_MEMBERSHIP); K(NETLINK_DROP_MEMBERSHIP); K(NETLINK_ROUTE); K(NETLINK_GENERIC);
   K(IPPROTO_IP); K(IPPROTO_IPV6); K(IPPROTO_ICMP); K(IPPROTO_ICMPV6);
   K(IP_TTL); K(IP_TOS); K(IP_MULTICAST_TTL); K(IP_MULTICAST_LOOP); K(IP_MULTICAST_ALL);
@@ -152,6 +152,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"watchSignal", tsk_watch_signal},    {"unwatchSignal", tsk_unwatch_signal},
       {"spawnProcess", tsk_spawn_process},  {"watchExit", tsk_watch_exit},
       {"spawnProcessAsync", tsk_spawn_process_async},
+      {"inetSocket", tsk_inet_socket},      {"bindAddress", tsk_bind_address},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

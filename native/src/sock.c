@@ -176,6 +176,39 @@ napi_value tsk_bind_to_device(napi_env env, napi_callback_info info) {
   return tsk_undefined(env);
 }
 
+/* bindAddress(sock, addr, ifindex): bind to a local address (port 0); ifindex scopes a link-local IPv6. */
+napi_value tsk_bind_address(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  char addr[INET6_ADDRSTRLEN + 1];
+  int32_t ifindex;
+  if (!tsk_args(env, info, 3, argv)) return NULL;
+  tsk_sock *s = tsk_get_sock(env, argv[0], false);
+  if (!s || !tsk_get_str(env, argv[1], addr, sizeof addr, "addr") || !tsk_get_i32(env, argv[2], &ifindex, "ifindex"))
+    return NULL;
+  union {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+  } sa;
+  socklen_t len;
+  memset(&sa, 0, sizeof sa);
+  if (s->family == AF_INET && inet_pton(AF_INET, addr, &sa.v4.sin_addr) == 1) {
+    sa.v4.sin_family = AF_INET;
+    len = sizeof sa.v4;
+  } else if (s->family == AF_INET6 && inet_pton(AF_INET6, addr, &sa.v6.sin6_addr) == 1) {
+    sa.v6.sin6_family = AF_INET6;
+    if (IN6_IS_ADDR_LINKLOCAL(&sa.v6.sin6_addr)) sa.v6.sin6_scope_id = (uint32_t)ifindex;
+    len = sizeof sa.v6;
+  } else {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "addr is not an address of the socket's family");
+    return NULL;
+  }
+  if (bind(s->fd, (struct sockaddr *)&sa, len) < 0) {
+    tsk_throw_errno(env, errno, "bind");
+    return NULL;
+  }
+  return tsk_undefined(env);
+}
+
 /* setIntOpt(sock, level, optname, value): any int-valued setsockopt; TS owns the policy. */
 napi_value tsk_set_int_opt(napi_env env, napi_callback_info info) {
   napi_value argv[4];

@@ -63,6 +63,8 @@ function connectOf(c: Checker, rs: RealServer): ConnectOptions {
   const o: ConnectOptions = { host: c.connectIp ?? rs.address, port: c.connectPort ?? rs.port ?? 0, connectTimeoutMs: c.connectTimeoutMs };
   if (c.bindto !== undefined) o.bindto = c.bindto;
   if (c.bindPort !== undefined) o.bindPort = c.bindPort;
+  if (c.bindIf !== undefined) o.bindIf = c.bindIf;
+  if (c.fwmark !== undefined) o.fwmark = c.fwmark;
   return o;
 }
 
@@ -128,7 +130,7 @@ function probeOf(model: Model, vs: VirtualServer, rs: RealServer, c: Checker, op
         maxReplyLength: c.maxReplyLength,
       });
     case 'PING_CHECK':
-      return pingProbe({ host: conn.host, connectTimeoutMs: c.connectTimeoutMs, ...(c.bindto !== undefined ? { bindto: c.bindto } : {}), ...runnerOf(opts) });
+      return pingProbe({ ...conn, ...runnerOf(opts) });
     case 'MISC_CHECK': {
       const ids = c.miscPath.user !== undefined ? opts.resolveUser?.(c.miscPath.user, c.miscPath.group) : undefined;
       return miscProbe({ path: c.miscPath.command, timeoutMs: c.miscTimeoutMs, dynamic: c.miscDynamic, ...(ids ?? {}), ...runnerOf(opts) });
@@ -154,6 +156,7 @@ function hostOverride(h: SmtpHost | undefined): Partial<ConnectOptions> {
   if (h.connectPort !== undefined) o.port = h.connectPort;
   if (h.bindto !== undefined) o.bindto = h.bindto;
   if (h.bindPort !== undefined) o.bindPort = h.bindPort;
+  if (h.bindIf !== undefined) o.bindIf = h.bindIf;
   return o;
 }
 
@@ -186,8 +189,6 @@ export function buildCheckers(model: Model, opts: BuildOptions): { servers: Serv
     const proto = vs.protocol === 'UDP' ? 'udp' : vs.protocol === 'SCTP' ? 'sctp' : 'tcp';
     for (const rs of vs.realServers) {
       const checkers = rs.checkers.map((c): CheckerSpec => {
-        if (c.fwmark !== undefined) warnings.push(`${c.type} for ${rs.address}: fwmark ${c.fwmark} ignored (SO_MARK is not available from node:net)`);
-        if (c.bindIf !== undefined) warnings.push(`${c.type} for ${rs.address}: bind_if ${c.bindIf} ignored (SO_BINDTODEVICE is not available from node:net)`);
         const conn = connectOf(c, rs);
         const p = c.type === 'UDP_CHECK' || c.type === 'DNS_CHECK' ? 'udp' : c.type === 'TCP_CHECK' || c.type === 'HTTP_GET' || c.type === 'SSL_GET' || c.type === 'SMTP_CHECK' ? 'tcp' : proto;
         const spec: CheckerSpec = {

@@ -39,16 +39,41 @@ function open(addon: NativeAddon, v4: boolean): { sock: NativeSocket; raw: boole
   }
 }
 
-export function icmpEcho(dst: string, timeoutMs: number, opts: { bindIf?: string; addon?: NativeAddon } = {}): Promise<EchoResult> {
+export interface EchoOptions {
+  /** SO_BINDTODEVICE; also the scope of a link-local destination or source. */
+  bindIf?: string;
+  /** Source address (PING_CHECK `bindto`). */
+  bindAddr?: string;
+  /** SO_MARK (PING_CHECK `fwmark`). */
+  mark?: number;
+  addon?: NativeAddon;
+}
+
+/**
+ * 'error' = no ICMP socket could be opened at all (the caller may fall back to iputils ping);
+ * a bad bind_if/bindto/fwmark is 'unreachable' (it cannot work any other way either).
+ */
+export function icmpEcho(dst: string, timeoutMs: number, opts: EchoOptions = {}): Promise<EchoResult> {
   const v4 = net.isIPv4(dst);
   let addon: NativeAddon;
   let s: { sock: NativeSocket; raw: boolean };
   try {
     addon = opts.addon ?? loadNative();
     s = open(addon, v4);
-    if (opts.bindIf) addon.bindToDevice(s.sock, opts.bindIf);
   } catch (e) {
     return Promise.resolve({ ok: false, reason: 'error', detail: (e as Error).message });
+  }
+  let ifindex = 0;
+  try {
+    if (opts.bindIf) {
+      addon.bindToDevice(s.sock, opts.bindIf);
+      ifindex = addon.ifInfo(opts.bindIf).ifindex;
+    }
+    if (opts.mark !== undefined) addon.setIntOpt(s.sock, addon.constants.SOL_SOCKET, addon.constants.SO_MARK, opts.mark | 0);
+    if (opts.bindAddr !== undefined) addon.bindAddress(s.sock, opts.bindAddr, ifindex);
+  } catch (e) {
+    addon.close(s.sock);
+    return Promise.resolve({ ok: false, reason: 'unreachable', detail: (e as Error).message });
   }
   const seq = (seqCounter = (seqCounter + 1) & 0xffff);
   const id = s.raw ? process.pid & 0xffff : 0;
@@ -83,7 +108,8 @@ export function icmpEcho(dst: string, timeoutMs: number, opts: { bindIf?: string
       }
     });
     try {
-      addon.send(s.sock, echoRequest(v4, id, seq, payload), dst, '', 0);
+      // The IP_PKTINFO that send() always attaches overrides a bound source: repeat it there.
+      addon.send(s.sock, echoRequest(v4, id, seq, payload), dst, opts.bindAddr ?? '', ifindex);
     } catch (e) {
       finish({ ok: false, reason: 'unreachable', detail: (e as Error).message });
     }

@@ -59,6 +59,7 @@ export interface NativeConstants {
   SO_PRIORITY: number;
   SO_RCVBUFFORCE: number;
   SO_SNDBUFFORCE: number;
+  SO_MARK: number;
   SOL_NETLINK: number;
   NETLINK_ADD_MEMBERSHIP: number;
   NETLINK_DROP_MEMBERSHIP: number;
@@ -121,6 +122,14 @@ export interface NativeAddon {
   packetSocket(): NativeSocket;
   /** SO_BINDTODEVICE; ENODEV for an unknown interface. */
   bindToDevice(sock: NativeSocket, ifname: string): void;
+  /** bind to a local address, port 0; ifindex scopes a link-local IPv6 address. */
+  bindAddress(sock: NativeSocket, addr: string, ifindex: number): void;
+  /**
+   * A TCP (stream) or UDP socket fd, non-blocking and close-on-exec, with SO_MARK (mark -1 =
+   * none), SO_BINDTODEVICE (device '' = none) and bound to bindAddr/bindPort ('' / 0 = none)
+   * before anything is sent: for Node's net.Socket({fd}) / dgram bind({fd}). The caller owns it.
+   */
+  inetSocket(family: 4 | 6, stream: boolean, mark: number, device: string, bindAddr: string, bindPort: number): number;
   /** setsockopt with an int value. */
   setIntOpt(sock: NativeSocket, level: number, optname: number, value: number): void;
   /** IP_MULTICAST_IF (ip_mreqn) or IPV6_MULTICAST_IF. */

@@ -221,3 +221,32 @@ t.test('membership join and leave are real; unclosed sockets are closed by the G
   t.equal(g.code, 0, g.stderr);
   t.equal(g.stdout.trim(), 'ok');
 });
+
+t.test('inetSocket: prepared TCP/UDP fds for the checkers', { skip }, async (t) => {
+  const n = loadNative();
+  const c = n.constants;
+  const err = (f: () => unknown): string => {
+    try {
+      f();
+      return 'no error';
+    } catch (e) {
+      return isNativeError(e) ? `${e.code} ${e.syscall}` : String((e as { code?: string }).code);
+    }
+  };
+  // fd ownership passes to the caller; fs.closeSync releases it.
+  const fs = await import('node:fs');
+  const fd = n.inetSocket(4, true, 0xfffffffe, 'lo', '127.0.0.1', 0);
+  t.ok(fd > 2, 'a fresh fd');
+  fs.closeSync(fd);
+  fs.closeSync(n.inetSocket(6, false, -1, '', '', 0));
+  t.equal(err(() => n.inetSocket(4, true, 2 ** 32, '', '', 0)), 'ERR_INVALID_ARG_VALUE', 'mark above u32');
+  t.equal(err(() => n.inetSocket(5 as 4, true, -1, '', '', 0)), 'ERR_INVALID_ARG_VALUE', 'family');
+  t.equal(err(() => n.inetSocket(4, true, -1, 'nosuch0', '', 0)), 'ENODEV setsockopt SO_BINDTODEVICE', 'unknown device');
+  t.equal(err(() => n.inetSocket(4, true, -1, '', '2001:db8::1', 0)), 'ERR_INVALID_ARG_VALUE', 'address of the other family');
+  t.equal(err(() => n.inetSocket(4, true, -1, '', '192.0.2.250', 0)), 'EADDRNOTAVAIL bind', 'address not ours');
+  t.ok(typeof c.SO_MARK === 'number' && c.SO_MARK > 0, 'SO_MARK exported');
+  const ping = n.dgramSocket(4, c.IPPROTO_ICMP);
+  t.equal(err(() => n.bindAddress(ping, '127.0.0.1', 0)), 'no error', 'bindAddress');
+  t.equal(err(() => n.bindAddress(ping, '::1', 0)), 'ERR_INVALID_ARG_VALUE', 'bindAddress: family checked');
+  n.close(ping);
+});

@@ -23,6 +23,28 @@ export async function runProbeIn(lab: Lab, ns: string, file: string, fn: string,
   return JSON.parse(r.stdout) as ProbeResult;
 }
 
+const buildModule = path.resolve(__dirname, '../../src/check/build');
+const loadModule = path.resolve(__dirname, '../../src/config/load');
+
+/**
+ * Load `config` (keepalived syntax), build its checkers as the daemon does, and run the first
+ * checker of the first real server once inside `ns`: the whole config → probe chain.
+ */
+export async function runConfiguredCheckIn(lab: Lab, ns: string, config: string, timeoutMs = 15_000): Promise<ProbeResult & { warnings: string[] }> {
+  const code = `
+    const { loadConfigText } = require(${JSON.stringify(loadModule)});
+    const { buildCheckers } = require(${JSON.stringify(buildModule)});
+    const r = loadConfigText(process.env.CHECK_CONFIG, 'check.conf', { configId: 'check', readFile: () => '', glob: () => [] });
+    if (!r.model) { process.stderr.write(JSON.stringify(r.diagnostics)); process.exit(2); }
+    const { servers, warnings } = buildCheckers(r.model, { hostname: 'lb' });
+    servers[0].checkers[0].probe(new AbortController().signal).then((res) => {
+      process.stdout.write(JSON.stringify({ ...res, warnings })); process.exit(0);
+    });`;
+  const r = await lab.exec(ns, ['env', `CHECK_CONFIG=${config}`, process.execPath, '-e', code], timeoutMs);
+  if (r.code !== 0) throw new Error(`checker child failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as ProbeResult & { warnings: string[] };
+}
+
 export interface WebFixture {
   dir: string;
   caPem: string;

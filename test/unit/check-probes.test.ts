@@ -105,6 +105,8 @@ t.test('ping argv', async (t) => {
   t.same(pingArgv({ host: '2001:db8::5', bindto: '2001:db8::1', connectTimeoutMs: 2000 }).slice(1), [
     '-6', '-n', '-q', '-c1', '-W', '2', '-I', '2001:db8::1', '2001:db8::5',
   ]);
+  t.same(pingArgv({ host: 'fe80::5', bindIf: 'eth1', fwmark: 7, connectTimeoutMs: 1000 }).slice(-5), ['-m', '7', '-I', 'eth1', 'fe80::5'], 'fwmark → -m, bind_if → -I');
+  t.same(pingArgv({ host: '192.0.2.5', bindto: '192.0.2.1', bindIf: 'eth1', connectTimeoutMs: 1000 }).slice(-3), ['-I', '192.0.2.1', '192.0.2.5'], 'one -I: the source address wins');
 });
 
 t.test('keepalived wording for checker lines', async (t) => {

@@ -1,17 +1,20 @@
 /**
  * PING_CHECK: one ICMP/ICMPv6 echo, sent through the native addon's ping socket
- * (src/net/icmp-echo.ts). With `bindto` (a source address) or an injected runner, the probe
- * runs iputils `ping -c1 -W <timeout>` instead, through the ScriptRunner, with a hard kill
- * shortly after the timeout. Either way: an echo reply = up.
+ * (src/net/icmp-echo.ts), honouring bindto, bind_if and fwmark. Where no ICMP socket can be
+ * opened (or tests name a ping binary), the probe runs iputils `ping -c1 -W <timeout>` instead,
+ * through the ScriptRunner, with a hard kill shortly after the timeout. Either way: an echo
+ * reply = up.
  */
 import net from 'node:net';
 import { ProcessScriptRunner, type ScriptRunner } from '../../notify/exec';
 import { fail, ok, type Probe } from '../result';
-import { icmpEcho } from '../../net/icmp-echo';
+import { icmpEcho, type EchoOptions } from '../../net/icmp-echo';
 
 export interface PingOptions {
   host: string;
   bindto?: string;
+  bindIf?: string;
+  fwmark?: number;
   connectTimeoutMs: number;
   runner?: ScriptRunner;
   /** Path of the ping binary (tests may point elsewhere). */
@@ -21,16 +24,23 @@ export interface PingOptions {
 export function pingArgv(o: PingOptions): string[] {
   const secs = Math.max(0.001, o.connectTimeoutMs / 1000);
   const argv = [o.pingPath ?? 'ping', net.isIPv6(o.host) ? '-6' : '-4', '-n', '-q', '-c1', '-W', String(secs)];
+  if (o.fwmark !== undefined) argv.push('-m', String(o.fwmark));
+  // iputils takes one -I: a source address, or an interface name.
   if (o.bindto !== undefined) argv.push('-I', o.bindto);
+  else if (o.bindIf !== undefined) argv.push('-I', o.bindIf);
   argv.push(o.host);
   return argv;
 }
 
 export function pingProbe(o: PingOptions): Probe {
-  if (o.runner === undefined && o.pingPath === undefined && o.bindto === undefined) {
+  if (o.pingPath === undefined) {
+    const echo: EchoOptions = {};
+    if (o.bindto !== undefined) echo.bindAddr = o.bindto;
+    if (o.bindIf !== undefined) echo.bindIf = o.bindIf;
+    if (o.fwmark !== undefined) echo.mark = o.fwmark;
     return async (signal) => {
       if (signal.aborted) return fail('timeout', 'aborted');
-      const r = await icmpEcho(o.host, o.connectTimeoutMs);
+      const r = await icmpEcho(o.host, o.connectTimeoutMs, echo);
       if (r.ok) return ok();
       if (r.reason === 'timeout') return fail('timeout', r.detail);
       if (r.reason === 'error') return spawnPing(o)(signal); // no ICMP socket here: iputils ping can still

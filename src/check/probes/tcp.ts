@@ -1,9 +1,10 @@
 /**
  * TCP_CHECK (connect only) and the connect helper the stream-based probes share
- * (HTTP_GET, SSL_GET, SMTP_CHECK). `fwmark` cannot be honoured: node:net exposes no
- * SO_MARK, so a configured fwmark is reported at start-up by the runtime and ignored.
+ * (HTTP_GET, SSL_GET, SMTP_CHECK). The socket is prepared by the addon (src/net/inet-socket)
+ * so `fwmark` and `bind_if` apply before connect(); node:net does the rest.
  */
-import net from 'node:net';
+import type net from 'node:net';
+import { preparedTcpSocket, type SocketPrep } from '../../net/inet-socket';
 import { fail, ok, reasonForErrno, type Probe, type ProbeResult } from '../result';
 
 export interface ConnectOptions {
@@ -15,7 +16,27 @@ export interface ConnectOptions {
   bindto?: string;
   /** bind_port: local source port. */
   bindPort?: number;
+  /** bind_if: SO_BINDTODEVICE (reaches IPv6 link-local real servers). */
+  bindIf?: string;
+  /** fwmark: SO_MARK on the checker's packets (policy routing). */
+  fwmark?: number;
   connectTimeoutMs: number;
+}
+
+/** What the addon must set on a checker socket before it talks to o.host. */
+export function socketPrep(o: ConnectOptions): SocketPrep {
+  const p: SocketPrep = { peer: o.host };
+  if (o.fwmark !== undefined) p.mark = o.fwmark;
+  if (o.bindIf !== undefined) p.device = o.bindIf;
+  if (o.bindto !== undefined) p.bindAddr = o.bindto;
+  if (o.bindPort !== undefined) p.bindPort = o.bindPort;
+  return p;
+}
+
+/** A failed socket preparation (EPERM for SO_MARK, ENODEV for bind_if, EADDRNOTAVAIL for bindto…). */
+export function prepFailure(e: unknown): ProbeResult {
+  const err = e as NodeJS.ErrnoException;
+  return fail(reasonForErrno(err.code), err.message);
 }
 
 export type Connected = { ok: true; socket: net.Socket } | { ok: false; result: ProbeResult };
@@ -27,11 +48,14 @@ export function connectTcp(o: ConnectOptions, signal: AbortSignal): Promise<Conn
       resolve({ ok: false, result: fail('timeout', 'aborted') });
       return;
     }
-    const opts: net.NetConnectOpts = { host: o.host, port: o.port, noDelay: true };
-    if (o.bindto !== undefined) opts.localAddress = o.bindto;
-    if (o.bindPort !== undefined) opts.localPort = o.bindPort;
+    let socket: net.Socket;
+    try {
+      socket = preparedTcpSocket(socketPrep(o));
+    } catch (e) {
+      resolve({ ok: false, result: prepFailure(e) });
+      return;
+    }
     let done = false;
-    const socket = net.connect(opts);
     const finish = (r: Connected): void => {
       if (done) return;
       done = true;
@@ -51,6 +75,7 @@ export function connectTcp(o: ConnectOptions, signal: AbortSignal): Promise<Conn
     socket.once('connect', () => finish({ ok: true, socket }));
     socket.on('error', onError);
     signal.addEventListener('abort', onAbort, { once: true });
+    socket.connect({ host: o.host, port: o.port, noDelay: true });
   });
 }
 

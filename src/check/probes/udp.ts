@@ -4,10 +4,10 @@
  * Without require_reply, silence until connect_timeout counts as success (nothing said
  * "unreachable"); with require_reply a matching reply must arrive in time.
  */
-import dgram from 'node:dgram';
-import net from 'node:net';
+import type dgram from 'node:dgram';
+import { preparedUdpSocket } from '../../net/inet-socket';
 import { fail, ok, reasonForErrno, type Probe, type ProbeResult } from '../result';
-import type { ConnectOptions } from './tcp';
+import { prepFailure, socketPrep, type ConnectOptions } from './tcp';
 
 export type Exchange = { reply: Buffer } | { silent: true } | { error: ProbeResult };
 
@@ -22,38 +22,43 @@ export function udpExchange(
   accept: (b: Buffer) => boolean = () => true,
 ): Promise<Exchange> {
   return new Promise((resolve) => {
-    const sock = dgram.createSocket(net.isIPv6(o.host) ? 'udp6' : 'udp4');
     let settled = false;
+    let sock: dgram.Socket | undefined;
+    let timer: NodeJS.Timeout | undefined;
     const done = (r: Exchange): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       try {
-        sock.close();
+        sock?.close();
       } catch {
         /* already closed */
       }
       resolve(r);
     };
     const onAbort = (): void => done({ error: fail('timeout', 'aborted') });
-    const timer = setTimeout(() => done({ silent: true }), o.connectTimeoutMs);
+    if (signal.aborted) return onAbort();
+    try {
+      sock = preparedUdpSocket(socketPrep(o));
+    } catch (e) {
+      return done({ error: prepFailure(e) });
+    }
+    const s = sock;
+    timer = setTimeout(() => done({ silent: true }), o.connectTimeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (e: NodeJS.ErrnoException) => done({ error: fail(reasonForErrno(e.code), e.code ?? e.message) }));
-    sock.on('message', (m: Buffer) => {
+    s.on('error', (e: NodeJS.ErrnoException) => done({ error: fail(reasonForErrno(e.code), e.code ?? e.message) }));
+    s.on('message', (m: Buffer) => {
       if (accept(m)) done({ reply: m });
     });
-    const go = (): void =>
-      sock.connect(o.port, o.host, () => {
-        sock.send(payload, (e) => {
-          if (e) done({ error: fail(reasonForErrno((e as NodeJS.ErrnoException).code), e.message) });
-        });
+    // connect() makes an ICMP unreachable come back as an error on this socket.
+    s.connect(o.port, o.host, (err?: Error) => {
+      // A failed connect (no route: ENETUNREACH) is reported here, not on 'error'.
+      if (err) return done({ error: fail(reasonForErrno((err as NodeJS.ErrnoException).code), err.message) });
+      s.send(payload, (e) => {
+        if (e) done({ error: fail(reasonForErrno((e as NodeJS.ErrnoException).code), e.message) });
       });
-    if (o.bindto !== undefined || o.bindPort !== undefined) {
-      const b: dgram.BindOptions = { port: o.bindPort ?? 0 };
-      if (o.bindto !== undefined) b.address = o.bindto;
-      sock.bind(b, go);
-    } else go();
+    });
   });
 }
 
