@@ -153,6 +153,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"spawnProcess", tsk_spawn_process},  {"watchExit", tsk_watch_exit},
       {"spawnProcessAsync", tsk_spawn_process_async},
       {"inetSocket", tsk_inet_socket},      {"bindAddress", tsk_bind_address},
+      {"tcpConnect", tsk_tcp_connect},      {"cancelConnect", tsk_cancel_connect},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -51,6 +51,8 @@ napi_value tsk_readable(napi_env env, napi_callback_info info);
 napi_value tsk_dgram_socket(napi_env env, napi_callback_info info);
 napi_value tsk_inet_socket(napi_env env, napi_callback_info info);
 napi_value tsk_bind_address(napi_env env, napi_callback_info info);
+napi_value tsk_tcp_connect(napi_env env, napi_callback_info info);
+napi_value tsk_cancel_connect(napi_env env, napi_callback_info info);
 napi_value tsk_watch_signal(napi_env env, napi_callback_info info);
 napi_value tsk_unwatch_signal(napi_env env, napi_callback_info info);
 

@@ -1,10 +1,13 @@
 /**
  * Benchmark: N TCP_CHECKs (default 10,000) at delay_loop 1 s against local listeners for
  * ~10 s, through the real CheckerRuntime + SystemClock. The listeners live in a child
- * process so the CPU and RSS printed are the checker's alone.
- *   node dist/scripts/bench/tcp-check.js [--checks 10000] [--seconds 10] [--listeners 100] [--procs 4]
+ * process so the CPU and RSS printed are the checker's alone. The measuring process runs with
+ * the daemon's V8 flags (main.js's shebang), as the checkers would in keepalived -C;
+ * --node-defaults measures with Node's defaults instead.
+ *   node dist/scripts/bench/tcp-check.js [--checks 10000] [--seconds 10] [--listeners 100] [--procs 4] [--node-defaults]
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { NODE_FLAGS } from '../../test/support/daemon';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ServerSpec } from '../../src/check/build';
 import { tcpProbe } from '../../src/check/probes/tcp';
@@ -99,7 +102,12 @@ async function main(): Promise<void> {
   const cpuPct = ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100;
   console.log(`checkers: ${checks}, listeners: ${listeners}, delay_loop: 1 s, measured: ${elapsedS.toFixed(1)} s`);
   console.log(`checks/s: ${(probes / elapsedS).toFixed(0)} (ideal ${checks})`);
-  console.log(`CPU: ${cpuPct.toFixed(1)} % of one core`);
+  // Like keepalived, a checker waits delay_loop after its previous check *completed*, so the
+  // rate is checks / (delay_loop + time to complete one check).
+  console.log(`mean cycle per checker: ${((checks * elapsedS) / probes).toFixed(3)} s (delay_loop 1 s + check completion)`);
+  const pct = (us: number): string => ((us / 1e6 / elapsedS) * 100).toFixed(1);
+  // On loopback the kernel runs both ends of each handshake in the connecting process.
+  console.log(`CPU: ${cpuPct.toFixed(1)} % of one core (user ${pct(cpu.user)} %, kernel ${pct(cpu.system)} %)`);
   console.log(`RSS: ${(rssMax / 1048576).toFixed(1)} MB (peak)`);
   console.log(`event-loop delay: p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`);
   console.log(`servers reported down: ${downs}`);
@@ -108,4 +116,13 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-void main();
+if (process.env['TSK_BENCH_CHILD'] || process.argv.includes('--node-defaults')) {
+  void main();
+} else {
+  console.log(`node flags: ${NODE_FLAGS.join(' ') || '(none)'}`);
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, TSK_BENCH_CHILD: '1' },
+  });
+  process.exit(r.status ?? 1);
+}

@@ -22,8 +22,47 @@ export interface SocketPrep {
   bindPort?: number;
 }
 
+function prepArgs(p: SocketPrep): [4 | 6, number, string, string, number] {
+  return [net.isIPv6(p.peer) ? 6 : 4, p.mark ?? -1, p.device ?? '', p.bindAddr ?? '', p.bindPort ?? 0];
+}
+
 function preparedFd(p: SocketPrep, stream: boolean, addon: NativeAddon): number {
-  return addon.inetSocket(net.isIPv6(p.peer) ? 6 : 4, stream, p.mark ?? -1, p.device ?? '', p.bindAddr ?? '', p.bindPort ?? 0);
+  const [family, mark, device, bindAddr, bindPort] = prepArgs(p);
+  return addon.inetSocket(family, stream, mark, device, bindAddr, bindPort);
+}
+
+/**
+ * Connect to p.peer:port and close at once (TCP_CHECK), entirely in the addon: no JS stream
+ * object per check. Resolves null on success, else the errno name ('ECONNREFUSED',
+ * 'ETIMEDOUT' after timeoutMs, 'ENETUNREACH'…) and message. `signal` abandons the attempt.
+ */
+export function connectOnce(
+  p: SocketPrep,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+  addon: NativeAddon = loadNative(),
+): Promise<{ code: string; message: string } | null> {
+  return new Promise((resolve) => {
+    const asError = (e: unknown): { code: string; message: string } => ({
+      code: (e as NodeJS.ErrnoException).code ?? 'EINVAL',
+      message: (e as Error).message,
+    });
+    if (signal.aborted) return resolve({ code: 'ECANCELED', message: 'aborted' });
+    try {
+      const h = addon.tcpConnect(...prepArgs(p), p.peer, port, timeoutMs, (err) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(err ? asError(err) : null);
+      });
+      const onAbort = (): void => {
+        addon.cancelConnect(h);
+        resolve({ code: 'ECANCELED', message: 'aborted' });
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    } catch (e) {
+      resolve(asError(e));
+    }
+  });
 }
 
 /** An unconnected net.Socket over a prepared fd; call .connect() on it. Throws the addon's errors (EPERM, ENODEV, EADDRNOTAVAIL…). */

@@ -9,6 +9,9 @@ import { dirname, join } from 'node:path';
 /** An open socket owned by the addon (an N-API external; opaque to TypeScript). */
 export type NativeSocket = { readonly __nativeSocket: unique symbol };
 
+/** A pending tcpConnect (opaque). */
+export type NativeConnect = { readonly __nativeConnect: unique symbol };
+
 /** A signal watcher owned by the addon (opaque). */
 export type NativeSignalWatch = { readonly __nativeSignalWatch: unique symbol };
 
@@ -130,6 +133,17 @@ export interface NativeAddon {
    * before anything is sent: for Node's net.Socket({fd}) / dgram bind({fd}). The caller owns it.
    */
   inetSocket(family: 4 | 6, stream: boolean, mark: number, device: string, bindAddr: string, bindPort: number): number;
+  /**
+   * A whole TCP_CHECK: prepared socket (as inetSocket), non-blocking connect to dst:dstPort,
+   * close. cb runs once on the loop: null = connected, else the error (ETIMEDOUT after
+   * timeoutMs). Errors known before anything is sent (ENETUNREACH, ENODEV…) are thrown.
+   */
+  tcpConnect(
+    family: 4 | 6, mark: number, device: string, bindAddr: string, bindPort: number,
+    dst: string, dstPort: number, timeoutMs: number, cb: (err: NativeError | null) => void,
+  ): NativeConnect;
+  /** Abandon a pending tcpConnect without calling back; idempotent. */
+  cancelConnect(handle: NativeConnect): void;
   /** setsockopt with an int value. */
   setIntOpt(sock: NativeSocket, level: number, optname: number, value: number): void;
   /** IP_MULTICAST_IF (ip_mreqn) or IPV6_MULTICAST_IF. */

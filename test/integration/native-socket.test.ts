@@ -250,3 +250,33 @@ t.test('inetSocket: prepared TCP/UDP fds for the checkers', { skip }, async (t) 
   t.equal(err(() => n.bindAddress(ping, '::1', 0)), 'ERR_INVALID_ARG_VALUE', 'bindAddress: family checked');
   n.close(ping);
 });
+
+t.test('tcpConnect: connected, refused, timed out, cancelled; no handle left behind', { skip }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 1 });
+  const native = JSON.stringify(require.resolve('../../src/net/native'));
+  // The process must exit by itself at the end: a leaked uv handle would keep it alive.
+  const script = `
+    const n = require(${native}).loadNative();
+    const srv = require('net').createServer((c) => c.destroy()).listen(0, '127.0.0.1', async () => {
+      const port = srv.address().port;
+      const run = (dst, p, ms) => new Promise((res) => n.tcpConnect(4, -1, '', '', 0, dst, p, ms, (e) => res(e ? e.code : 'connected')));
+      const out = {};
+      out.ok = await run('127.0.0.1', port, 1000);
+      srv.close();
+      out.refused = await run('127.0.0.1', port, 1000);
+      const t0 = Date.now();
+      out.timeout = await run('192.0.2.99', 80, 300); // no such neighbour: no answer at all
+      out.waited = Date.now() - t0 >= 290;
+      let called = false;
+      const h = n.tcpConnect(4, -1, '', '', 0, '192.0.2.99', 80, 5000, () => (called = true));
+      n.cancelConnect(h);
+      n.cancelConnect(h);
+      await new Promise((r) => setTimeout(r, 300));
+      out.cancelled = !called;
+      try { n.tcpConnect(4, -1, '', '', 0, '198.51.100.1', 80, 100, () => {}); } catch (e) { out.noRoute = e.code + ' ' + e.syscall; }
+      console.log(JSON.stringify(out));
+    });`;
+  const r = await lab.exec(lab.host(1).ns, [process.execPath, '-e', script], 15_000);
+  t.equal(r.code, 0, r.stderr);
+  t.same(JSON.parse(r.stdout || '{}'), { ok: 'connected', refused: 'ECONNREFUSED', timeout: 'ETIMEDOUT', waited: true, cancelled: true, noRoute: 'ENETUNREACH connect' });
+});

@@ -1,10 +1,10 @@
 /**
- * TCP_CHECK (connect only) and the connect helper the stream-based probes share
- * (HTTP_GET, SSL_GET, SMTP_CHECK). The socket is prepared by the addon (src/net/inet-socket)
- * so `fwmark` and `bind_if` apply before connect(); node:net does the rest.
+ * TCP_CHECK (connect only, done wholly in the addon) and the connect helper the stream-based
+ * probes share (HTTP_GET, SSL_GET, SMTP_CHECK: a socket prepared by the addon, then node:net).
+ * Either way `fwmark`, `bind_if`, `bindto` and `bind_port` apply before connect().
  */
 import type net from 'node:net';
-import { preparedTcpSocket, type SocketPrep } from '../../net/inet-socket';
+import { connectOnce, preparedTcpSocket, type SocketPrep } from '../../net/inet-socket';
 import { fail, ok, reasonForErrno, type Probe, type ProbeResult } from '../result';
 
 export interface ConnectOptions {
@@ -80,12 +80,12 @@ export function connectTcp(o: ConnectOptions, signal: AbortSignal): Promise<Conn
 }
 
 export function tcpProbe(o: ConnectOptions): Probe {
+  const prep = socketPrep(o);
   return async (signal) => {
-    const c = await connectTcp(o, signal);
-    if (!c.ok) return c.result;
-    // A swallowed error after destroy() must not crash the daemon.
-    c.socket.on('error', () => undefined);
-    c.socket.destroy();
-    return ok();
+    const err = await connectOnce(prep, o.port, o.connectTimeoutMs, signal);
+    if (err === null) return ok();
+    if (err.code === 'ETIMEDOUT') return fail('timeout', `no connection within ${o.connectTimeoutMs} ms`);
+    if (err.code === 'ECANCELED') return fail('timeout', 'aborted');
+    return fail(reasonForErrno(err.code), err.code);
   };
 }
