@@ -50,8 +50,12 @@ interface Ctx {
 }
 
 function buildBlock(nodes: readonly ConfigNode[], tbl: BlockTable, target: Json, ctx: Ctx): void {
-  const locs: Record<string, ConfigNode> = {};
-  Object.defineProperty(target, LOCS, { value: locs, enumerable: false });
+  // A block built again (a repeated singleton block) keeps the locations of its earlier lines.
+  let locs = target[LOCS] as Record<string, ConfigNode> | undefined;
+  if (!locs) {
+    locs = {};
+    Object.defineProperty(target, LOCS, { value: locs, enumerable: false });
+  }
   for (const node of nodes) {
     const spec = tbl.keywords[node.keyword];
     if (!spec) {
@@ -94,6 +98,13 @@ function blockShapeOk(node: ConfigNode, spec: KwSpec, ctx: Ctx): boolean {
 
 function store(node: ConfigNode, spec: KwSpec, target: Json, locs: Record<string, ConfigNode>, ctx: Ctx): void {
   const prop = spec.to as string;
+  const earlier = target[prop];
+  if (spec.kind === 'block' && !spec.repeat && !spec.keepArgs && typeof earlier === 'object' && earlier !== null) {
+    // keepalived applies a repeated singleton block (a second global_defs, SSL, authentication…)
+    // keyword by keyword on top of the first: later values win, lists grow, nothing is reset.
+    buildBlock(node.block ?? [], spec.block as BlockTable, earlier as Json, ctx);
+    return;
+  }
   const value = convert(node, spec, ctx);
   if (value === SKIP) return;
   locs[prop] = node; // a repeated keyword overrides: point at the last

@@ -106,3 +106,33 @@ t.test('script security only counts scripts that exist when the loader can check
   t.equal(withCode(present, 'ERR_CONFIG_SCRIPT_SECURITY').length, 1);
   t.equal(present.model?.hasScripts, true);
 });
+
+t.test('a second global_defs block adds to the first (keepalived merges them)', async (t) => {
+  const r = load(`global_defs {
+  router_id LB1
+  notification_email {
+    ops@example.org
+  }
+  vrrp_garp_master_delay 2
+}
+global_defs {
+  notification_email {
+    oncall@example.org
+  }
+  smtp_server 192.0.2.25
+  vrrp_garp_master_delay 3
+}
+`);
+  t.same(errors(r), []);
+  t.match(r.model?.globalDefs, {
+    routerId: 'LB1',
+    notificationEmail: ['ops@example.org', 'oncall@example.org'],
+    smtpServer: { host: '192.0.2.25', port: 25 },
+    garpMasterDelayMs: 3000,
+  }, 'earlier settings kept, lists extended, later values win');
+});
+
+t.test('a repeated authentication block inside an instance merges too', async (t) => {
+  const r = load(instance('authentication {\n    auth_type PASS\n  }\n  authentication {\n    auth_pass secret1\n  }'));
+  t.match(r.model?.vrrpInstances[0]?.auth, { type: 'PASS', pass: 'secret1' });
+});
