@@ -113,7 +113,7 @@ static void export_constants(napi_env env, napi_value exports) {
   napi_value c;
   napi_create_object(env, &c);
 #define K(name) tsk_set_i32(env, c, #name, name)
-  K(SOL_SOCKET); K(SO_RCVBUF); K(SO_SNDBUF); K(SO_PRIORITY); K(SO_RCVBUFFORCE); K(SO_SNDBUFFORCE); K(SO_MARK);
+  K(SOL_SOCKET); K(SO_RCVBUF); K(SO_SNDBUF); K(SO_PRIORITY); K(SO_RCVBUFFORCE); K(SO_SNDBUFFORCE); K(SO_MARK); K(SO_TIMESTAMPNS);
   K(SOL_NETLINK); K(NETLINK_ADD_MEMBERSHIP); K(NETLINK_DROP_MEMBERSHIP); K(NETLINK_ROUTE); K(NETLINK_GENERIC);
   K(IPPROTO_IP); K(IPPROTO_IPV6); K(IPPROTO_ICMP); K(IPPROTO_ICMPV6);
   K(IP_TTL); K(IP_TOS); K(IP_MULTICAST_TTL); K(IP_MULTICAST_LOOP); K(IP_MULTICAST_ALL);
@@ -154,6 +154,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"spawnProcessAsync", tsk_spawn_process_async},
       {"inetSocket", tsk_inet_socket},      {"bindAddress", tsk_bind_address},
       {"tcpConnect", tsk_tcp_connect},      {"cancelConnect", tsk_cancel_connect},
+      {"timerCreate", tsk_timer_create},    {"timerArm", tsk_timer_arm},
+      {"timerDisarm", tsk_timer_disarm},    {"timerClose", tsk_timer_close},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

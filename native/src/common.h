@@ -53,6 +53,10 @@ napi_value tsk_inet_socket(napi_env env, napi_callback_info info);
 napi_value tsk_bind_address(napi_env env, napi_callback_info info);
 napi_value tsk_tcp_connect(napi_env env, napi_callback_info info);
 napi_value tsk_cancel_connect(napi_env env, napi_callback_info info);
+napi_value tsk_timer_create(napi_env env, napi_callback_info info);
+napi_value tsk_timer_arm(napi_env env, napi_callback_info info);
+napi_value tsk_timer_disarm(napi_env env, napi_callback_info info);
+napi_value tsk_timer_close(napi_env env, napi_callback_info info);
 napi_value tsk_watch_signal(napi_env env, napi_callback_info info);
 napi_value tsk_unwatch_signal(napi_env env, napi_callback_info info);
 

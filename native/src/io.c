@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 static void on_readable(uv_poll_t *h, int status, int events);
 
@@ -148,6 +149,7 @@ static int recv_one(napi_env env, tsk_sock *s, napi_value *out) {
 
   char srcs[INET6_ADDRSTRLEN] = "", dsts[INET6_ADDRSTRLEN] = "";
   int ifindex = 0, ttl = -1;
+  double age_ms = -1;
   if (from.ss_family == AF_INET)
     inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, srcs, sizeof srcs);
   else if (from.ss_family == AF_INET6)
@@ -167,6 +169,12 @@ static int recv_one(napi_env env, tsk_sock *s, napi_value *out) {
       inet_ntop(AF_INET6, &pi.ipi6_addr, dsts, sizeof dsts);
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
       memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      /* The kernel stamps arrival in CLOCK_REALTIME; only the age (now - stamp) leaves here. */
+      struct timespec ts, now;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      clock_gettime(CLOCK_REALTIME, &now);
+      age_ms = (double)(now.tv_sec - ts.tv_sec) * 1e3 + (double)(now.tv_nsec - ts.tv_nsec) / 1e6;
     }
   }
   napi_value o, buf, t;
@@ -177,6 +185,9 @@ static int recv_one(napi_env env, tsk_sock *s, napi_value *out) {
   tsk_set_str(env, o, "dst", dsts);
   tsk_set_i32(env, o, "ifindex", ifindex);
   tsk_set_i32(env, o, "ttl", ttl);
+  napi_value age;
+  napi_create_double(env, age_ms, &age);
+  napi_set_named_property(env, o, "ageMs", age);
   napi_get_boolean(env, (m.msg_flags & MSG_TRUNC) != 0, &t);
   napi_set_named_property(env, o, "truncated", t);
   *out = o;

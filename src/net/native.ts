@@ -12,6 +12,9 @@ export type NativeSocket = { readonly __nativeSocket: unique symbol };
 /** A pending tcpConnect (opaque). */
 export type NativeConnect = { readonly __nativeConnect: unique symbol };
 
+/** A timerfd-based one-shot timer owned by the addon (opaque). */
+export type NativeTimer = { readonly __nativeTimer: unique symbol };
+
 /** A signal watcher owned by the addon (opaque). */
 export type NativeSignalWatch = { readonly __nativeSignalWatch: unique symbol };
 
@@ -24,6 +27,8 @@ export interface NativePacket {
   ifindex: number;
   /** From IP_TTL / IPV6_HOPLIMIT ancillary data; -1 when absent. */
   ttl: number;
+  /** ms since the kernel received it (SO_TIMESTAMPNS enabled on the socket); -1 when absent. */
+  ageMs: number;
   truncated: boolean;
 }
 
@@ -63,6 +68,7 @@ export interface NativeConstants {
   SO_RCVBUFFORCE: number;
   SO_SNDBUFFORCE: number;
   SO_MARK: number;
+  SO_TIMESTAMPNS: number;
   SOL_NETLINK: number;
   NETLINK_ADD_MEMBERSHIP: number;
   NETLINK_DROP_MEMBERSHIP: number;
@@ -144,6 +150,14 @@ export interface NativeAddon {
   ): NativeConnect;
   /** Abandon a pending tcpConnect without calling back; idempotent. */
   cancelConnect(handle: NativeConnect): void;
+  /** A disarmed nanosecond one-shot timer (timerfd, CLOCK_MONOTONIC); cb runs on each expiry. */
+  timerCreate(cb: () => void): NativeTimer;
+  /** (Re)arm to fire once after delayMs (fractional); keeps the loop alive until it fires. */
+  timerArm(timer: NativeTimer, delayMs: number): void;
+  /** Cancel a pending expiry. */
+  timerDisarm(timer: NativeTimer): void;
+  /** Close the timer; idempotent. */
+  timerClose(timer: NativeTimer): void;
   /** setsockopt with an int value. */
   setIntOpt(sock: NativeSocket, level: number, optname: number, value: number): void;
   /** IP_MULTICAST_IF (ip_mreqn) or IPV6_MULTICAST_IF. */

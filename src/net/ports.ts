@@ -16,6 +16,8 @@ export interface ReceivedPacket {
   ifindex: number;
   /** IPv4 only: the IP header's total length, for keepalived's ip_tot_len check (undefined for IPv6). */
   ipTotalLength?: number;
+  /** ms between the kernel's arrival stamp and the read (absent when the socket gave none). */
+  ageMs?: number;
 }
 
 export interface VrrpSocketOptions {

@@ -54,6 +54,9 @@ export class NativeVrrpSocket implements VrrpSocket {
       addon.bindToDevice(this.sock, opts.ifname);
       if (opts.family === 'inet') this.configureV4();
       else this.configureV6();
+      // Arrival stamps: the Master_Down timer runs from when an advert arrived, not from when
+      // the event loop got round to it.
+      addon.setIntOpt(this.sock, addon.constants.SOL_SOCKET, addon.constants.SO_TIMESTAMPNS, 1);
       addon.setMulticastIf(this.sock, this.ifindex);
       if (opts.group) addon.membership(this.sock, true, opts.group, this.ifindex);
       addon.startReading(this.sock, (err, packets) => this.onReadable(err, packets));
@@ -150,22 +153,30 @@ export class NativeVrrpSocket implements VrrpSocket {
     if (raw.truncated) return this.drop('truncated');
     if (this.family === 'inet6') {
       if (raw.ttl < 0) return this.drop('no-hoplimit');
-      return { family: 'inet6', data: raw.data, src: raw.src, dst: raw.dst, ttl: raw.ttl, ifindex: raw.ifindex };
+      return withAge({ family: 'inet6', data: raw.data, src: raw.src, dst: raw.dst, ttl: raw.ttl, ifindex: raw.ifindex }, raw);
     }
     const ip = parseIpv4(raw.data, IPPROTO_VRRP);
     if (!ip.ok) return this.drop(`ipv4-${ip.reason}`);
-    return {
-      family: 'inet',
-      data: ip.payload,
-      src: ip.header.src,
-      dst: raw.dst || ip.header.dst,
-      ttl: ip.header.ttl, // the header is authoritative; IP_RECVTTL carries the same value
-      ifindex: raw.ifindex,
-      ipTotalLength: ip.header.totalLength,
-    };
+    return withAge(
+      {
+        family: 'inet',
+        data: ip.payload,
+        src: ip.header.src,
+        dst: raw.dst || ip.header.dst,
+        ttl: ip.header.ttl, // the header is authoritative; IP_RECVTTL carries the same value
+        ifindex: raw.ifindex,
+        ipTotalLength: ip.header.totalLength,
+      },
+      raw,
+    );
   }
 
   private emitError(err: Error): void {
     for (const cb of this.errorCbs) cb(err);
   }
+}
+
+function withAge(p: ReceivedPacket, raw: NativePacket): ReceivedPacket {
+  if (raw.ageMs >= 0) p.ageMs = raw.ageMs;
+  return p;
 }

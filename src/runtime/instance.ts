@@ -123,6 +123,8 @@ export class InstanceRuntime {
   lastTransitionWall = 0;
   readonly log: Logger;
 
+  private lastEventAt = -Infinity;
+
   constructor(private m: VrrpInstance, readonly wiring: InstanceWiring, private readonly deps: InstanceDeps, minGarp = false) {
     this.name = m.name;
     this.cfg = fsmConfig(m, wiring.primaryAddress, minGarp);
@@ -157,7 +159,33 @@ export class InstanceRuntime {
   }
 
   start(): void {
+    this.warmTakeoverPath();
     this.dispatch({ type: 'startup' });
+  }
+
+  /**
+   * V8 compiles a function on its first call. A backup's first takeover would pay that
+   * (measured ~1-2 ms) between its Master_Down timer and its first advert on the wire, so the
+   * takeover path runs once now, on scratch data: pure calls only, results discarded.
+   */
+  private warmTakeoverPath(): void {
+    const now = this.deps.clock.now();
+    const backup: InstanceState = { ...this.st, state: 'BACKUP', masterDownAt: now };
+    step(this.cfg, backup, { type: 'tick' }, now);
+    // ...and a master's priority-0 advert (Skew_Time takeover), from a peer that cannot exist.
+    const m = this.model;
+    const leaving: Advert = {
+      version: m.version, type: 1, vrid: m.vrid, priority: 0, countAddrs: this.cfg.vips.length, authType: 0,
+      authData: new Uint8Array(0), advertIntCs: this.cfg.advertIntCs, checksum: 0, addresses: [...this.cfg.vips],
+    };
+    step(this.cfg, backup, { type: 'advert', advert: leaving, src: m.family === 'inet6' ? '::' : '0.0.0.0' }, now);
+    for (const dst of this.wiring.destinations) {
+      try {
+        this.advertFor(this.st.priority, dst);
+      } catch {
+        /* reported when a real advert is sent */
+      }
+    }
   }
 
   /** Shut down: priority-0 advert, VIPs removed, notify STOP; resolves when the effects are done. */
@@ -173,10 +201,11 @@ export class InstanceRuntime {
     return this.effects;
   }
 
-  receive(advert: Advert, src: string): void {
+  /** `ageMs`: how long ago the kernel received it; the state machine sees the arrival time. */
+  receive(advert: Advert, src: string, ageMs?: number): void {
     this.stats.advert_rcvd++;
     if (advert.priority === 0) this.stats.pri_zero_rcvd++;
-    this.dispatch({ type: 'advert', advert, src });
+    this.dispatch({ type: 'advert', advert, src }, ageMs);
   }
 
   countDrop(reason: string): void {
@@ -197,11 +226,23 @@ export class InstanceRuntime {
     this.dispatch({ type: 'force', to, reason });
   }
 
-  dispatch(ev: FsmEvent): void {
-    const { state, actions } = step(this.cfg, this.st, ev, this.deps.clock.now());
+  dispatch(ev: FsmEvent, ageMs?: number): void {
+    const { state, actions } = step(this.cfg, this.st, ev, this.eventTime(ageMs));
     this.st = state;
     for (const a of actions) this.execute(a);
     this.armTimer();
+  }
+
+  /**
+   * Now, or when the event happened if it waited in a queue (an advert's arrival stamp). An
+   * implausible age (clock step, > 1 s) counts as none, and time never runs backwards for
+   * the state machine: an event is never dated before the previous one.
+   */
+  private eventTime(ageMs: number | undefined): number {
+    const now = this.deps.clock.now();
+    const t = ageMs !== undefined && ageMs > 0 && ageMs < 1000 ? Math.max(now - ageMs, this.lastEventAt) : now;
+    this.lastEventAt = t;
+    return t;
   }
 
   private armTimer(): void {
@@ -210,11 +251,15 @@ export class InstanceRuntime {
     this.cancelTimer();
     if (at === undefined) return;
     this.timerAt = at;
-    this.timer = this.deps.clock.at(at, () => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      this.dispatch({ type: 'tick' });
-    });
+    this.timer = this.deps.clock.at(
+      at,
+      () => {
+        this.timer = undefined;
+        this.timerAt = undefined;
+        this.dispatch({ type: 'tick' });
+      },
+      { precise: true },
+    );
   }
 
   private cancelTimer(): void {
@@ -251,23 +296,26 @@ export class InstanceRuntime {
     }
   }
 
-  private sendAdvert(priority: number): void {
+  private advertFor(priority: number, dst: string): Buffer {
     const m = this.model;
+    return encodeAdvert({
+      version: m.version,
+      family: m.family,
+      vrid: m.vrid,
+      priority,
+      advertIntCs: this.cfg.advertIntCs,
+      addresses: this.cfg.vips,
+      auth: m.auth?.type === 'PASS' ? { type: 'PASS', password: m.auth.pass } : undefined,
+      src: this.wiring.primaryAddress,
+      dst,
+      v3ChecksumAsV2: m.v3ChecksumAsV2,
+    });
+  }
+
+  private sendAdvert(priority: number): void {
     for (const dst of this.wiring.destinations) {
       try {
-        const payload = encodeAdvert({
-          version: m.version,
-          family: m.family,
-          vrid: m.vrid,
-          priority,
-          advertIntCs: this.cfg.advertIntCs,
-          addresses: this.cfg.vips,
-          auth: m.auth?.type === 'PASS' ? { type: 'PASS', password: m.auth.pass } : undefined,
-          src: this.wiring.primaryAddress,
-          dst,
-          v3ChecksumAsV2: m.v3ChecksumAsV2,
-        });
-        this.wiring.send(payload, dst, this.wiring.primaryAddress);
+        this.wiring.send(this.advertFor(priority, dst), dst, this.wiring.primaryAddress);
         this.stats.advert_sent++;
         if (priority === 0) this.stats.pri_zero_sent++;
       } catch (e) {

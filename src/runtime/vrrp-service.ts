@@ -217,7 +217,7 @@ export class VrrpService {
     if (p.src === target.wiring.primaryAddress) return; // our own advert looped back
     const valid = validateForInstance(decoded.advert, target.wire, { src: p.src, unicast });
     if (!valid.ok) return this.drop(target, valid.reason, valid.detail);
-    target.rt.receive(decoded.advert, p.src);
+    target.rt.receive(decoded.advert, p.src, p.ageMs);
   }
 
   private drop(r: Running, reason: string, detail: string): void {

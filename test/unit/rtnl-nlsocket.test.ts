@@ -42,7 +42,7 @@ class FakeAddon {
   /** Deliver one datagram made of these messages. */
   deliver(...msgs: Array<{ type: number; seq: number; flags?: number; data?: Buffer }>): void {
     const data = Buffer.concat(msgs.flatMap((m) => formatMessage({ type: m.type, flags: m.flags ?? 0, seq: m.seq, port: 0, data: m.data ?? Buffer.alloc(0) })));
-    this.read?.(null, [{ data, src: '', dst: '', ifindex: 0, ttl: -1, truncated: false }]);
+    this.read?.(null, [{ data, src: '', dst: '', ifindex: 0, ttl: -1, ageMs: -1, truncated: false }]);
   }
 }
 
