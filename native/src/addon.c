@@ -42,6 +42,21 @@ void tsk_throw_arg(napi_env env, const char *code, const char *msg) {
   napi_throw_type_error(env, code, msg);
 }
 
+void tsk_call_back(napi_env env, napi_async_context actx, napi_ref cb_ref, size_t argc, const napi_value *argv) {
+  napi_value cb, recv, ret;
+  napi_get_reference_value(env, cb_ref, &cb);
+  napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
+  napi_status st = actx ? napi_make_callback(env, actx, recv, cb, argc, argv, &ret)
+                        : napi_call_function(env, recv, cb, argc, argv, &ret);
+  if (st == napi_ok) return;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) return;
+  napi_value exc;
+  napi_get_and_clear_last_exception(env, &exc);
+  napi_fatal_exception(env, exc); /* an uncaught exception, as for Node's own handles */
+}
+
 napi_value tsk_undefined(napi_env env) {
   napi_value u;
   napi_get_undefined(env, &u);

@@ -24,6 +24,12 @@ bool tsk_get_buf(napi_env env, napi_value v, void **data, size_t *len, const cha
 bool tsk_args(napi_env env, napi_callback_info info, size_t need, napi_value *argv);
 
 napi_value tsk_undefined(napi_env env);
+/*
+ * Call the JS callback behind cb_ref from a libuv callback (caller holds a handle scope), through
+ * napi_make_callback when actx is given (async hooks, microtasks) else napi_call_function. An
+ * exception it throws is reported as uncaught, as Node does for its own handles.
+ */
+void tsk_call_back(napi_env env, napi_async_context actx, napi_ref cb_ref, size_t argc, const napi_value *argv);
 bool tsk_set_i32(napi_env env, napi_value obj, const char *key, int32_t v);
 bool tsk_set_str(napi_env env, napi_value obj, const char *key, const char *s);
 

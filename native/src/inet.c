@@ -185,20 +185,7 @@ static void conn_finish(tsk_conn *c, napi_value *result) {
   close(c->fd);
   c->fd = -1;
   napi_env env = c->env;
-  if (result) {
-    napi_value cb, recv, ret;
-    napi_get_reference_value(env, c->cb, &cb);
-    napi_get_global(env, &recv);
-    if (napi_make_callback(env, c->actx, recv, cb, 1, result, &ret) != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value exc;
-        napi_get_and_clear_last_exception(env, &exc);
-        napi_fatal_exception(env, exc);
-      }
-    }
-  }
+  if (result) tsk_call_back(env, c->actx, c->cb, 1, result);
   napi_delete_reference(env, c->cb);
   c->cb = NULL;
   napi_async_destroy(env, c->actx);

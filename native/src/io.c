@@ -194,16 +194,6 @@ static int recv_one(napi_env env, tsk_sock *s, napi_value *out) {
   return 0;
 }
 
-/* Report an exception thrown by the JS callback as uncaught, as Node does for its own handles. */
-static void rethrow_pending(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) return;
-  napi_value exc;
-  napi_get_and_clear_last_exception(env, &exc);
-  napi_fatal_exception(env, exc);
-}
-
 static void on_readable(uv_poll_t *h, int status, int events) {
   tsk_sock *s = h->data;
   napi_env env = s->env;
@@ -248,10 +238,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   napi_valuetype et;
   napi_typeof(env, err, &et);
   if (count > 0 || et != napi_null) {
-    napi_value cb, recv, argv[2] = {err, arr}, result;
-    napi_get_reference_value(env, s->cb, &cb);
-    napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
-    if (napi_make_callback(env, s->actx, recv, cb, 2, argv, &result) != napi_ok) rethrow_pending(env);
+    napi_value argv[2] = {err, arr};
+    tsk_call_back(env, s->actx, s->cb, 2, argv);
   }
   napi_close_handle_scope(env, scope);
 }

@@ -65,19 +65,9 @@ static void on_signal(uv_signal_t *h, int signum) {
   napi_env env = w->env;
   napi_handle_scope scope;
   if (!w->active || napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, arg, result;
-  napi_get_reference_value(env, w->cb, &cb);
-  napi_get_global(env, &recv);
+  napi_value arg;
   napi_create_int32(env, signum, &arg);
-  if (napi_make_callback(env, w->actx, recv, cb, 1, &arg, &result) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exc;
-      napi_get_and_clear_last_exception(env, &exc);
-      napi_fatal_exception(env, exc); /* an uncaught exception, as for Node's own handles */
-    }
-  }
+  tsk_call_back(env, w->actx, w->cb, 1, &arg);
   napi_close_handle_scope(env, scope);
 }
 

@@ -241,7 +241,7 @@ static void async_complete(napi_env env, napi_status status, void *data) {
   spawn_req *r = data;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) == napi_ok) {
-    napi_value cb, recv, argv[2], ret;
+    napi_value argv[2];
     if (status != napi_ok && !r->err) {
       r->err = ECANCELED;
       r->syscall = "spawn";
@@ -253,17 +253,7 @@ static void async_complete(napi_env env, napi_status status, void *data) {
       napi_get_null(env, &argv[0]);
       argv[1] = spawned_obj(env, r);
     }
-    napi_get_reference_value(env, r->cb, &cb);
-    napi_get_global(env, &recv);
-    if (napi_call_function(env, recv, cb, 2, argv, &ret) != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value exc;
-        napi_get_and_clear_last_exception(env, &exc);
-        napi_fatal_exception(env, exc);
-      }
-    }
+    tsk_call_back(env, NULL, r->cb, 2, argv);
     napi_close_handle_scope(env, scope);
   }
   napi_delete_reference(env, r->cb);
@@ -318,18 +308,8 @@ static void on_watch_closed(uv_handle_t *h) {
 
 static void deliver(exit_watch *w, napi_value err, napi_value result) {
   napi_env env = w->env;
-  napi_value cb, recv, argv[2] = {err, result}, ret;
-  napi_get_reference_value(env, w->cb, &cb);
-  napi_get_global(env, &recv);
-  if (napi_make_callback(env, w->actx, recv, cb, 2, argv, &ret) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exc;
-      napi_get_and_clear_last_exception(env, &exc);
-      napi_fatal_exception(env, exc);
-    }
-  }
+  napi_value argv[2] = {err, result};
+  tsk_call_back(env, w->actx, w->cb, 2, argv);
 }
 
 static void on_pidfd(uv_poll_t *h, int status, int events) {

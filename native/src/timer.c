@@ -72,18 +72,7 @@ static void on_expired(uv_poll_t *h, int status, int events) {
   napi_env env = t->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, ret;
-  napi_get_reference_value(env, t->cb, &cb);
-  napi_get_global(env, &recv);
-  if (napi_make_callback(env, t->actx, recv, cb, 0, NULL, &ret) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exc;
-      napi_get_and_clear_last_exception(env, &exc);
-      napi_fatal_exception(env, exc);
-    }
-  }
+  tsk_call_back(env, t->actx, t->cb, 0, NULL);
   napi_close_handle_scope(env, scope);
 }
 

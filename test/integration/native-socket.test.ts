@@ -69,7 +69,9 @@ t.test('IPv4 multicast: TTL 255, TOS 0xc0, src/dst/ifindex, loopback and multica
   const got = joined.find('packet');
   t.equal(got.length, 3, 'h2 received the three adverts');
   const want = { family: 'inet', data: V4_PAYLOAD, src: h1.ipv4, dst: '224.0.0.18', ttl: 255, ifindex: await ifindexOf(lab, h2), ipTotalLength: 40 };
-  t.same(got[0], want, 'IP header stripped; TTL, source, destination, ifindex and total length reported');
+  const { ageMs, ...rest } = got[0] as { ageMs?: number };
+  t.same(rest, want, 'IP header stripped; TTL, source, destination, ifindex and total length reported');
+  t.ok(typeof ageMs === 'number' && ageMs >= 0 && ageMs < 1000, `kernel arrival stamp gives the packet's age (${ageMs} ms)`);
   t.equal(joined3.find('packet').length, 3, 'h3 joined socket also received them');
   t.equal(notJoined.find('packet').length, 0, 'IP_MULTICAST_ALL off: a socket that did not join sees none');
   t.match(dumpText, /tos 0xc0, ttl 255,.*proto VRRP \(112\)/, 'on the wire: TOS 0xc0, TTL 255, protocol 112');
@@ -90,7 +92,9 @@ t.test('IPv6 multicast to ff02::12 from the link-local address, hop limit 255', 
   t.equal(await rx.waitExit(8000), 0);
   const got = rx.find('packet');
   t.equal(got.length, 2);
-  t.same(got[0], { family: 'inet6', data: V6_PAYLOAD, src: ll, dst: 'ff02::12', ttl: 255, ifindex: await ifindexOf(lab, h2) }, 'payload untouched, hop limit 255');
+  const { ageMs: age6, ...rest6 } = got[0] as { ageMs?: number };
+  t.same(rest6, { family: 'inet6', data: V6_PAYLOAD, src: ll, dst: 'ff02::12', ttl: 255, ifindex: await ifindexOf(lab, h2) }, 'payload untouched, hop limit 255');
+  t.ok(typeof age6 === 'number' && age6 >= 0 && age6 < 1000, 'IPv6 packets are stamped too');
 });
 
 t.test('unicast from a chosen source address, IPv4 and IPv6', { skip }, async (t) => {

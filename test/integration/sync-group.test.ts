@@ -111,3 +111,29 @@ t.test('sync group: one member to FAULT takes the group; group track_file; group
   t.equal(l.filter((x) => x === 'group-master').length, 3, 'notify_master for the group ran 3 times');
   t.equal(l.filter((x) => x === 'group-fault').length, 2, 'notify_fault for the group ran 2 times');
 });
+
+t.test('sync group: one member becoming MASTER pulls the others to MASTER', { skip }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 2 });
+  const [h1, h2] = [lab.host(1), lab.host(2)];
+  const [dir1, dir2] = [tmpDir('sgp1'), tmpDir('sgp2')];
+  const d1 = startDaemon(lab, h1, config(dir1, 100, false), [], dir1);
+  const d2 = startDaemon(lab, h2, config(dir2, 90, false), [], dir2);
+  logsOnFailure(t, d1, d2);
+  t.ok(await waitFor(() => both(lab, h1, true), 15000), 'h1 holds both VIPs');
+  t.ok(await d2.out.waitFor('(VI_2) Entering BACKUP STATE', 5000), 'h2 backup');
+  // h2 stops hearing VRID 51 only (the second byte of the VRRP header); VRID 52 adverts still arrive.
+  const mark = d2.out.text.length;
+  const nft = await lab.exec(h2.ns, ['nft', 'add table inet tk; add chain inet tk in { type filter hook input priority 0; }; add rule inet tk in ip protocol 112 @th,8,8 51 counter drop; add rule inet tk in ip protocol 112 @th,8,8 52 counter']);
+  t.equal(nft.code, 0, `nft: ${nft.stderr}`);
+  t.ok(await waitFor(() => d2.out.text.indexOf('(VI_1) Entering MASTER STATE', mark) >= 0, 6000), 'h2 VI_1 times out and becomes MASTER');
+  const afterVi1 = d2.out.text.indexOf('(VI_1) Entering MASTER STATE', mark);
+  // VI_2 still hears h1's priority-100 adverts, so nothing but the group can make it MASTER.
+  t.ok(await waitFor(() => d2.out.text.indexOf('(VI_2) Entering MASTER STATE', afterVi1) >= 0, 1000), 'VI_2 pulled to MASTER with it');
+  // The rule really split the VRIDs: 51 dropped, 52 kept arriving (so VI_2 did not time out itself).
+  const counters = (await lab.exec(h2.ns, ['nft', 'list', 'table', 'inet', 'tk'])).stdout;
+  // nft prints the VRID back in hex (0x33 = 51).
+  const count = (vrid: number): number => Number(new RegExp(`@th,8,8 0x${vrid.toString(16)} counter packets (\\d+)`).exec(counters)?.[1] ?? -1);
+  t.ok(count(51) > 0, `VRID 51 adverts dropped (${count(51)})`);
+  t.ok(count(52) >= 3, `VRID 52 adverts kept arriving (${count(52)})`);
+  t.match(d2.out.text.slice(mark), /VRRP_Group\(G\) Syncing instances to MASTER state/, "keepalived's sync line");
+});
