@@ -3,7 +3,8 @@
  * addon's timerCreate) armed for the earliest of a heap of deadlines. setTimeout counts whole
  * milliseconds from a cached loop time and fires up to ~0.6 ms early; the state machine then
  * finds its deadline not yet reached and re-arms, which lands a millisecond late — visible as
- * takeover latency. Only the VRRP timers use this; checkers and trackers keep setTimeout.
+ * takeover latency. Only a backup's Master_Down deadline uses this; everything else keeps
+ * setTimeout (cheaper: Node batches timers of equal duration into one libuv timer).
  */
 import type { NativeAddon, NativeTimer } from '../net/native';
 import type { TimerHandle } from './clock';
