@@ -61,7 +61,9 @@ start() { # host name
   PIDS+=($!)
   eval "PID_$2=$!"
 }
-has_vip() { ip -n "${P}$1" -o addr show dev eth0 | grep -q " $VIP/"; }
+# Not `ip ... | grep -q`: under pipefail, grep quitting at the first match can SIGPIPE ip and
+# turn a match into a failure (seen: a holder missing from the list now and then).
+has_vip() { local a; a=$(ip -n "${P}$1" -o addr show dev eth0) && [[ $a == *" $VIP/"* ]]; }
 holder() { # hosts that currently carry the VIP
   local h out=""
   for h in h1 h2; do has_vip "$h" && out="$out $h"; done

@@ -47,7 +47,7 @@ lab_down() {
 lab_up() {
   local n=$1 prefix=$2 i ns
   [[ "$n" =~ ^[0-9]+$ ]] && (( n >= 1 && n <= 250 )) || { echo "N must be 1..250" >&2; exit 2; }
-  if ip netns list | awk '{print $1}' | grep -qx "${prefix}br"; then
+  if ip netns list | awk '{print $1}' | grep -x "${prefix}br" >/dev/null; then
     echo "lab ${prefix} already exists (run: $0 down ${prefix})" >&2
     exit 1
   fi

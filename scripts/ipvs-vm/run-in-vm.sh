@@ -34,7 +34,7 @@ ELF=$CACHE/vmlinux-$KVER
 if [ ! -s "$ELF" ] && [ ! -e "$ELF.none" ]; then
   for off in $(grep -abo $'\xfd7zXZ\x00' "$KIMG" | head -3 | cut -d: -f1); do
     tail -c +"$((off + 1))" "$KIMG" | xz -dc > "$ELF.tmp" 2>/dev/null
-    if [ "$(head -c 4 "$ELF.tmp")" = $'\x7fELF' ] && readelf -n "$ELF.tmp" 2>/dev/null | grep -q -e PHYS32_ENTRY -e '0x00000012'; then
+    if [ "$(head -c 4 "$ELF.tmp")" = $'\x7fELF' ] && readelf -n "$ELF.tmp" 2>/dev/null | grep -e PHYS32_ENTRY -e '0x00000012' >/dev/null; then
       mv "$ELF.tmp" "$ELF"; break
     fi
   done

@@ -49,7 +49,7 @@ fi
 # package (it conflicts with busybox-static), so take the static one from its .deb if needed.
 if [ ! -x "$VM_HOME/busybox" ]; then
   sysbb=$(command -v busybox || true)
-  if [ -n "$sysbb" ] && ldd "$sysbb" 2>&1 | grep -q 'not a dynamic'; then
+  if [ -n "$sysbb" ] && ldd "$sysbb" 2>&1 | grep 'not a dynamic' >/dev/null; then
     cp "$sysbb" "$VM_HOME/busybox.new"
   else
     bb=$(mktemp -d)
