@@ -51,6 +51,8 @@ function isMulticast(a: string): boolean {
 
 export class VrrpService {
   private readonly instances = new Map<string, Running>();
+  /** socketKey|vrid → receiving instance; derived from `instances`, dropped whenever that changes. */
+  private rxIndex: Map<string, Running> | undefined;
   private readonly sockets = new Map<string, VrrpSocket>();
   private readonly links = new Map<string, LinkInfo>();
   private readonly groupStates = new Map<string, GroupState>();
@@ -195,15 +197,15 @@ export class VrrpService {
     };
     if (m.auth?.type === 'PASS') wire.auth = { type: 'PASS', password: m.auth.pass };
     this.instances.set(m.name, { rt, wiring, wire, socketKey, lastItems: [] });
+    this.rxIndex = undefined;
   }
 
   // ---- receive ----------------------------------------------------------------------
 
   private onPacket(socketKey: string, p: ReceivedPacket): void {
     const vrid = p.data.length > 1 ? (p.data[1] as number) : -1;
-    const candidates = [...this.instances.values()].filter((r) => r.socketKey === socketKey && r.rt.model.vrid === vrid);
+    const target = this.receiverOf(socketKey, vrid);
     const unicast = !isMulticast(p.dst);
-    const target = candidates[0];
     const peer = target?.rt.model.unicastPeers.find((u) => u.address === p.src);
     const rx: Parameters<typeof decodeAdvert>[1] = { family: p.family, src: p.src, dst: p.dst, ttl: p.ttl, unicast };
     if (peer?.minTtl !== undefined) rx.minTtl = peer.minTtl;
@@ -218,6 +220,19 @@ export class VrrpService {
     const valid = validateForInstance(decoded.advert, target.wire, { src: p.src, unicast });
     if (!valid.ok) return this.drop(target, valid.reason, valid.detail);
     target.rt.receive(decoded.advert, p.src, p.ageMs);
+  }
+
+  /** The instance an advert on this socket with this VRID is for (first configured wins). */
+  private receiverOf(socketKey: string, vrid: number): Running | undefined {
+    // Every packet asks: an index instead of a scan, so 1,000 instances cost O(1) per advert.
+    if (!this.rxIndex) {
+      this.rxIndex = new Map();
+      for (const r of this.instances.values()) {
+        const k = `${r.socketKey}|${r.rt.model.vrid}`;
+        if (!this.rxIndex.has(k)) this.rxIndex.set(k, r);
+      }
+    }
+    return this.rxIndex.get(`${socketKey}|${vrid}`);
   }
 
   private drop(r: Running, reason: string, detail: string): void {
@@ -350,6 +365,7 @@ export class VrrpService {
       await r.rt.stop();
       if (r.wiring.vmac) await this.deps.rtnl.deleteLink(r.wiring.vmac).catch(() => undefined);
       this.instances.delete(name);
+      this.rxIndex = undefined;
     }
     const prev = this.model;
     this.model = next;
