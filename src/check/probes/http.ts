@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import type net from 'node:net';
 import { fail, ok, type Probe, type ProbeResult } from '../result';
 import { connectTcp, type ConnectOptions } from './tcp';
+import { deadline } from './deadline';
 
 export type StatusRange = readonly [number, number];
 
@@ -143,14 +144,14 @@ function startTls(sock: net.Socket, o: HttpOptions, u: HttpUrl, signal: AbortSig
   if (!opts.rejectUnauthorized) opts.checkServerIdentity = () => undefined;
   return new Promise((resolve) => {
     const s = tls.connect(opts);
-    const timer = setTimeout(() => done(fail('timeout', 'TLS handshake timeout')), o.connectTimeoutMs);
+    const timer = deadline(o.connectTimeoutMs, () => done(fail('timeout', 'TLS handshake timeout')));
     const onAbort = (): void => done(fail('timeout', 'aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
     let settled = false;
     function done(r: tls.TLSSocket | ProbeResult): void {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.clear();
       signal.removeEventListener('abort', onAbort);
       if (!(r instanceof tls.TLSSocket)) s.destroy();
       resolve(r);

@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import { connectOnce, preparedTcpSocket, type SocketPrep } from '../../net/inet-socket';
 import { fail, ok, reasonForErrno, type Probe, type ProbeResult } from '../result';
+import { deadline } from './deadline';
 
 export interface ConnectOptions {
   /** connect_ip, else the real server's address. */
@@ -59,7 +60,7 @@ export function connectTcp(o: ConnectOptions, signal: AbortSignal): Promise<Conn
     const finish = (r: Connected): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      timer.clear();
       signal.removeEventListener('abort', onAbort);
       socket.removeListener('error', onError);
       if (!r.ok) socket.destroy();
@@ -68,9 +69,8 @@ export function connectTcp(o: ConnectOptions, signal: AbortSignal): Promise<Conn
     const onError = (e: NodeJS.ErrnoException): void =>
       finish({ ok: false, result: fail(reasonForErrno(e.code), e.code ?? e.message) });
     const onAbort = (): void => finish({ ok: false, result: fail('timeout', 'aborted') });
-    const timer = setTimeout(
-      () => finish({ ok: false, result: fail('timeout', `no connection within ${o.connectTimeoutMs} ms`) }),
-      o.connectTimeoutMs,
+    const timer = deadline(o.connectTimeoutMs, () =>
+      finish({ ok: false, result: fail('timeout', `no connection within ${o.connectTimeoutMs} ms`) }),
     );
     socket.once('connect', () => finish({ ok: true, socket }));
     socket.on('error', onError);

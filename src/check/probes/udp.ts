@@ -7,6 +7,7 @@
 import type dgram from 'node:dgram';
 import { preparedUdpSocket } from '../../net/inet-socket';
 import { fail, ok, reasonForErrno, type Probe, type ProbeResult } from '../result';
+import { deadline, type Deadline } from './deadline';
 import { prepFailure, socketPrep, type ConnectOptions } from './tcp';
 
 export type Exchange = { reply: Buffer } | { silent: true } | { error: ProbeResult };
@@ -24,11 +25,11 @@ export function udpExchange(
   return new Promise((resolve) => {
     let settled = false;
     let sock: dgram.Socket | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Deadline | undefined;
     const done = (r: Exchange): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer?.clear();
       signal.removeEventListener('abort', onAbort);
       try {
         sock?.close();
@@ -45,7 +46,7 @@ export function udpExchange(
       return done({ error: prepFailure(e) });
     }
     const s = sock;
-    timer = setTimeout(() => done({ silent: true }), o.connectTimeoutMs);
+    timer = deadline(o.connectTimeoutMs, () => done({ silent: true }));
     signal.addEventListener('abort', onAbort, { once: true });
     s.on('error', (e: NodeJS.ErrnoException) => done({ error: fail(reasonForErrno(e.code), e.code ?? e.message) }));
     s.on('message', (m: Buffer) => {
