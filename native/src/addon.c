@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,26 @@ void tsk_call_back(napi_env env, napi_async_context actx, napi_ref cb_ref, size_
   napi_value exc;
   napi_get_and_clear_last_exception(env, &exc);
   napi_fatal_exception(env, exc); /* an uncaught exception, as for Node's own handles */
+}
+
+bool tsk_sockaddr(int af, const char *addr, int port, int scope_ifindex, struct sockaddr_storage *sa, socklen_t *len) {
+  memset(sa, 0, sizeof *sa);
+  if (af == AF_INET) {
+    struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    if (addr[0] && inet_pton(AF_INET, addr, &v4->sin_addr) != 1) return false;
+    *len = sizeof *v4;
+    return true;
+  }
+  if (af != AF_INET6) return false;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+  v6->sin6_family = AF_INET6;
+  v6->sin6_port = htons((uint16_t)port);
+  if (addr[0] && inet_pton(AF_INET6, addr, &v6->sin6_addr) != 1) return false;
+  if (IN6_IS_ADDR_LINKLOCAL(&v6->sin6_addr)) v6->sin6_scope_id = (uint32_t)scope_ifindex;
+  *len = sizeof *v6;
+  return true;
 }
 
 napi_value tsk_undefined(napi_env env) {

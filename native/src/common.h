@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Throw a JS Error with .code ('ENODEV'), .errno (negative, as Node's own errors), .syscall. */
 void tsk_throw_errno(napi_env env, int err, const char *syscall);
@@ -24,6 +25,11 @@ bool tsk_get_buf(napi_env env, napi_value v, void **data, size_t *len, const cha
 bool tsk_args(napi_env env, napi_callback_info info, size_t need, napi_value *argv);
 
 napi_value tsk_undefined(napi_env env);
+/*
+ * Text address ('' = any) + port → sockaddr of family af; a link-local IPv6 address gets
+ * scope_ifindex. False when the text is not an address of that family.
+ */
+bool tsk_sockaddr(int af, const char *addr, int port, int scope_ifindex, struct sockaddr_storage *sa, socklen_t *len);
 /*
  * Call the JS callback behind cb_ref from a libuv callback (caller holds a handle scope), through
  * napi_make_callback when actx is given (async hooks, microtasks) else napi_call_function. An

@@ -34,22 +34,7 @@ static bool get_double(napi_env env, napi_value v, double *out, const char *what
 
 /* dst/bind address + port → sockaddr; a link-local IPv6 address is scoped to `dev`. */
 static bool fill_addr(int af, const char *addr, int port, const char *dev, struct sockaddr_storage *sa, socklen_t *len) {
-  memset(sa, 0, sizeof *sa);
-  if (af == AF_INET) {
-    struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons((uint16_t)port);
-    if (addr[0] && inet_pton(AF_INET, addr, &v4->sin_addr) != 1) return false;
-    *len = sizeof *v4;
-  } else {
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons((uint16_t)port);
-    if (addr[0] && inet_pton(AF_INET6, addr, &v6->sin6_addr) != 1) return false;
-    if (IN6_IS_ADDR_LINKLOCAL(&v6->sin6_addr) && dev[0]) v6->sin6_scope_id = if_nametoindex(dev);
-    *len = sizeof *v6;
-  }
-  return true;
+  return tsk_sockaddr(af, addr, port, dev[0] ? (int)if_nametoindex(dev) : 0, sa, len);
 }
 
 /*

@@ -96,8 +96,8 @@ tsk_sock *tsk_get_sock(napi_env env, napi_value v, bool allow_closed) {
   return s;
 }
 
-/* rawSocket(family: 4|6, protocol: number) */
-napi_value tsk_raw_socket(napi_env env, napi_callback_info info) {
+/* (family: 4|6, protocol) arguments → socket(AF_INET|AF_INET6, type|NONBLOCK|CLOEXEC, protocol). */
+static napi_value open_inet(napi_env env, napi_callback_info info, int type) {
   napi_value argv[2];
   int32_t fam, proto;
   if (!tsk_args(env, info, 2, argv) || !tsk_get_i32(env, argv[0], &fam, "family") ||
@@ -108,12 +108,17 @@ napi_value tsk_raw_socket(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int af = fam == 4 ? AF_INET : AF_INET6;
-  int fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
   if (fd < 0) {
     tsk_throw_errno(env, errno, "socket");
     return NULL;
   }
   return tsk_wrap_sock(env, fd, af);
+}
+
+/* rawSocket(family: 4|6, protocol: number) */
+napi_value tsk_raw_socket(napi_env env, napi_callback_info info) {
+  return open_inet(env, info, SOCK_RAW);
 }
 
 /*
@@ -124,22 +129,7 @@ napi_value tsk_raw_socket(napi_env env, napi_callback_info info) {
  * fall back to rawSocket(4, 1) / rawSocket(6, 58)). Send with send(), read with startReading().
  */
 napi_value tsk_dgram_socket(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  int32_t fam, proto;
-  if (!tsk_args(env, info, 2, argv) || !tsk_get_i32(env, argv[0], &fam, "family") ||
-      !tsk_get_i32(env, argv[1], &proto, "protocol"))
-    return NULL;
-  if (fam != 4 && fam != 6) {
-    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "family must be 4 or 6");
-    return NULL;
-  }
-  int af = fam == 4 ? AF_INET : AF_INET6;
-  int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-  if (fd < 0) {
-    tsk_throw_errno(env, errno, "socket");
-    return NULL;
-  }
-  return tsk_wrap_sock(env, fd, af);
+  return open_inet(env, info, SOCK_DGRAM);
 }
 
 /* packetSocket(): AF_PACKET SOCK_RAW with protocol 0, so it never receives (send-only). */
@@ -185,20 +175,9 @@ napi_value tsk_bind_address(napi_env env, napi_callback_info info) {
   tsk_sock *s = tsk_get_sock(env, argv[0], false);
   if (!s || !tsk_get_str(env, argv[1], addr, sizeof addr, "addr") || !tsk_get_i32(env, argv[2], &ifindex, "ifindex"))
     return NULL;
-  union {
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-  } sa;
+  struct sockaddr_storage sa;
   socklen_t len;
-  memset(&sa, 0, sizeof sa);
-  if (s->family == AF_INET && inet_pton(AF_INET, addr, &sa.v4.sin_addr) == 1) {
-    sa.v4.sin_family = AF_INET;
-    len = sizeof sa.v4;
-  } else if (s->family == AF_INET6 && inet_pton(AF_INET6, addr, &sa.v6.sin6_addr) == 1) {
-    sa.v6.sin6_family = AF_INET6;
-    if (IN6_IS_ADDR_LINKLOCAL(&sa.v6.sin6_addr)) sa.v6.sin6_scope_id = (uint32_t)ifindex;
-    len = sizeof sa.v6;
-  } else {
+  if (!addr[0] || !tsk_sockaddr(s->family, addr, 0, ifindex, &sa, &len)) {
     tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "addr is not an address of the socket's family");
     return NULL;
   }
