@@ -174,6 +174,10 @@ export class PacketAnnouncer implements AnnouncePort {
     this.sendFrame(ifname, buildUnsolicitedNa(ip, mac, router));
   }
 
+  prepare(): void {
+    this.sock ??= this.addon.packetSocket();
+  }
+
   /** Send any prebuilt frame (e.g. an NA with an explicit source from buildUnsolicitedNa). */
   sendFrame(ifname: string, frame: Buffer): void {
     // Looked up per send: a VMAC interface may be recreated with a new ifindex.

@@ -45,6 +45,8 @@ export interface AnnouncePort {
   gratuitousArp(ifname: string, ip: string, mac: string): void;
   /** Unsolicited NA to ff02::1 with Override set, target ip, TLLA mac; Router flag when forwarding. */
   unsolicitedNa(ifname: string, ip: string, mac: string, router: boolean): void;
+  /** Open the sending socket ahead of the first burst (a takeover should not pay for it). */
+  prepare?(): void;
 }
 
 export type Scope = 'global' | 'site' | 'link' | 'host' | 'nowhere';

@@ -22,6 +22,7 @@ import {
   encodeMacvlan, encodeRoute, encodeRule, ERRNO, isRtnlError, RtnlError, toLinkInfo, type LinkDetail,
 } from './rtnl-codec';
 import { isValidIfname, parseMac } from './vmac';
+import { ifindexOf as ioctlIfindex } from './ifinfo';
 
 const NLMSG_ERROR = 2;
 const CREATE_EXCL = FlagsNew.CREATE | FlagsNew.EXCL;
@@ -51,6 +52,13 @@ export interface RtnlOptions {
   watchRecvBufferBytes?: number;
   /** Socket factory (tests may inject); default createRouteSocket(). */
   openSocket?: (opts: { ref: boolean }) => RtSocket;
+  /**
+   * Synchronous ifindex lookup (an ioctl), so an address request leaves in the same tick as
+   * the call instead of after a RTM_GETLINK round trip; undefined when unknown (then netlink
+   * is asked). Default: the addon's ioctl, unless a socket factory was injected (fakes script
+   * their own ifindexes).
+   */
+  ifindexNow?: (ifname: string) => number | undefined;
 }
 
 type Encoded = { kind: 'address'; data: rt.Address; attrs: rt.AddressAttrs }
@@ -79,12 +87,16 @@ export class Rtnl implements RtnlPort {
   private readonly timeoutMs: number;
   private readonly openSocket: (opts: { ref: boolean }) => RtSocket;
   private readonly watchRecvBufferBytes: number;
+  private readonly ifindexNow: (ifname: string) => number | undefined;
 
   constructor(opts: RtnlOptions = {}) {
+    this.ifindexNow = opts.ifindexNow ?? (opts.openSocket ? () => undefined : ioctlIfindexOrUndefined);
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.watchRecvBufferBytes = opts.watchRecvBufferBytes ?? 8 << 20;
     // Replies to bounded requests are small: 1 MiB is ample; dumps are paced by our reads.
-    this.openSocket = opts.openSocket ?? ((o) => createRouteSocket({ ref: o.ref, rcvbuf: 1 << 20 }));
+    // 256 in flight (an ACK's buffer costs under 1 KiB, so at most ~256 KiB queued) lets a
+    // takeover send all of a large instance's VIPs at once.
+    this.openSocket = opts.openSocket ?? ((o) => createRouteSocket({ ref: o.ref, rcvbuf: 1 << 20, maxInFlight: 256 }));
   }
 
   // ---------- transport ----------
@@ -152,9 +164,20 @@ export class Rtnl implements RtnlPort {
 
   // ---------- addresses ----------
 
-  async addAddress(spec: AddressSpec): Promise<void> {
+  /**
+   * The request leaves synchronously, within this call, when the interface index is known
+   * (the usual case): a takeover sends its VIPs in the same tick as its first advert, and the
+   * kernel has installed them when the send returns (rtnetlink requests run in the sender's
+   * context), so gratuitous ARPs may follow at once.
+   */
+  addAddress(spec: AddressSpec): Promise<void> {
     const target = describeAddress(spec);
-    const index = await this.ifindexOf('addAddress', target, spec.dev);
+    const index = isValidIfname(spec.dev) ? this.ifindexNow(spec.dev) : undefined;
+    if (index !== undefined) return this.newAddress(spec, index, target);
+    return this.ifindexOf('addAddress', target, spec.dev).then((i) => this.newAddress(spec, i, target));
+  }
+
+  private async newAddress(spec: AddressSpec, index: number, target: string): Promise<void> {
     const { data, attrs } = encodeAddress(spec, index, 'add');
     try {
       await this.request('addAddress', target, T.NEWADDR, encode({ kind: 'address', data, attrs }), CREATE_EXCL);
@@ -510,5 +533,13 @@ class Watcher {
     if (this.closed) return;
     this.closed = true;
     this.sock.socket.close();
+  }
+}
+
+function ioctlIfindexOrUndefined(ifname: string): number | undefined {
+  try {
+    return ioctlIfindex(ifname);
+  } catch {
+    return undefined; // no such interface (or no addon): netlink answers authoritatively
   }
 }

@@ -114,6 +114,8 @@ export class InstanceRuntime {
   /** Address/announce effects run in order, after each other, without holding up adverts. */
   private effects: Promise<void> = Promise.resolve();
   private vipsInstalled = false;
+  /** The add requests of the latest add-vips have left (rtnetlink has applied them on send). */
+  private vipsRequested = false;
   private pendingEffects = 0;
   private stopping = false;
   /** -V: leave the VIPs in place when the daemon stops. */
@@ -159,6 +161,11 @@ export class InstanceRuntime {
   }
 
   start(): void {
+    try {
+      this.deps.announcer.prepare?.();
+    } catch (e) {
+      this.log.error(`(${this.name}) cannot open the GARP/NA socket: ${(e as Error).message}`);
+    }
     this.warmTakeoverPath();
     this.dispatch({ type: 'startup' });
   }
@@ -281,7 +288,7 @@ export class InstanceRuntime {
         if (this.stopping && this.keepVipsOnStop) return;
         return this.queue(() => this.removeVips());
       case 'announce':
-        return this.queue(() => this.announce(a.count));
+        return this.announceFirstRoundNow(a.count);
       case 'transition':
         if (a.to === 'MASTER') this.stats.become_master++;
         if (a.from === 'MASTER') this.stats.release_master++;
@@ -327,19 +334,30 @@ export class InstanceRuntime {
     }
   }
 
+  /**
+   * Effects run one after another. When nothing is queued the effect starts now, inside the
+   * dispatch that asked for it, rather than a microtask later: a takeover's netlink requests
+   * and first gratuitous ARPs then leave right behind its first advert.
+   */
   private queue(fn: () => Promise<void>): void {
-    this.pendingEffects++;
-    this.effects = this.effects
-      .then(fn)
-      .catch((e: Error) => this.log.error(`(${this.name}) ${e.message}`))
-      .finally(() => void this.pendingEffects--);
+    const run = (): Promise<void> =>
+      fn()
+        .catch((e: Error) => this.log.error(`(${this.name}) ${e.message}`))
+        .finally(() => void this.pendingEffects--);
+    this.effects = this.pendingEffects++ === 0 ? run() : this.effects.then(run);
   }
 
+  /**
+   * Every address request is issued at once (the netlink socket keeps them in call order and
+   * bounds how many are in flight) instead of one round trip each: 50 VIPs cost one wait, not 50.
+   */
   private async addVips(): Promise<void> {
     const m = this.model;
-    for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) {
-      await this.deps.rtnl.addAddress(vipToAddressSpec(v, this.wiring.vipIfname));
-    }
+    const vips = [...m.virtualIpaddress, ...m.virtualIpaddressExcluded];
+    const adds = vips.map((v) => this.deps.rtnl.addAddress(vipToAddressSpec(v, this.wiring.vipIfname)));
+    this.vipsRequested = true;
+    const failed = (await Promise.allSettled(adds)).flatMap((r, i) => (r.status === 'rejected' ? [`VIP ${vips[i]?.address}: ${(r.reason as Error).message}`] : []));
+    if (failed.length) throw new Error(failed.join('; '));
     this.vipsInstalled = true;
     if (m.virtualRoutes.length) this.log.debug(`(${this.name}) setting Virtual Routes`);
     for (const r of m.virtualRoutes) await this.tolerate(() => this.deps.rtnl.addRoute(routeToSpec(r, m.interface)), `route ${r.args.join(' ')}`);
@@ -348,6 +366,7 @@ export class InstanceRuntime {
   }
 
   private async removeVips(): Promise<void> {
+    this.vipsRequested = false;
     const m = this.model;
     for (const r of m.virtualRules) await this.tolerate(() => this.deps.rtnl.delRule(ruleToSpec(r)), `rule ${r.args.join(' ')}`);
     for (const r of m.virtualRoutes) await this.tolerate(() => this.deps.rtnl.delRoute(routeToSpec(r, m.interface)), `route ${r.args.join(' ')}`);
@@ -373,18 +392,45 @@ export class InstanceRuntime {
     }
   }
 
-  private async announce(count: number): Promise<void> {
-    const m = this.model;
+  /**
+   * A takeover's burst: when the only effect in flight is the VIP add just sent in this same
+   * dispatch, the addresses already exist (rtnetlink applies a request within the send), so
+   * the first round of GARPs/NAs goes out now rather than after the kernel's ACKs are read;
+   * the rest of the burst is queued as usual. Otherwise the whole burst waits its turn.
+   */
+  private announceFirstRoundNow(count: number): void {
+    if (count > 0 && this.vipsRequested && this.pendingEffects === 1 && this.st.state === 'MASTER') {
+      this.sendRound();
+      this.logBurst();
+      if (count > 1) this.queue(() => this.announce(count - 1, true));
+      return;
+    }
+    this.queue(() => this.announce(count));
+  }
+
+  private async announce(count: number, continued = false): Promise<void> {
     // A burst queued while MASTER must not go out once we have stepped down (it would point
     // neighbours at us for a VIP we no longer hold).
     if (count <= 0 || !this.vipsInstalled || this.st.state !== 'MASTER') return;
-    const kind = m.family === 'inet6' ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
-    for (const v of m.virtualIpaddress) this.log.info(`(${this.name}) Sending/queueing ${kind} on ${this.wiring.announceIfname} for ${v.address}`);
+    if (!continued) this.logBurst();
     for (let i = 0; i < count; i++) {
-      if (i > 0 && this.cfg.garp.intervalMs > 0) await delay(this.deps.clock, this.cfg.garp.intervalMs);
+      if ((i > 0 || continued) && this.cfg.garp.intervalMs > 0) await delay(this.deps.clock, this.cfg.garp.intervalMs);
       if (this.st.state !== 'MASTER') return;
-      for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) this.sendAnnounce(v.family, v.address);
+      this.sendRound();
     }
+  }
+
+  private logBurst(): void {
+    const kind = this.model.family === 'inet6' ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
+    for (const v of this.model.virtualIpaddress) this.log.info(`(${this.name}) Sending/queueing ${kind} on ${this.wiring.announceIfname} for ${v.address}`);
+  }
+
+  /** One GARP/NA per VIP; the -D lines are written after the frames have left. */
+  private sendRound(): void {
+    const m = this.model;
+    const sent = [...m.virtualIpaddress, ...m.virtualIpaddressExcluded].filter((v) => this.sendAnnounce(v.family, v.address));
+    const ifn = this.wiring.announceIfname;
+    for (const v of sent) this.log.debug(v.family === 'inet' ? `Sending gratuitous ARP on ${ifn} for ${v.address}` : `Sending unsolicited Neighbour Advert on ${ifn} for ${v.address}`);
   }
 
   private async announceOne(address: string, count: number): Promise<void> {
@@ -393,18 +439,15 @@ export class InstanceRuntime {
     for (let i = 0; i < count; i++) this.sendAnnounce(v.family, v.address);
   }
 
-  private sendAnnounce(family: 'inet' | 'inet6', address: string): void {
+  private sendAnnounce(family: 'inet' | 'inet6', address: string): boolean {
     const { announceIfname: ifn, announceMac: mac } = this.wiring;
     try {
-      if (family === 'inet') {
-        this.deps.announcer.gratuitousArp(ifn, address, mac);
-        this.log.debug(`Sending gratuitous ARP on ${ifn} for ${address}`);
-      } else {
-        this.deps.announcer.unsolicitedNa(ifn, address, mac, this.wiring.router);
-        this.log.debug(`Sending unsolicited Neighbour Advert on ${ifn} for ${address}`);
-      }
+      if (family === 'inet') this.deps.announcer.gratuitousArp(ifn, address, mac);
+      else this.deps.announcer.unsolicitedNa(ifn, address, mac, this.wiring.router);
+      return true;
     } catch (e) {
       this.log.error(`(${this.name}) announce ${address} on ${ifn} failed: ${(e as Error).message}`);
+      return false;
     }
   }
 }

@@ -1,0 +1,177 @@
+/**
+ * Benchmark: what a load balancer's clients feel on a takeover. The old master (Debian's
+ * keepalived, priority 100) stops with SIGTERM (priority 0); the backup under test (ours or
+ * keepalived, priority 90) takes over after Skew_Time. Measured from the new master's first
+ * advert on the wire (tcpdump on the lab bridge) to
+ *   - the VIPs present on the new master (`ip -ts monitor address` in its namespace: the last
+ *     of the instance's VIPs to appear), and
+ *   - the first gratuitous ARP / unsolicited NA for a VIP on the wire.
+ * Cases: IPv4 and IPv6 (VRRPv3), 1 VIP and 50 VIPs. Both clocks are CLOCK_REALTIME on one host.
+ * Usage (root): node dist/scripts/bench/client-takeover.js [--runs N] [--only tskeepalived|keepalived]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { Lab, sleep, waitFor, type LabHost } from '../../test/support/netns';
+import { startDaemon, type RunningDaemon } from '../../test/support/daemon';
+import { startKeepalived, KEEPALIVED_BIN } from '../../test/support/keepalived';
+import { median, percentile } from './wire-capture';
+
+interface Case {
+  name: string;
+  family: 'inet' | 'inet6';
+  vips: number;
+}
+
+const cases: Case[] = [
+  { name: 'IPv4, 1 VIP', family: 'inet', vips: 1 },
+  { name: 'IPv4, 50 VIPs', family: 'inet', vips: 50 },
+  { name: 'IPv6, 1 VIP', family: 'inet6', vips: 1 },
+  { name: 'IPv6, 50 VIPs', family: 'inet6', vips: 50 },
+];
+
+function vipList(c: Case): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < c.vips; i++) out.push(c.family === 'inet' ? `192.0.2.${100 + i}` : `2001:db8::${(0x100 + i).toString(16)}`);
+  return out;
+}
+
+function conf(c: Case, prio: number): string {
+  const vips = vipList(c).map((v) => `    ${v}/${c.family === 'inet' ? 24 : 64}`).join('\n');
+  return `global_defs {
+  vrrp_version 3
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 77
+  priority ${prio}
+  advert_int 0.1
+  virtual_ipaddress {
+${vips}
+  }
+}
+`;
+}
+
+/** A line-based process reader that keeps (timestamp, line) pairs. */
+class Lines {
+  readonly rows: Array<{ t: number; line: string }> = [];
+  private buf = '';
+  constructor(readonly cp: ChildProcess, parse: (line: string) => number | undefined) {
+    cp.stdout?.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let i: number;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        const t = parse(line);
+        if (t !== undefined) this.rows.push({ t, line });
+      }
+    });
+  }
+  stop(): void {
+    this.cp.kill('SIGTERM');
+  }
+}
+
+const tcpdumpTime = (line: string): number | undefined => {
+  const m = /^(\d+\.\d+) /.exec(line);
+  return m ? Number(m[1]) : undefined;
+};
+
+// [2026-12-02T18:59:01.123456] 3: eth0    inet 192.0.2.100/24 scope global secondary eth0
+const ipTsTime = (line: string): number | undefined => {
+  const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})\]/.exec(line);
+  if (!m) return undefined;
+  return Date.parse(`${m[1]}Z`) / 1000 + Number(m[2]) / 1e6;
+};
+
+type Impl = 'tskeepalived' | 'keepalived';
+interface Sample {
+  vipMs: number;
+  announceMs: number;
+}
+
+async function once(c: Case, impl: Impl): Promise<Sample | undefined> {
+  const lab = await Lab.create(null, { hosts: 2 });
+  try {
+    const env = { ...process.env, TZ: 'UTC' };
+    const wire = new Lines(
+      spawn('ip', ['netns', 'exec', lab.bridgeNs, 'tcpdump', '-i', 'br0', '-n', '-tt', '-l', '-U', 'ip proto 112 or ip6 proto 112 or arp or icmp6'], { stdio: ['ignore', 'pipe', 'ignore'] }),
+      tcpdumpTime,
+    );
+    const old = startKeepalived(lab, lab.host(1), conf(c, 100));
+    const h2: LabHost = lab.host(2);
+    const under: RunningDaemon = impl === 'keepalived' ? startKeepalived(lab, h2, conf(c, 90)) : startDaemon(lab, h2, conf(c, 90));
+    const first = vipList(c)[0] as string;
+    if (!(await waitFor(() => lab.hasAddress(lab.host(1), first), 20000))) return undefined;
+    if (!(await under.out.waitFor('Entering BACKUP STATE', 20000))) return undefined;
+    await sleep(1200);
+    const mon = new Lines(spawn('ip', ['netns', 'exec', h2.ns, 'ip', '-ts', 'monitor', 'address', 'dev', 'eth0'], { stdio: ['ignore', 'pipe', 'ignore'], env }), ipTsTime);
+    await sleep(300);
+    const from = wire.rows.length;
+    old.cp.kill('SIGTERM');
+    const vips = vipList(c);
+    const present = (): boolean => vips.every((v) => mon.rows.some((r) => r.line.includes(` ${v}/`)));
+    await waitFor(present, 8000, 5);
+    await sleep(300);
+    wire.stop();
+    mon.stop();
+    const rows = wire.rows.slice(from);
+    const advert = rows.find((r) => r.line.includes(` ${c.family === 'inet' ? h2.ipv4 : 'fe80'}`) && /VRRPv3, Advertisement/.test(r.line) && /prio 90/.test(r.line));
+    const vipRe = new RegExp(vips.map((v) => v.replace(/\./g, '\\.')).join('|'));
+    const announce = rows.find((r) => (c.family === 'inet' ? /ARP,/.test(r.line) : /neighbor advertisement/.test(r.line)) && vipRe.test(r.line));
+    const lastVip = Math.max(...vips.map((v) => mon.rows.find((r) => r.line.includes(` ${v}/`) && !r.line.includes('Deleted'))?.t ?? NaN));
+    if (!advert || !announce || !Number.isFinite(lastVip)) return undefined;
+    return { vipMs: (lastVip - advert.t) * 1000, announceMs: (announce.t - advert.t) * 1000 };
+  } finally {
+    await lab.destroy();
+  }
+}
+
+function busyPercent(a: os.CpuInfo[], b: os.CpuInfo[]): number {
+  let idle = 0;
+  let total = 0;
+  b.forEach((cpu, i) => {
+    const p = a[i]?.times;
+    if (!p) return;
+    const d = { user: cpu.times.user - p.user, nice: cpu.times.nice - p.nice, sys: cpu.times.sys - p.sys, idle: cpu.times.idle - p.idle, irq: cpu.times.irq - p.irq };
+    idle += d.idle;
+    total += d.user + d.nice + d.sys + d.idle + d.irq;
+  });
+  return total ? (100 * (total - idle)) / total : 0;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
+  const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] as Impl) : undefined;
+  if (!KEEPALIVED_BIN) throw new Error('keepalived is not installed: this benchmark uses it as the old master');
+  const impls = (['tskeepalived', 'keepalived'] as Impl[]).filter((i) => !only || i === only);
+  const cpu0 = os.cpus();
+  const rows: string[] = [];
+  rows.push(`client-visible takeover, ${new Date().toISOString()}, ${runs} runs per row, after a priority-0 advert (VRRPv3, advert 0.1 s)`);
+  rows.push('| case | implementation | advert → VIPs present, median / p95 (ms) | advert → first GARP/NA, median / p95 (ms) | runs |');
+  rows.push('|---|---|---|---|---|');
+  for (const c of cases) {
+    for (const impl of impls) {
+      const xs: Sample[] = [];
+      for (let i = 0; i < runs; i++) {
+        const s = await once(c, impl);
+        if (s) xs.push(s);
+      }
+      const v = xs.map((s) => s.vipMs);
+      const a = xs.map((s) => s.announceMs);
+      const f = (ys: number[]): string => (ys.length ? `${median(ys).toFixed(2)} / ${percentile(ys, 95).toFixed(2)}` : 'n/a');
+      rows.push(`| ${c.name} | ${impl} | ${f(v)} | ${f(a)} | ${xs.length}/${runs} |`);
+      console.error(`${c.name} ${impl}: vip ${v.map((x) => x.toFixed(2)).join(', ')}; announce ${a.map((x) => x.toFixed(2)).join(', ')}`);
+    }
+  }
+  rows.push(`machine busy during the run: ${busyPercent(cpu0, os.cpus()).toFixed(0)} % of ${cpu0.length} cores`);
+  console.log(rows.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

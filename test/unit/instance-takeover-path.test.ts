@@ -1,0 +1,94 @@
+/**
+ * What a takeover puts on the wire, and when: the first advert, then every VIP's netlink
+ * request, then the first round of gratuitous ARPs / unsolicited NAs — all inside the timer
+ * callback that decided the takeover, before any await (rtnetlink applies a request within
+ * the send, so the addresses exist by then). The rest of the burst follows the ACKs.
+ * (Issue: client-visible takeover; the latency figures are in scripts/bench/client-takeover.ts.)
+ */
+import t from 'tap';
+import { loadConfigText } from '../../src/config/load';
+import { InstanceRuntime, type InstanceWiring } from '../../src/runtime/instance';
+import { MemoryLogger } from '../../src/observe/log';
+import type { AnnouncePort } from '../../src/net/ports';
+import { FakeClock } from '../support/fake-clock';
+import { FakeRtnl } from '../support/fake-rtnl';
+
+type Ev = { what: 'advert' | 'add' | 'garp' | 'na' | 'del'; ip?: string };
+
+function setup(vips: string[], family: 'inet' | 'inet6' = 'inet', extra = '') {
+  const text = `global_defs {\n  vrrp_version 3\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 90\n  advert_int 1\n${extra}\n  virtual_ipaddress {\n${vips.map((v) => `    ${v}`).join('\n')}\n  }\n}\n`;
+  const r = loadConfigText(text, 't.conf', { configId: 't', readFile: (p) => { throw new Error(`no file ${p}`); } });
+  const m = r.model?.vrrpInstances[0];
+  if (!m) throw new Error(`config: ${JSON.stringify(r.diagnostics)}`);
+  const events: Ev[] = [];
+  const rtnl = new FakeRtnl();
+  const add = rtnl.addAddress.bind(rtnl);
+  rtnl.addAddress = (spec) => {
+    events.push({ what: 'add', ip: spec.address });
+    return add(spec);
+  };
+  const del = rtnl.delAddress.bind(rtnl);
+  rtnl.delAddress = (spec) => {
+    events.push({ what: 'del', ip: spec.address });
+    return del(spec);
+  };
+  const announcer: AnnouncePort = {
+    gratuitousArp: (_ifn, ip) => void events.push({ what: 'garp', ip }),
+    unsolicitedNa: (_ifn, ip) => void events.push({ what: 'na', ip }),
+  };
+  const wiring: InstanceWiring = {
+    vipIfname: 'eth0', announceIfname: 'eth0', announceMac: '02:00:00:00:00:02',
+    primaryAddress: family === 'inet' ? '192.0.2.2' : 'fe80::2', destinations: [family === 'inet' ? '224.0.0.18' : 'ff02::12'],
+    send: () => void events.push({ what: 'advert' }), router: false,
+  };
+  const clock = new FakeClock();
+  const inst = new InstanceRuntime(m, wiring, { clock, log: new MemoryLogger(), rtnl, announcer });
+  return { inst, clock, events };
+}
+
+const v4 = Array.from({ length: 50 }, (_, i) => `192.0.2.${100 + i}/24`);
+const v6 = Array.from({ length: 3 }, (_, i) => `2001:db8::${(0x100 + i).toString(16)}/64`);
+
+for (const [name, vips, family, kind] of [
+  ['IPv4, 1 VIP', v4.slice(0, 1), 'inet', 'garp'],
+  ['IPv4, 50 VIPs', v4, 'inet', 'garp'],
+  ['IPv6, 3 VIPs', v6, 'inet6', 'na'],
+] as const) {
+  t.test(`${name}: advert, every VIP request and the first announce round leave in the timer callback`, async (t) => {
+    const { inst, clock, events } = setup([...vips], family);
+    inst.start();
+    await inst.settled();
+    events.length = 0;
+    clock.advance(4000); // past Master_Down_Interval: the takeover runs synchronously in here
+    const n = vips.length;
+    const sync = events.map((e) => e.what);
+    t.same(sync.slice(0, 1), ['advert'], 'first advert first');
+    t.same(sync.slice(1, 1 + n), Array(n).fill('add'), 'then every VIP request');
+    t.same(sync.slice(1 + n, 1 + 2 * n), Array(n).fill(kind), 'then one announce per VIP, before any await');
+    t.same(events.slice(1 + n, 1 + 2 * n).map((e) => e.ip), vips.map((v) => v.split('/')[0]), 'for each VIP');
+    t.equal(inst.state.state, 'MASTER');
+    await inst.settled();
+    const total = events.filter((e) => e.what === kind).length;
+    t.equal(total, 5 * n, 'the rest of the burst (garp_master_repeat 5) follows the ACKs');
+  });
+}
+
+t.test('an announce never jumps ahead of a queued removal', async (t) => {
+  const { inst, clock, events } = setup(['192.0.2.100/24'], 'inet', '  preempt_delay 0');
+  inst.start();
+  await inst.settled();
+  clock.advance(4000);
+  t.equal(inst.state.state, 'MASTER');
+  // Demote and promote again before anything settles: the second add is queued behind the
+  // removal, so its burst must wait for it too.
+  const before = events.length;
+  inst.force('BACKUP', 'test');
+  inst.force('MASTER', 'test');
+  const early = events.slice(before).filter((e) => e.what === 'garp' || e.what === 'add');
+  t.equal(early.length, 0, 'no add or GARP issued synchronously while a removal is queued');
+  await inst.settled();
+  const lastDel = events.map((e) => e.what).lastIndexOf('del');
+  const lastAdd = events.map((e) => e.what).lastIndexOf('add');
+  t.ok(lastAdd > lastDel, 're-added after the removal');
+  t.ok(events.slice(lastAdd).some((e) => e.what === 'garp'), 'and announced after it');
+});
