@@ -41,12 +41,35 @@ const NUM_RE = /^[-+]?(\d+\.?\d*|\.\d+)$/;
 
 export function buildFromTable(nodes: readonly ConfigNode[], tbl: BlockTable, diags: Diagnostics): Json {
   const root: Json = {};
-  buildBlock(nodes, tbl, root, { diags });
+  buildBlock(nodes, tbl, root, { diags, unsupportedSeen: new Set() });
   return root;
 }
 
 interface Ctx {
   diags: Diagnostics;
+  /** Unsupported keywords already reported (keyword + reason): one warning per keyword. */
+  unsupportedSeen: Set<string>;
+}
+
+/** The warning for a keyword declared `unsupported` (keywords/types Consumer), once per keyword. */
+export function unsupportedMessage(keyword: string, reason: string): string {
+  return `${keyword} is accepted for compatibility but not implemented by tskeepalived (${reason})`;
+}
+
+function reportUnsupported(node: ConfigNode, what: string, reason: string, ctx: Ctx): void {
+  const key = `${what}\0${reason}`;
+  if (ctx.unsupportedSeen.has(key)) return;
+  ctx.unsupportedSeen.add(key);
+  ctx.diags.warn('ERR_CONFIG_UNSUPPORTED', unsupportedMessage(what, reason), node.loc);
+}
+
+/** A keyword or one of its values declared unsupported: warn once per keyword (and value). */
+function checkSupported(node: ConfigNode, spec: KwSpec, ctx: Ctx): void {
+  if (spec.unsupported !== undefined) reportUnsupported(node, node.keyword, spec.unsupported, ctx);
+  const a0 = node.args[0];
+  if (spec.unsupportedValues === undefined || a0 === undefined) return;
+  const value = Object.keys(spec.unsupportedValues).find((v) => v.toLowerCase() === a0.toLowerCase());
+  if (value !== undefined) reportUnsupported(node, `${node.keyword} ${value}`, spec.unsupportedValues[value] as string, ctx);
 }
 
 function buildBlock(nodes: readonly ConfigNode[], tbl: BlockTable, target: Json, ctx: Ctx): void {
@@ -62,6 +85,7 @@ function buildBlock(nodes: readonly ConfigNode[], tbl: BlockTable, target: Json,
       unknown(node, tbl, target, ctx);
       continue;
     }
+    checkSupported(node, spec, ctx);
     if (spec.deprecated) {
       ctx.diags.deprecated('ERR_CONFIG_DEPRECATED', `keyword '${node.keyword}' is deprecated, use ${spec.deprecated}`, node.loc);
     }

@@ -5,11 +5,11 @@ import { flag, ignore, lines, table } from './types';
 export const syncGroupTable = table(
   'vrrp_sync_group',
   {
-    group: lines({ repeat: true }),
+    group: lines({ repeat: true, use: 'runtime/vrrp-service.ts', field: 'members' }),
     ...notifyKeywords(),
     ...trackKeywords(),
-    sync_group_tracking_weight: flag({ default: false }),
-    global_tracking: ignore({ deprecated: 'sync_group_tracking_weight' }),
+    sync_group_tracking_weight: flag({ default: false, use: 'track/priority.ts' }),
+    global_tracking: ignore('not implemented yet (sync_group_tracking_weight is)', { deprecated: 'sync_group_tracking_weight' }),
   },
   // Legacy syntax `vrrp_sync_group VG1 { VI_2 VI_3 }`: a bare word line names members.
   (node, target, warn) => {

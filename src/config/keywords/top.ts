@@ -1,5 +1,6 @@
 /** Top-level sections of keepalived.conf and where each lands in the built JSON. */
 import { globalDefsTable } from './global';
+import * as R from './reasons';
 import { syncGroupTable } from './sync-group';
 import { block, ignore, lines, table, str } from './types';
 import { vrrpInstanceTable } from './vrrp-instance';
@@ -7,33 +8,34 @@ import { trackFileTable, trackProcessTable, vrrpScriptTable } from './vrrp-scrip
 import { sslTable, virtualServerTable } from './virtual-server';
 
 const named = { repeat: true, keepArgs: true, minArgs: 1 };
+const TRACKERS = 'runtime/trackers.ts';
 
 export const topTable = table('top level', {
-  global_defs: block(globalDefsTable, { to: 'globalDefs' }),
-  vrrp_script: block(vrrpScriptTable, { ...named, to: 'vrrpScripts' }),
-  track_file: block(trackFileTable, { ...named, to: 'trackFiles' }),
-  vrrp_track_file: block(trackFileTable, { ...named, to: 'trackFiles', deprecated: 'track_file' }),
-  vrrp_track_process: block(trackProcessTable, { ...named, to: 'trackProcesses' }),
-  vrrp_instance: block(vrrpInstanceTable, { ...named, to: 'vrrpInstances' }),
-  vrrp_sync_group: block(syncGroupTable, { ...named, to: 'vrrpSyncGroups' }),
-  static_ipaddress: lines({ repeat: true, to: 'staticIpaddress' }),
-  static_routes: lines({ repeat: true, to: 'staticRoutes' }),
-  static_rules: lines({ repeat: true, to: 'staticRules' }),
-  virtual_server_group: lines({ repeat: true, keepArgs: true, minArgs: 1, to: 'virtualServerGroups' }),
-  virtual_server: block(virtualServerTable, { ...named, to: 'virtualServers' }),
-  SSL: block(sslTable, { to: 'ssl' }),
-  // Accepted; not modelled yet (BFD, link beat, GARP groups, track groups, debounce delays).
-  bfd_instance: ignore(),
-  linkbeat_interfaces: ignore(),
-  garp_group: ignore(),
-  track_group: ignore(),
-  interface_up_down_delays: ignore(),
+  global_defs: block(globalDefsTable, { to: 'globalDefs', use: 'runtime/vrrp-service.ts' }),
+  vrrp_script: block(vrrpScriptTable, { ...named, to: 'vrrpScripts', use: TRACKERS }),
+  track_file: block(trackFileTable, { ...named, to: 'trackFiles', use: TRACKERS }),
+  vrrp_track_file: block(trackFileTable, { ...named, to: 'trackFiles', deprecated: 'track_file', use: TRACKERS }),
+  vrrp_track_process: block(trackProcessTable, { ...named, to: 'trackProcesses', use: TRACKERS }),
+  vrrp_instance: block(vrrpInstanceTable, { ...named, to: 'vrrpInstances', use: 'runtime/vrrp-service.ts' }),
+  vrrp_sync_group: block(syncGroupTable, { ...named, to: 'vrrpSyncGroups', use: 'runtime/vrrp-service.ts' }),
+  static_ipaddress: lines({ repeat: true, to: 'staticIpaddress', unsupported: R.NOT_YET }),
+  static_routes: lines({ repeat: true, to: 'staticRoutes', unsupported: R.NOT_YET }),
+  static_rules: lines({ repeat: true, to: 'staticRules', unsupported: R.NOT_YET }),
+  virtual_server_group: lines({ repeat: true, keepArgs: true, minArgs: 1, to: 'virtualServerGroups', use: 'runtime/lvs.ts' }),
+  virtual_server: block(virtualServerTable, { ...named, to: 'virtualServers', use: 'runtime/lvs.ts' }),
+  SSL: block(sslTable, { to: 'ssl', use: 'check/build.ts', field: 'sslConfig' }),
+  // Accepted, not stored.
+  bfd_instance: ignore(R.BFD),
+  linkbeat_interfaces: ignore(R.NOT_YET),
+  garp_group: ignore(R.NOT_YET),
+  track_group: ignore('not implemented yet'),
+  interface_up_down_delays: ignore(R.NOT_YET),
   // global_parser.c also installs these at top level.
-  net_namespace: str(),
-  net_namespace_ipvs: ignore(),
-  namespace_with_ipsets: ignore(),
-  use_pid_dir: ignore(),
-  instance: ignore(),
-  child_wait_time: ignore(),
-  linkbeat_use_polling: ignore(),
+  net_namespace: str({ unsupported: R.NOT_YET }),
+  net_namespace_ipvs: ignore(R.NOT_YET),
+  namespace_with_ipsets: ignore(R.IPTABLES),
+  use_pid_dir: ignore('pid files are where -p/-r/-c and -s put them'),
+  instance: ignore('use the -i/--config-id and -s/--namespace command-line options'),
+  child_wait_time: ignore(R.ONE_PROCESS),
+  linkbeat_use_polling: ignore('link state comes from netlink; polling is not implemented'),
 });

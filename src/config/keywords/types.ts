@@ -14,9 +14,22 @@ export type ScalarKind =
   | 'flag' // bare keyword = true (trailing words are ignored, as keepalived does)
   | 'words' // all arguments, as an array of strings
   | 'script' // a command line: {command, argv} (optionally [user [group]] after a quoted command)
-  | 'ignore'; // accepted, not modelled
+  | 'ignore'; // accepted, not stored (always `unsupported`)
 
-export interface KwSpec {
+/**
+ * What consumes a keyword: every entry names exactly one. `use` is the module (path under src/,
+ * e.g. 'runtime/instance.ts') that reads the keyword's model field (`field`, defaulting to `to`);
+ * `unsupported` is a one-line reason, printed by `-t` and at start-up as "accepted for
+ * compatibility but not implemented by tskeepalived (<reason>)". A keyword whose only effect is on
+ * the configuration check names 'config/validate.ts'. test/unit/keyword-coverage checks that the
+ * named module really reads the field.
+ */
+export type Consumer =
+  | { readonly use: string; readonly field?: string; readonly unsupported?: never }
+  | { readonly unsupported: string; readonly use?: never; readonly field?: never };
+
+/** Everything about a keyword except what consumes it. */
+export interface KwShape {
   kind: ScalarKind | 'block' | 'lines';
   /** Property name in the built object; defaults to the camelCase keyword. */
   to?: string;
@@ -25,6 +38,8 @@ export interface KwSpec {
   default?: unknown;
   /** Allowed values (after case normalisation when `caseInsensitive`). */
   enum?: readonly string[];
+  /** Values accepted but not implemented (first argument → reason): warned like an unsupported keyword. */
+  unsupportedValues?: Readonly<Record<string, string>>;
   /** Accept a value in the wrong case with a warning (e.g. `state Master`). */
   caseInsensitive?: boolean;
   /** Value when the keyword is given with no argument (e.g. persistence_timeout → 360). */
@@ -48,6 +63,12 @@ export interface KwSpec {
   minArgs?: number;
 }
 
+/** A keyword table entry: its shape plus, required, its consumer. */
+export type KwSpec = KwShape & Consumer;
+
+/** Options of the constructors below: the consumer is required, so an undeclared entry does not compile. */
+export type Decl = Partial<KwShape> & Consumer;
+
 /** Entries plus an optional hook for words the table does not know (legacy sync-group members). */
 export interface BlockTable {
   readonly name: string;
@@ -56,18 +77,19 @@ export interface BlockTable {
   readonly onUnknown?: (node: ConfigNode, target: Record<string, unknown>, warn: (code: string, msg: string) => void) => boolean;
 }
 
-export const int = (min?: number, max?: number, extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'int', min, max, ...extra });
-export const num = (min?: number, max?: number, extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'num', min, max, ...extra });
-export const str = (extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'str', ...extra });
-export const bool = (extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'bool', ...extra });
-export const flag = (extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'flag', ...extra });
-export const words = (extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'words', ...extra });
-export const script = (extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'script', ...extra });
-export const ignore = (extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'ignore', ...extra });
-export const oneOf = (values: readonly string[], extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'str', enum: values, ...extra });
+export const int = (min: number | undefined, max: number | undefined, d: Decl): KwSpec => ({ kind: 'int', min, max, ...d });
+export const num = (min: number | undefined, max: number | undefined, d: Decl): KwSpec => ({ kind: 'num', min, max, ...d });
+export const str = (d: Decl): KwSpec => ({ kind: 'str', ...d });
+export const bool = (d: Decl): KwSpec => ({ kind: 'bool', ...d });
+export const flag = (d: Decl): KwSpec => ({ kind: 'flag', ...d });
+export const words = (d: Decl): KwSpec => ({ kind: 'words', ...d });
+export const script = (d: Decl): KwSpec => ({ kind: 'script', ...d });
+/** Accepted and not stored: always unsupported, with the reason. */
+export const ignore = (reason: string, extra: Partial<KwShape> = {}): KwSpec => ({ kind: 'ignore', ...extra, unsupported: reason });
+export const oneOf = (values: readonly string[], d: Decl): KwSpec => ({ kind: 'str', enum: values, ...d });
 /** A block whose lines are kept raw ({args: [keyword, ...args], loc}) for a dedicated line parser. */
-export const lines = (extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'lines', ...extra });
-export const block = (table: BlockTable, extra: Partial<KwSpec> = {}): KwSpec => ({ kind: 'block', block: table, ...extra });
+export const lines = (d: Decl): KwSpec => ({ kind: 'lines', ...d });
+export const block = (table: BlockTable, d: Decl): KwSpec => ({ kind: 'block', block: table, ...d });
 
 /** `some_keyword` → `someKeyword`. */
 export function camel(kw: string): string {
@@ -76,13 +98,19 @@ export function camel(kw: string): string {
 
 /** Builds a table; a spec without `to` gets the camelCase keyword. */
 export function table(name: string, keywords: Record<string, KwSpec>, onUnknown?: BlockTable['onUnknown']): BlockTable {
-  for (const [kw, spec] of Object.entries(keywords)) if (spec.to === undefined) spec.to = camel(kw);
+  for (const [kw, spec] of Object.entries(keywords)) {
+    if (spec.to === undefined) (spec as KwShape).to = camel(kw);
+    // Belt and braces for entries built without the constructors (JSON, casts): one consumer each.
+    if ((spec.use === undefined) === (spec.unsupported === undefined)) {
+      throw new Error(`keyword '${kw}' in ${name} must declare exactly one of use/unsupported`);
+    }
+  }
   return { name, keywords, onUnknown };
 }
 
-/** Marks a list of keywords as accepted-but-not-modelled. */
-export function ignored(names: readonly string[]): Record<string, KwSpec> {
+/** Marks a list of keywords as accepted-but-not-modelled, all for one reason. */
+export function ignored(names: readonly string[], reason: string): Record<string, KwSpec> {
   const out: Record<string, KwSpec> = {};
-  for (const n of names) out[n] = ignore();
+  for (const n of names) out[n] = ignore(reason);
   return out;
 }

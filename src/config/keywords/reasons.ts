@@ -1,0 +1,19 @@
+/**
+ * Reasons for keywords declared `unsupported` (keywords/types Consumer), shared so the same
+ * limitation reads the same everywhere. Each is printed as "<keyword> is accepted for
+ * compatibility but not implemented by tskeepalived (<reason>)".
+ */
+export const NOT_YET = 'not implemented yet';
+export const SNMP = 'SNMP is not supported';
+export const DBUS = 'DBus is not supported';
+export const BFD = 'BFD is not implemented yet';
+export const ONE_PROCESS = 'tskeepalived runs as one process: there are no VRRP/checker/BFD child processes to name or wait for';
+export const NICE = 'process scheduling priority (nice) is not changed: tskeepalived runs as one Node.js process';
+export const REALTIME = 'real-time scheduling is not used: tskeepalived runs as one Node.js process at normal priority';
+export const NO_SWAP = 'memory is not locked (mlockall): tskeepalived runs as one Node.js process';
+export const CPU_AFFINITY = 'CPU affinity is not set: tskeepalived runs as one Node.js process';
+export const NETLINK_BUFS = 'netlink socket receive buffer sizes are fixed by tskeepalived (8 MiB for link/address watching)';
+export const IPTABLES = 'iptables and ipsets are not supported (the strict-mode firewall is nftables only)';
+export const NFTABLES = 'nftables rules are not implemented yet';
+export const VMAC_GARP = 'periodic gratuitous ARPs on the base interface of a VMAC are not implemented';
+export const STRICT_FW = "strict mode's protocol rules and config checks apply, but the nftables rules that drop traffic to VIPs are not installed yet";
