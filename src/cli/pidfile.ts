@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PID_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 
 /** Pid recorded in `file`, or undefined when missing or unparsable. */
 export function readPid(file: string): number | undefined {
@@ -48,9 +49,9 @@ export function writePidfile(file: string, pid: number = process.pid): PidfileRe
   }
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${pid}.tmp`;
-    fs.writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
-    fs.renameSync(tmp, file); // atomic: a reader never sees a half-written pid
+    // atomic (a reader never sees a half-written pid) and safe: random temporary name created
+    // O_EXCL|O_NOFOLLOW, mode 0644 as keepalived's, renamed over the pid file.
+    writeFileReplacing(file, `${pid}\n`, PID_FILE_MODE);
     return { ok: true };
   } catch (e) {
     return { ok: false, code: 'ERR_PIDFILE_WRITE', message: `Unable to write pidfile ${file}: ${(e as Error).message}` };

@@ -1,9 +1,9 @@
 /**
  * Writes the dumps of src/observe/dump.ts to their files (defaults /tmp/keepalived.data,
  * .stats, .json; state_dump_file / stats_dump_file / json_dump_file move them). Written to
- * a temporary name and renamed, so a reader never sees half a file. Never throws.
+ * a random temporary name (created exclusively, never through a link, mode 0600) and renamed, so a reader never sees half a file. Never throws.
  */
-import fs from 'node:fs';
+import { PRIVATE_FILE_MODE, writeFileReplacing } from './safe-file';
 import { formatData, formatJson, formatStats, type DaemonSnapshot } from './dump';
 
 export type DumpKind = 'data' | 'stats' | 'json';
@@ -18,17 +18,11 @@ const FORMAT: Record<DumpKind, (s: DaemonSnapshot) => string> = { data: formatDa
 
 /** Write one dump; returns the path written or an error message. */
 export function writeDump(kind: DumpKind, snapshot: DaemonSnapshot, file = DEFAULT_DUMP_FILES[kind]): { ok: true; path: string } | { ok: false; error: string } {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, FORMAT[kind](snapshot), { mode: 0o644 });
-    fs.renameSync(tmp, file);
+    // Random temporary name, O_EXCL|O_NOFOLLOW, 0600, rename: see safe-file.ts (CVE-2018-19044/19046).
+    writeFileReplacing(file, FORMAT[kind](snapshot), PRIVATE_FILE_MODE);
     return { ok: true, path: file };
   } catch (e) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* nothing to clean */
-    }
     return { ok: false, error: `${file}: ${(e as Error).message}` };
   }
 }

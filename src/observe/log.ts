@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import pino from 'pino';
+import { openAppendSafe, PRIVATE_FILE_MODE } from './safe-file';
 
 export type Level = 'error' | 'warn' | 'info' | 'debug';
 
@@ -71,13 +72,23 @@ function loadSyslog(): SyslogFn | undefined {
   }
 }
 
+/** The -g log file: appended, never through a link, only if it is our regular file (safe-file.ts). */
+function openLogFile(file: string): number | undefined {
+  try {
+    return openAppendSafe(file, PRIVATE_FILE_MODE);
+  } catch (e) {
+    process.stderr.write(`Unable to open log file ${file}: ${(e as Error).message}\n`);
+    return undefined;
+  }
+}
+
 class Sink {
   private fileFd: number | undefined;
   private readonly pino: pino.Logger | undefined;
   private readonly syslogFn: SyslogFn | undefined;
   private readonly facility: number;
   constructor(readonly opts: LogOptions) {
-    if (opts.file) this.fileFd = fs.openSync(opts.file, 'a');
+    if (opts.file) this.fileFd = openLogFile(opts.file);
     if (opts.json && opts.console) this.pino = pino({ base: { ident: opts.ident ?? 'Keepalived' } }, pino.destination(2));
     this.syslogFn = opts.syslog ? loadSyslog() : undefined;
     this.facility = facilityCode(opts.facility);

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PRIVATE_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 import type { GlobalDefs, Model, VirtualServer, VrrpInstance, ScriptCommand } from '../config/model';
 import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptRunner } from '../notify/exec';
@@ -250,8 +251,7 @@ export class LvsRuntime {
     if (!f) return;
     try {
       fs.mkdirSync(path.dirname(f), { recursive: true });
-      fs.writeFileSync(`${f}.tmp`, JSON.stringify([...this.owned]));
-      fs.renameSync(`${f}.tmp`, f);
+      writeFileReplacing(f, JSON.stringify([...this.owned]), PRIVATE_FILE_MODE);
     } catch (e) {
       this.log.warn(`Unable to record our IPVS services in ${f}: ${(e as Error).message}`);
     }

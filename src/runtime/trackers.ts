@@ -18,6 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { PRIVATE_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptOutcome, type ScriptRunner } from '../notify/exec';
@@ -360,7 +361,7 @@ export class Trackers {
     const init = e.spec.initFile;
     if (init && (init.overwrite || !fs.existsSync(e.spec.path))) {
       try {
-        fs.writeFileSync(e.spec.path, `${init.value}\n`);
+        writeFileReplacing(e.spec.path, `${init.value}\n`, PRIVATE_FILE_MODE);
       } catch (err) {
         this.opts.log.error(`track_file ${e.spec.name}: cannot create ${e.spec.path}: ${(err as Error).message}`);
       }
