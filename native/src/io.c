@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
 #include <net/ethernet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -188,6 +189,12 @@ static int recv_one(napi_env env, tsk_sock *s, napi_value *out) {
   napi_value age;
   napi_create_double(env, age_ms, &age);
   napi_set_named_property(env, o, "ageMs", age);
+  if (from.ss_family == AF_NETLINK) {
+    /* The sender's port id: 0 is the kernel; anything else is a userspace process (the caller drops it). */
+    napi_value pid;
+    napi_create_uint32(env, ((struct sockaddr_nl *)&from)->nl_pid, &pid);
+    napi_set_named_property(env, o, "nlPid", pid);
+  }
   napi_get_boolean(env, (m.msg_flags & MSG_TRUNC) != 0, &t);
   napi_set_named_property(env, o, "truncated", t);
   *out = o;

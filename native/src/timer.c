@@ -25,6 +25,8 @@ typedef struct {
   bool finalized;
 } tsk_timer;
 
+#define TSK_TIMER_MAX_MS (100.0 * 365 * 24 * 3600 * 1000)
+
 static const napi_type_tag TIMER_TAG = {0x74736b74696d6572ULL, 0x6e73000000000001ULL};
 
 static void maybe_free(tsk_timer *t) {
@@ -153,6 +155,9 @@ napi_value tsk_timer_arm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   /* An all-zero it_value disarms a timerfd: the shortest real delay is 1 ns. */
+  /* Clamp before converting: (int64_t)(1e300 * 1e6) is undefined and came out negative, so a
+   * delay of 1e300 ms fired at once. Anything past ~100 years (and +Infinity) waits 100 years. */
+  if (ms > TSK_TIMER_MAX_MS) ms = TSK_TIMER_MAX_MS;
   int64_t ns = ms > 0 ? (int64_t)(ms * 1e6) : 0;
   if (ns < 1) ns = 1;
   struct itimerspec its;

@@ -30,6 +30,8 @@ export interface NativePacket {
   /** ms since the kernel received it (SO_TIMESTAMPNS enabled on the socket); -1 when absent. */
   ageMs: number;
   truncated: boolean;
+  /** Netlink sockets only: the sender's port id (0 = the kernel). */
+  nlPid?: number;
 }
 
 export interface NativeIfInfo {

@@ -75,6 +75,8 @@ export class NlSocket extends EventEmitter {
   private dumpInFlight = false;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private closed = false;
+  /** Datagrams dropped because their sender was not the kernel (nl_pid != 0). */
+  foreignDropped = 0;
   private readonly keepAlive: boolean;
 
   constructor(protocol: number, opts: NlSocketOptions = {}) {
@@ -195,6 +197,12 @@ export class NlSocket extends EventEmitter {
     }
     for (const pkt of pkts) {
       if (this.closed) return;
+      // Only the kernel (port id 0) speaks for the kernel: a process with CAP_NET_ADMIN can
+      // send to our port or our multicast groups (a forged "lo down"), so drop anything else.
+      if (pkt.nlPid !== undefined && pkt.nlPid !== 0) {
+        this.foreignDropped++;
+        continue;
+      }
       let msgs: NetlinkMessage[];
       try {
         msgs = parseMessages(pkt.data);
