@@ -333,7 +333,7 @@ function topAttr(payload: Uint8Array, type: number): Buffer | string {
 }
 
 /** Decode one GET_SERVICE reply (a genl payload). */
-export function decodeService(payload: Uint8Array): Decoded<IpvsService> {
+function decodeServiceUnguarded(payload: Uint8Array): Decoded<IpvsService> {
   const raw = topAttr(payload, CMD_ATTR.SERVICE);
   if (typeof raw === 'string') return { ok: false, reason: raw };
   const m = parseAttrs(raw);
@@ -371,7 +371,7 @@ function popcount(x: number): number {
 }
 
 /** Decode one GET_DEST reply; svcAf is the family of the service being dumped. */
-export function decodeDest(payload: Uint8Array, svcAf: IpvsAf): Decoded<IpvsDest> {
+function decodeDestUnguarded(payload: Uint8Array, svcAf: IpvsAf): Decoded<IpvsDest> {
   const raw = topAttr(payload, CMD_ATTR.DEST);
   if (typeof raw === 'string') return { ok: false, reason: raw };
   const m = parseAttrs(raw);
@@ -405,7 +405,7 @@ export function decodeDest(payload: Uint8Array, svcAf: IpvsAf): Decoded<IpvsDest
   return { ok: true, value: d };
 }
 
-export function decodeInfo(payload: Uint8Array): Decoded<IpvsInfo> {
+function decodeInfoUnguarded(payload: Uint8Array): Decoded<IpvsInfo> {
   if (payload.length < 4) return { ok: false, reason: 'short genl header' };
   const m = parseAttrs(payload.subarray(4));
   const v = m?.get(INFO.VERSION);
@@ -414,7 +414,7 @@ export function decodeInfo(payload: Uint8Array): Decoded<IpvsInfo> {
   return { ok: true, value: { version: `${n >> 16}.${(n >> 8) & 0xff}.${n & 0xff}`, connTabSize: m.get(INFO.CONN_TAB_SIZE)?.readUInt32LE(0) ?? 0 } };
 }
 
-export function decodeTimeouts(payload: Uint8Array): Decoded<IpvsTimeouts> {
+function decodeTimeoutsUnguarded(payload: Uint8Array): Decoded<IpvsTimeouts> {
   if (payload.length < 4) return { ok: false, reason: 'short genl header' };
   const m = parseAttrs(payload.subarray(4));
   if (!m) return { ok: false, reason: 'bad attribute length' };
@@ -422,7 +422,7 @@ export function decodeTimeouts(payload: Uint8Array): Decoded<IpvsTimeouts> {
   return { ok: true, value: { tcpS: g(CMD_ATTR.TIMEOUT_TCP), tcpFinS: g(CMD_ATTR.TIMEOUT_TCP_FIN), udpS: g(CMD_ATTR.TIMEOUT_UDP) } };
 }
 
-export function decodeDaemon(payload: Uint8Array): Decoded<IpvsDaemon> {
+function decodeDaemonUnguarded(payload: Uint8Array): Decoded<IpvsDaemon> {
   const raw = topAttr(payload, CMD_ATTR.DAEMON);
   if (typeof raw === 'string') return { ok: false, reason: raw };
   const m = parseAttrs(raw);
@@ -449,9 +449,32 @@ export function encodeGetFamily(name: string): Buffer {
   return genlMessage(CTRL_CMD_GETFAMILY, new AttrWriter().str(CTRL_ATTR_FAMILY_NAME, name).build(), 1);
 }
 
-export function decodeFamilyId(payload: Uint8Array): Decoded<number> {
+function decodeFamilyIdUnguarded(payload: Uint8Array): Decoded<number> {
   if (payload.length < 4) return { ok: false, reason: 'short genl header' };
   const id = parseAttrs(payload.subarray(4))?.get(CTRL_ATTR_FAMILY_ID);
   if (!id || id.length < 2) return { ok: false, reason: 'missing family id' };
   return { ok: true, value: id.readUInt16LE(0) };
 }
+
+// ---------------------------------------------------------------- never throw on wire input
+
+/**
+ * A decoder that returns an error result instead of throwing: a short attribute (a u32 of two
+ * bytes) made Buffer reads throw RangeError out of the netlink callback.
+ */
+function guarded<A extends unknown[], T>(fn: (...a: A) => Decoded<T>): (...a: A) => Decoded<T> {
+  return (...a: A): Decoded<T> => {
+    try {
+      return fn(...a);
+    } catch (e) {
+      return { ok: false, reason: `malformed attribute (${(e as Error).message})` };
+    }
+  };
+}
+
+export const decodeService = guarded(decodeServiceUnguarded);
+export const decodeDest = guarded(decodeDestUnguarded);
+export const decodeInfo = guarded(decodeInfoUnguarded);
+export const decodeTimeouts = guarded(decodeTimeoutsUnguarded);
+export const decodeDaemon = guarded(decodeDaemonUnguarded);
+export const decodeFamilyId = guarded(decodeFamilyIdUnguarded);
