@@ -36,7 +36,7 @@ export function initialState(cfg: InstanceConfig): InstanceState {
 /** The earliest armed deadline, or undefined when nothing is pending. */
 export function nextDeadline(s: InstanceState): number | undefined {
   let min: number | undefined;
-  for (const t of [s.masterDownAt, s.adverAt, s.garpDelayAt, s.garpRefreshAt, s.garpLowerPrioAt]) {
+  for (const t of [s.masterDownAt, s.adverAt, s.garpDelayAt, s.garpRefreshAt, s.garpLowerPrioAt, s.handoverUntil]) {
     if (t !== undefined && (min === undefined || t < min)) min = t;
   }
   return min;
@@ -72,6 +72,7 @@ const NO_DEADLINES = {
   garpDelayAt: undefined,
   garpRefreshAt: undefined,
   garpLowerPrioAt: undefined,
+  handoverUntil: undefined,
 } as const;
 
 function mdi(cfg: InstanceConfig, s: InstanceState): number {
@@ -142,7 +143,7 @@ function onStartup(o: Out, s0: InstanceState): InstanceState {
   const s: InstanceState = { ...s0, stopped: false, masterAdverIntCs: cfg.advertIntCs, masterAddr: undefined };
   if (s.faulted) return becomeFault(o, s, `startup with a fault: ${s.faultReason ?? 'unknown'}`, true);
   // RFC 5798 §6.4.1: the owner (priority 255) goes straight to MASTER.
-  if (isOwner(cfg)) return becomeMaster(o, s, 'startup as address owner (priority 255)');
+  if (isOwner(cfg) && !s.standby) return becomeMaster(o, s, 'startup as address owner (priority 255)');
   // keepalived: `state MASTER` below 255 still starts in BACKUP and waits Master_Down_Interval.
   const down = mdi(cfg, s);
   transition(o, 'INIT', 'BACKUP', `startup (initial state ${cfg.initialState}, priority ${s.priority}): waiting ${down}ms for a master`);
@@ -185,6 +186,11 @@ function onTick(o: Out, s0: InstanceState): InstanceState {
   }
   if (s.state !== 'MASTER') return s;
   const intervalMs = cfg.advertIntCs * 10;
+  if (s.handoverUntil !== undefined && s.handoverUntil <= now) {
+    o.log('warn', msg.standbyNoTaker(cfg.name, handoverWindowMs(cfg)));
+    o.push({ type: 'send-advert', priority: s.priority });
+    return { ...s, standby: false, handoverUntil: undefined, adverAt: now + intervalMs };
+  }
   if (s.adverAt !== undefined && s.adverAt <= now) {
     o.push({ type: 'send-advert', priority: s.priority });
     const next = s.adverAt + intervalMs;
@@ -256,6 +262,13 @@ function backupRx(o: Out, s: InstanceState, adv: Advert, src: string): InstanceS
 function masterRx(o: Out, s: InstanceState, adv: Advert, src: string): InstanceState {
   const { cfg, now } = o;
   const intervalMs = cfg.advertIntCs * 10;
+  if (s.handoverUntil !== undefined) {
+    // Handing over (manual standby): the first other router's advert is the taker.
+    if (adv.priority === 0 || src === cfg.primaryAddress) return s;
+    o.log('info', msg.standbyHandover(cfg.name, src, adv.priority));
+    const learned = learnInterval(o, { ...s, masterAddr: src, masterPriority: adv.priority }, adv);
+    return becomeBackup(o, learned, `manual standby: ${src} took over with priority ${adv.priority}`);
+  }
   if (adv.priority === 0) {
     o.log('info', msg.masterPrioZero(cfg.name));
     o.push({ type: 'send-advert', priority: s.priority });
@@ -302,7 +315,7 @@ function onPriority(o: Out, s: InstanceState, effective: number): InstanceState 
   const p = isOwner(cfg) ? 255 : Math.min(254, Math.max(1, Math.round(effective)));
   if (p === s.priority) return s;
   o.log('info', msg.changingPriority(cfg.name, s.priority, p));
-  if (s.state !== 'MASTER') return { ...s, priority: p };
+  if (s.state !== 'MASTER' || s.handoverUntil !== undefined) return { ...s, priority: p };
   o.push({ type: 'send-advert', priority: p });
   return { ...s, priority: p, masterPriority: p, adverAt: now + cfg.advertIntCs * 10 };
 }
@@ -317,7 +330,7 @@ function onFault(o: Out, s: InstanceState, faulted: boolean, reason: string): In
   const next: InstanceState = { ...s, faulted: false, faultReason: undefined };
   if (s.state !== 'FAULT') return next;
   const why = `fault cleared${reason ? `: ${reason}` : ''}`;
-  return isOwner(o.cfg) ? becomeMaster(o, next, why) : becomeBackup(o, next, why);
+  return isOwner(o.cfg) && !s.standby ? becomeMaster(o, next, why) : becomeBackup(o, next, why);
 }
 
 /** Sync groups move members together (src/vrrp/sync-group.ts decides; this obeys). */
@@ -325,9 +338,45 @@ function onForce(o: Out, s: InstanceState, to: 'MASTER' | 'BACKUP' | 'FAULT', re
   const why = `sync group: ${reason ?? `forced to ${to}`}`;
   if (s.state === 'INIT' || s.state === to) return s;
   if (to === 'FAULT') return becomeFault(o, s, why);
-  if (to === 'MASTER') return s.state === 'BACKUP' ? becomeMaster(o, s, why) : s;
+  if (to === 'MASTER') return s.state === 'BACKUP' && !s.standby ? becomeMaster(o, s, why) : s;
   if (s.state === 'FAULT' && s.faulted) return s; // still our own fault
   return becomeBackup(o, s, why);
+}
+
+/** How long a master in manual standby waits for another router to take over: 2 advert intervals (any backup's Skew_Time is under one). */
+export function handoverWindowMs(cfg: InstanceConfig): number {
+  return 2 * cfg.advertIntCs * 10;
+}
+
+/**
+ * Manual standby (ours). On: a master advertises priority 0 once and stops advertising; it
+ * keeps its VIPs until the taker's advert arrives (masterRx), or cancels the standby when no
+ * one has taken over within handoverWindowMs (onTick); `force` steps down at once. A backup
+ * in standby never arms its down timer (see step). Off: a backup re-arms Master_Down_Interval,
+ * so preemption rules decide whether it takes the master role back.
+ */
+function onStandby(o: Out, s: InstanceState, on: boolean, force: boolean): InstanceState {
+  const { cfg, now } = o;
+  if (on) {
+    if (s.standby && !(force && s.handoverUntil !== undefined)) return s;
+    o.log('info', msg.standbyOn(cfg.name));
+    if (s.state !== 'MASTER') return { ...s, standby: true };
+    if (s.handoverUntil === undefined) {
+      o.push({ type: 'send-advert', priority: 0 });
+      o.log('info', msg.sentZeroPrio(cfg.name));
+    }
+    if (force) return becomeBackup(o, { ...s, standby: true, masterAddr: undefined, masterPriority: undefined }, 'manual standby (forced)');
+    return { ...s, ...NO_DEADLINES, standby: true, handoverUntil: now + handoverWindowMs(cfg) };
+  }
+  if (!s.standby) return s;
+  o.log('info', msg.standbyOff(cfg.name));
+  const next: InstanceState = { ...s, standby: false, handoverUntil: undefined };
+  if (s.state === 'MASTER') {
+    o.push({ type: 'send-advert', priority: s.priority });
+    return { ...next, adverAt: now + cfg.advertIntCs * 10 };
+  }
+  if (s.state === 'BACKUP') return { ...next, masterDownAt: now + mdi(cfg, next) };
+  return next;
 }
 
 /** The reducer. Pure: the same (cfg, state, event, now) always yields the same result. */
@@ -336,6 +385,7 @@ export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent,
   if (state.stopped && event.type !== 'startup') {
     if (event.type === 'fault') return { state: { ...state, faulted: event.faulted, faultReason: event.faulted ? event.reason : undefined }, actions: [] };
     if (event.type === 'priority') return { state: { ...state, priority: clampEffectivePriority(cfg.basePriority, event.effective - cfg.basePriority) }, actions: [] };
+    if (event.type === 'standby') return { state: { ...state, standby: event.on, handoverUntil: undefined }, actions: [] };
     return { state, actions: [] };
   }
   let next: InstanceState;
@@ -361,6 +411,13 @@ export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent,
     case 'force':
       next = onForce(o, state, event.to, event.reason);
       break;
+    case 'standby':
+      next = onStandby(o, state, event.on, event.force === true);
+      break;
+  }
+  // A backup in manual standby never takes over: no down timer, no preempt delay.
+  if (next.standby && next.state === 'BACKUP' && (next.masterDownAt !== undefined || next.preemptAt !== undefined)) {
+    next = { ...next, masterDownAt: undefined, preemptAt: undefined };
   }
   return { state: next, actions: o.actions };
 }

@@ -30,6 +30,10 @@ export const msg = {
   changingPriority: (n: string, from: number, to: number) => `(${n}) Changing effective priority from ${from} to ${to}`,
   ownerConflict: (n: string, src: string) =>
     `(${n}) CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`,
+  standbyOn: (n: string) => `(${n}) manual standby requested`,
+  standbyHandover: (n: string, src: string, prio: number) => `(${n}) manual standby: ${src} took over with priority ${prio}`,
+  standbyNoTaker: (n: string, ms: number) => `(${n}) manual standby cancelled: no other router took over within ${ms}ms`,
+  standbyOff: (n: string) => `(${n}) manual standby ended (resume)`,
   ownerDropping: (n: string, src: string) => `(${n}) Dropping packet(s) from ${src} since we are address owner`,
 
   // Advert rejections (vrrp_check_packet wording).

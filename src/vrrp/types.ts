@@ -191,6 +191,13 @@ export interface InstanceState {
   readonly garpRefreshAt?: number;
   readonly garpLowerPrioAt?: number;
   readonly lastTransitionAt?: number;
+  /**
+   * Manual standby (ours, `keepalived standby`): never become MASTER until resumed. A master
+   * entering it advertises priority 0 once and keeps its VIPs until another router's advert
+   * arrives (handover); if none has by `handoverUntil`, the standby is cancelled.
+   */
+  readonly standby?: boolean;
+  readonly handoverUntil?: number;
 }
 
 export type FsmEvent =
@@ -200,7 +207,9 @@ export type FsmEvent =
   | { type: 'advert'; advert: Advert; src: string }
   | { type: 'priority'; effective: number }
   | { type: 'fault'; faulted: boolean; reason: string }
-  | { type: 'force'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason?: string };
+  | { type: 'force'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason?: string }
+  /** Manual standby on/off; `force`: a master steps down at once without waiting for a taker. */
+  | { type: 'standby'; on: boolean; force?: boolean };
 
 export type LogLevel = 'info' | 'warn' | 'debug';
 
