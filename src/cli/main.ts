@@ -15,6 +15,8 @@ import { runGenhash } from './genhash';
 import { removePidfile, writePidfile } from './pidfile';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
 
+/** Subcommands that talk to a running daemon over its control socket (never start one). */
+const CLIENT_COMMANDS: readonly string[] = ['status', 'standby', 'resume', 'reload', 'dump'];
 const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 const LEGACY_CONFIG = '/etc/keepalived.conf';
 
@@ -149,6 +151,10 @@ export function unsupportedNotes(o: CliOptions): string[] {
 
 /** Runs the command; resolves to the exit status. */
 export async function main(argv: readonly string[], io: Io = processIo, hostname: string = os.hostname()): Promise<number> {
+  // Ours: `keepalived status|standby|resume|reload|dump` talk to the running daemon (src/control/client.ts).
+  if (argv[0] !== undefined && CLIENT_COMMANDS.includes(argv[0])) {
+    return (require('../control/client') as typeof import('../control/client')).runClient(argv, io);
+  }
   const parsed = parseArgs(argv, hostname);
   if (!parsed.ok) {
     io.err(`${parsed.message}\n`);

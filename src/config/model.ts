@@ -95,6 +95,10 @@ export interface GlobalDefs extends GarpSettings {
   readonly checkerLogAllFailures: boolean;
   readonly noEmailFaults: boolean;
   readonly maxAutoPriority?: number;
+  /** Ours: control socket path (default /run/keepalived/control.sock). */
+  readonly controlSocket?: string;
+  /** Ours: `ADDRESS:PORT` (IPv6 `[::1]:9650`) serving GET /metrics; absent = metrics off. */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
 }
 
 export interface VrrpScript extends Located {

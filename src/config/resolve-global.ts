@@ -16,6 +16,15 @@ function lvsTimeouts(words: string[] | undefined): GlobalDefs['lvsTimeouts'] {
   return out;
 }
 
+/** `ADDRESS:PORT` or `[IPv6]:PORT` → host and port (1-65535). */
+export function parseListen(text: string): { host: string; port: number } | undefined {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([0-9.]+|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1] as string, port };
+}
+
 export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
   const loc = g.loc;
   const masterDelay = g.vrrpGarpMasterDelay as number;
@@ -23,9 +32,13 @@ export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
   const smtp = g.smtpServer as string[] | undefined;
   const syncd = g.lvsSyncDaemon as string[] | undefined;
   if (smtp?.[1] !== undefined && !/^\d+$/.test(smtp[1])) diags.error('ERR_CONFIG_BAD_VALUE', `invalid smtp_server port '${smtp[1]}'`, loc);
+  const metrics = g.metricsListen !== undefined ? parseListen(g.metricsListen as string) : undefined;
+  if (g.metricsListen !== undefined && !metrics) diags.error('ERR_CONFIG_BAD_VALUE', `invalid metrics_listen '${String(g.metricsListen)}' (want ADDRESS:PORT, IPv6 as [::1]:9650)`, loc);
   return defined({
     loc,
     routerId: g.routerId,
+    controlSocket: g.controlSocket,
+    metricsListen: metrics,
     notificationEmail: ((g.notificationEmail ?? []) as Raw[]).flatMap((l) => l.args as string[]),
     notificationEmailFrom: g.notificationEmailFrom,
     smtpServer: smtp?.[0] !== undefined ? { host: smtp[0], port: Number(smtp[1] ?? 25) } : undefined,

@@ -60,6 +60,8 @@ export interface InstanceSnapshot {
   nopreempt: boolean;
   preemptDelayMs: number;
   syncGroup?: string;
+  /** In manual standby (`keepalived standby`, ours). */
+  standby?: boolean;
   vips: readonly string[];
   evips: readonly string[];
   trackers: readonly TrackerSnapshot[];
@@ -123,6 +125,7 @@ export function formatInstanceData(i: InstanceSnapshot): string[] {
   );
   if (i.interface !== undefined) lines.push(`   Interface = ${i.interface}`);
   if (i.syncGroup !== undefined) lines.push(`   Sync group = ${i.syncGroup}`);
+  if (i.standby) lines.push('   Standby = manual');
   lines.push(
     `   Virtual Router ID = ${i.vrid}`,
     `   Priority = ${i.basePriority}`,
@@ -221,6 +224,7 @@ export function instanceJson(i: InstanceSnapshot): Record<string, unknown> {
       ifp_ifname: i.interface ?? null,
       base_priority: i.basePriority,
       effective_priority: i.effectivePriority,
+      ...(i.standby ? { standby: 'manual' } : {}),
       master_priority: i.masterPriority ?? 0,
       master_saddr: i.masterRouter ?? null,
       last_transition: i.lastTransitionMs / 1000,

@@ -40,6 +40,8 @@ export interface CheckerRuntimeOptions {
   log?: CheckLog;
   /** [0,1) source for warmup (Math.random by default). */
   random?: () => number;
+  /** Every probe result with its latency (status and metrics). */
+  onProbe?: (vsKey: string, rsKey: string, kind: string, ok: boolean, latencyMs: number) => void;
 }
 
 interface RunningChecker {
@@ -65,6 +67,7 @@ export class CheckerRuntime extends EventEmitter {
   private readonly clock: Clock;
   private readonly log: CheckLog;
   private readonly random: () => number;
+  private readonly onProbe: CheckerRuntimeOptions['onProbe'];
   private running = false;
   /** Probes completed (for the benchmark and status dumps). */
   probesDone = 0;
@@ -74,6 +77,7 @@ export class CheckerRuntime extends EventEmitter {
     this.clock = opts.clock;
     this.log = opts.log ?? silent;
     this.random = opts.random ?? Math.random;
+    this.onProbe = opts.onProbe;
     for (const spec of servers) {
       this.servers.push({ spec, checkers: [], health: { up: true }, paused: false });
     }
@@ -160,6 +164,7 @@ export class CheckerRuntime extends EventEmitter {
     const gen = c.gen;
     const ac = new AbortController();
     c.inFlight = ac;
+    const startedAt = this.clock.now();
     let p: Promise<ProbeResult>;
     try {
       p = c.spec.probe(ac.signal);
@@ -170,6 +175,7 @@ export class CheckerRuntime extends EventEmitter {
       if (c.gen !== gen || !this.running) return; // paused or stopped meanwhile
       c.inFlight = undefined;
       this.probesDone++;
+      this.onProbe?.(s.spec.vsKey, s.spec.rsKey, c.spec.kind, r.ok, this.clock.now() - startedAt);
       this.apply(s, c, r);
       this.arm(s, c);
     });

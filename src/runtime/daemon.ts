@@ -27,6 +27,8 @@ import { startLvs, type LvsHandle } from './lvs-service';
 import { NativeScriptRunner } from '../notify/native-runner';
 import { onRealtimeSignal, SIG_JSON_DUMP, SIG_STATS_CLEAR } from '../net/rt-signals';
 import { VERSION_TEXT } from '../cli/version';
+import { Recorder } from '../observe/recorder';
+import { openControl, serveControl, startMetrics, type RunningParts } from '../control/glue';
 
 export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void {
   for (const d of diags as Diagnostic[]) {
@@ -85,6 +87,10 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   let model = load(o, log);
   if (!model) return 1;
   let dumpPaths = dumpPathsFromFile(o.configFile, { configId: o.configId, allConfig: o.allConfig });
+  // The control socket opens before anything runs: a second daemon on the same socket refuses to start.
+  const control = await openControl(o, model, log);
+  if (!control) return 1;
+  const recorder = new Recorder();
 
   const clock = new SystemClock();
   const rtnl = new Rtnl();
@@ -114,22 +120,30 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         announcer: new PacketAnnouncer(),
         dontReleaseVrrp: o.dontReleaseVrrp,
         addressMonitoring: o.addressMonitoring,
+        recorder,
       })
     : undefined;
   try {
     if (vrrp) await vrrp.start();
     if (runLvs) {
-      lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs, runner });
+      lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs, runner, recorder });
       for (const name of vrrp?.names ?? []) lvs.setVrrpMaster(name, vrrp?.instance(name)?.state.state === 'MASTER');
     }
   } catch (e) {
     log.error(`Start-up failed: ${(e as Error).message}`);
     await vrrp?.stop().catch(() => undefined);
+    await control.close();
     rtnl.close();
     for (const f of pidFiles) removePidfile(f);
     return 2;
   }
   log.info('Startup complete');
+  let reloadNow = (): Promise<void> => Promise.resolve();
+  const parts: RunningParts = {
+    o, log, recorder, vrrp, lvs: () => lvs, model: () => model as Model, dumpPaths: () => dumpPaths, reload: () => reloadNow(), wallNow: () => clock.wallNow(),
+  };
+  serveControl(control, parts);
+  const metricsServer = await startMetrics(parts);
 
   let stopRt = (): void => undefined;
   return new Promise<number>((resolve) => {
@@ -142,6 +156,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       const hardStop = setTimeout(() => process.exit(0), 3000);
       hardStop.unref();
       await reloading.catch(() => undefined);
+      await Promise.all([control.close(), metricsServer?.close()]);
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
       rtnl.close();
       stopRt();
@@ -179,6 +194,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     process.on('SIGHUP', () => {
       reloading = reloading.then(reload).catch((e: Error) => log.error(`Reload failed: ${e.message}`));
     });
+    reloadNow = () => (reloading = reloading.then(reload).catch((e: Error) => log.error(`Reload failed: ${e.message}`)));
     process.on('SIGUSR1', () => dump('data'));
     process.on('SIGUSR2', () => dump('stats'));
     realtimeSignalHooks.jsonDump = () => dump('json');

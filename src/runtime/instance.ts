@@ -29,6 +29,8 @@ export interface InstanceStats {
   auth_failure: number;
   pri_zero_rcvd: number;
   pri_zero_sent: number;
+  /** Gratuitous ARPs / unsolicited NAs sent (ours). */
+  announce_sent: number;
   /** Every drop by our reason code (more detail than keepalived's counters). */
   drops: Record<string, number>;
 }
@@ -37,7 +39,7 @@ export function newStats(): InstanceStats {
   return {
     advert_rcvd: 0, advert_sent: 0, become_master: 0, release_master: 0, packet_len_err: 0,
     advert_interval_err: 0, ip_ttl_err: 0, invalid_type_rcvd: 0, addr_list_err: 0, invalid_authtype: 0,
-    authtype_mismatch: 0, auth_failure: 0, pri_zero_rcvd: 0, pri_zero_sent: 0, drops: {},
+    authtype_mismatch: 0, auth_failure: 0, pri_zero_rcvd: 0, pri_zero_sent: 0, announce_sent: 0, drops: {},
   };
 }
 
@@ -227,6 +229,11 @@ export class InstanceRuntime {
 
   setFault(faulted: boolean, reason: string): void {
     if (faulted !== this.st.faulted) this.dispatch({ type: 'fault', faulted, reason });
+  }
+
+  /** Manual standby (`keepalived standby` / `resume`): an input of the state machine. */
+  setStandby(on: boolean, force = false): void {
+    this.dispatch({ type: 'standby', on, force });
   }
 
   force(to: 'MASTER' | 'BACKUP' | 'FAULT', reason?: string): void {
@@ -444,6 +451,7 @@ export class InstanceRuntime {
     try {
       if (family === 'inet') this.deps.announcer.gratuitousArp(ifn, address, mac);
       else this.deps.announcer.unsolicitedNa(ifn, address, mac, this.wiring.router);
+      this.stats.announce_sent++;
       return true;
     } catch (e) {
       this.log.error(`(${this.name}) announce ${address} on ${ifn} failed: ${(e as Error).message}`);

@@ -14,12 +14,16 @@ import { CheckerRuntime } from './checkers';
 import { LvsRuntime } from './lvs';
 import { lookupUser } from '../notify/hooks';
 import type { ScriptRunner } from '../notify/exec';
+import type { Recorder } from '../observe/recorder';
+import type { IpvsDest, IpvsService } from '../lvs/ipvs-codec';
 
 export interface LvsHandle {
   stop(): Promise<void>;
   reload(m: Model): Promise<void>;
   /** VRRP state of an instance changed (ha_suspend checks only while the related instance is MASTER). */
   setVrrpMaster(instance: string, isMaster: boolean): void;
+  /** The kernel's IPVS services and destinations with their counters (for the metrics). */
+  ipvsTable?(): Promise<Array<{ service: IpvsService; dests: IpvsDest[] }>>;
 }
 
 export interface LvsDeps {
@@ -31,6 +35,8 @@ export interface LvsDeps {
   runner?: ScriptRunner;
   /** Where the services we own are remembered between runs (default /run/keepalived/ipvs-owned.json). */
   ownedStateFile?: string;
+  /** Checker results and real-server health for `status` and the metrics. */
+  recorder?: Recorder;
 }
 
 /**
@@ -58,7 +64,9 @@ function checkersFor(model: Model, deps: LvsDeps): CheckerRuntime {
   if (deps.runner) opts.runner = deps.runner;
   const built = buildCheckers(model, opts);
   for (const w of built.warnings) deps.log.warn(w);
-  return new CheckerRuntime(built.servers, { clock: deps.clock, log: deps.log });
+  const rec = deps.recorder;
+  const onProbe = rec ? (vs: string, rs: string, kind: string, ok: boolean, ms: number) => rec.probe(vs, rs, kind, ok, ms, deps.clock.wallNow()) : undefined;
+  return new CheckerRuntime(built.servers, { clock: deps.clock, log: deps.log, ...(onProbe ? { onProbe } : {}) });
 }
 
 export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> {
@@ -68,6 +76,7 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
   let checkers = checkersFor(model, deps);
   const relay = new HealthRelay();
   relay.attach(checkers);
+  relay.on('health', (e: { vsKey: string; rsKey: string; up: boolean; dynamicWeight?: number }) => deps.recorder?.health(e.vsKey, e.rsKey, e));
   const lvs = new LvsRuntime({
     model,
     ipvs,
@@ -95,6 +104,10 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
     },
     setVrrpMaster(instance: string, isMaster: boolean) {
       lvs.setVrrpMaster(instance, isMaster);
+    },
+    async ipvsTable() {
+      const services = await ipvs.listServices();
+      return Promise.all(services.map(async (service) => ({ service, dests: await ipvs.listDests(service) })));
     },
   };
 }

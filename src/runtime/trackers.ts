@@ -81,6 +81,8 @@ export interface TrackersOptions {
   /** For tests: replaces the /proc scan. */
   readProc?: () => ProcessInfo[];
   lookup?: (user: string, group?: string) => Ids | undefined;
+  /** Every finished script run (status and metrics). */
+  onScriptResult?: (name: string, ok: boolean, durationMs: number) => void;
 }
 
 interface ScriptEntry {
@@ -346,6 +348,7 @@ export class Trackers {
       this.opts.log.debug(`Script \`${name}\` now returning ${o.kind === 'exited' ? o.status : o.kind}`);
     }
     e.lastStatus = status;
+    this.opts.onScriptResult?.(name, success, this.opts.clock.now() - e.runStartedAt);
     const rfParams = { rise: e.spec.rise ?? 1, fall: e.spec.fall ?? 1, initFail: e.spec.initFail ?? false };
     const step = applyResult(e.rf, rfParams, success);
     const flipped = step.state.state !== e.rf.state;

@@ -20,6 +20,7 @@ import { resolveWiring, type ResolvedWiring } from './wiring';
 import { vipToAddressSpec } from './address-specs';
 import { formatJson, type DaemonSnapshot, type InstanceSnapshot } from '../observe/dump';
 import { resolveScriptUser } from './script-user';
+import type { Recorder } from '../observe/recorder';
 
 export interface VrrpServiceDeps {
   clock: Clock;
@@ -34,6 +35,8 @@ export interface VrrpServiceDeps {
   dontReleaseVrrp?: boolean;
   /** -a: log every address change netlink reports. */
   addressMonitoring?: boolean;
+  /** Transitions, script results (status and metrics). */
+  recorder?: Recorder;
 }
 
 interface Running {
@@ -57,6 +60,8 @@ export class VrrpService {
   private readonly links = new Map<string, LinkInfo>();
   private readonly groupStates = new Map<string, GroupState>();
   private readonly rateLimit = new Map<string, number>();
+  /** Instances in manual standby (`keepalived standby`), kept across reloads. */
+  private readonly standbyNames = new Set<string>();
   private trackers: Trackers | undefined;
   private watch: RtnlWatch | undefined;
   private notifier: Notifier;
@@ -101,6 +106,7 @@ export class VrrpService {
       spreadRuns: true,
       scriptSecurity: g.enableScriptSecurity,
       scriptUser: this.scriptUser,
+      ...(this.deps.recorder ? { onScriptResult: this.deps.recorder.scriptResult.bind(this.deps.recorder) } : {}),
     });
     const specs = trackerSpecsFromModel(model);
     for (const s of specs.scripts) t.addScript(s);
@@ -178,12 +184,16 @@ export class VrrpService {
         log: log.child({ instance: m.name, vrid: m.vrid, af: m.family }),
         rtnl: this.deps.rtnl,
         announcer: this.deps.announcer,
-        onTransition: (inst, from, to) => this.onTransition(inst, from, to),
+        onTransition: (inst, from, to, reason) => {
+          this.deps.recorder?.transition(inst.name, from, to, reason, this.deps.clock.wallNow());
+          this.onTransition(inst, from, to);
+        },
         onNotify: (inst, state, prio) => this.notifier.notify('INSTANCE', inst.name, inst.model, state, prio),
       },
       this.model.globalDefs.vrrpMinGarp,
     );
     if (this.deps.dontReleaseVrrp) rt.keepVipsOnStop = true;
+    if (this.standbyNames.has(m.name)) rt.setStandby(true); // manual standby survives a rebuild on reload
     const wire: InstanceWireConfig = {
       name: m.name,
       vrid: m.vrid,
@@ -399,6 +409,39 @@ export class VrrpService {
     this.refreshAll();
   }
 
+  /** Manual standby on/off for one instance; remembered so a reload keeps it. */
+  setStandby(name: string, on: boolean, force = false): boolean {
+    const r = this.instances.get(name);
+    if (!r) return false;
+    if (on) this.standbyNames.add(name);
+    else this.standbyNames.delete(name);
+    r.rt.setStandby(on, force);
+    return true;
+  }
+
+  isStandby(name: string): boolean {
+    return this.standbyNames.has(name);
+  }
+
+  /** The current model (status reads sync groups and virtual servers from it). */
+  get currentModel(): Model {
+    return this.model;
+  }
+
+  /** What `keepalived status` reads of each instance. */
+  views(): Array<{ rt: InstanceRuntime; wiring: ResolvedWiring; items: readonly TrackedItem[]; group?: VrrpSyncGroup }> {
+    return [...this.instances.values()].map((r) => {
+      const group = this.groupOf(r.rt.name);
+      return group ? { rt: r.rt, wiring: r.wiring, items: r.lastItems, group } : { rt: r.rt, wiring: r.wiring, items: r.lastItems };
+    });
+  }
+
+  groupStateOf(name: string): GroupState | undefined {
+    const g = this.model.vrrpSyncGroups.find((x) => x.name === name);
+    if (!g) return undefined;
+    return this.groupStates.get(g.name) ?? groupStateOf(g.members.map((n) => this.instances.get(n)?.rt.state.state ?? 'INIT'));
+  }
+
   snapshot(): DaemonSnapshot {
     const instances: InstanceSnapshot[] = [...this.instances.values()].map((r) => {
       const m = r.rt.model;
@@ -434,6 +477,7 @@ export class VrrpService {
       if (st.masterAddr !== undefined) snap.masterRouter = st.masterAddr;
       if (st.masterPriority !== undefined) snap.masterPriority = st.masterPriority;
       if (m.syncGroup !== undefined) snap.syncGroup = m.syncGroup;
+      if (st.standby) snap.standby = true;
       return snap;
     });
     const syncGroups = this.model.vrrpSyncGroups.map((g) => ({

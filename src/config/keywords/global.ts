@@ -110,6 +110,9 @@ const keywords: Record<string, KwSpec> = {
   vrrp_notify_priority_changes: bool({ default: false, unsupported: R.NOT_YET }),
   script_user: words({ minArgs: 1, use: 'runtime/script-user.ts' }),
   enable_script_security: flag({ default: false, use: 'runtime/script-user.ts' }),
+  // ours (tskeepalived): the control socket of `keepalived status|standby|resume|reload|dump`, and Prometheus metrics
+  control_socket: str({ use: 'control/glue.ts', field: 'controlSocket' }),
+  metrics_listen: str({ use: 'control/glue.ts', field: 'metricsListen' }),
 };
 
 export const globalDefsTable = table('global_defs', keywords);
