@@ -21,10 +21,6 @@ export interface MetricsSource {
 }
 
 type Labels = Record<string, string | number>;
-interface Sample {
-  labels: Labels;
-  value: number;
-}
 type MetricType = 'gauge' | 'counter';
 
 const STATE_NUM: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3 };
@@ -52,17 +48,55 @@ export const EXPORTER_NAMES: readonly string[] = ['keepalived_up', 'keepalived_v
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** A family whose samples come from the scrape's pass over the daemon. */
+/**
+ * A family whose samples come from the scrape's pass over the daemon, rendered straight to
+ * the text format. Measured: handing 24,000 samples (1,000 instances) to prom-client's
+ * registry as label objects took 165-290 ms per scrape on this machine; rendering lines with
+ * per-instance label strings computed once takes a few ms. prom-client keeps the histograms
+ * (observed as results arrive) and the content type.
+ */
 class Family {
-  samples: Sample[] = [];
+  lines: string[] = [];
+  private readonly head: string;
   constructor(
     readonly name: string,
-    readonly help: string,
-    readonly type: MetricType,
-  ) {}
-  get(): { name: string; help: string; type: MetricType; values: Sample[]; aggregator: 'sum' } {
-    return { name: this.name, help: this.help, type: this.type, values: this.samples, aggregator: 'sum' };
+    help: string,
+    type: MetricType,
+  ) {
+    this.head = `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} ${type}\n`;
   }
+  render(): string {
+    return this.head + this.lines.join('');
+  }
+}
+
+function escapeLabel(v: string | number): string {
+  return typeof v === 'number' ? String(v) : v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** `{k="v",...}` of a label set (empty string for none). */
+export function labelText(labels: Labels): string {
+  const parts: string[] = [];
+  for (const k in labels) parts.push(`${k}="${escapeLabel(labels[k] as string | number)}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+function valueText(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+/** Label strings of one running instance, computed once per instance object. */
+interface InstanceLabels {
+  name: string;
+  intf: string;
+  /** {iname,vrid,family,intf} without the closing brace, so more labels can follow. */
+  baseOpen: string;
+  base: string;
+  vipState: string[];
+  excludedState: string[];
 }
 
 export class Metrics {
@@ -70,6 +104,8 @@ export class Metrics {
   private readonly families = new Map<string, Family>();
   private readonly checkLatency: Histogram<string>;
   private readonly scriptDuration: Histogram<string>;
+  private readonly order: Family[] = [];
+  private readonly labelCache = new WeakMap<object, InstanceLabels>();
 
   constructor(private readonly src: MetricsSource) {
     this.checkLatency = new Histogram({
@@ -114,16 +150,33 @@ export class Metrics {
   private family(name: string, help: string, type: MetricType): void {
     const f = new Family(name, help, type);
     this.families.set(name, f);
-    this.registry.registerMetric(f as never);
+    this.order.push(f);
   }
 
-  private put(name: string, labels: Labels, value: number): void {
-    (this.families.get(name) as Family).samples.push({ labels, value });
+  private put(name: string, labels: Labels | string, value: number): void {
+    (this.families.get(name) as Family).lines.push(`${name}${typeof labels === 'string' ? labels : labelText(labels)} ${valueText(value)}\n`);
+  }
+
+  private labelsOf(v: InstanceView): InstanceLabels {
+    const m = v.rt.model;
+    const intf = v.wiring.baseIfname;
+    const cached = this.labelCache.get(v.rt);
+    if (cached && cached.name === v.rt.name && cached.intf === intf) return cached;
+    const base = labelText({ iname: v.rt.name, vrid: m.vrid, family: m.family, intf });
+    const ex = { iname: v.rt.name, intf, vrid: m.vrid };
+    const vipState = m.virtualIpaddress.map((vip) => labelText({ ...ex, intf: vip.dev ?? intf, ip_address: vip.address }));
+    if (vipState.length === 0) vipState.push(labelText({ ...ex, ip_address: '' }));
+    const l: InstanceLabels = {
+      name: v.rt.name, intf, base, baseOpen: base.slice(0, -1), vipState,
+      excludedState: m.virtualIpaddressExcluded.map((vip) => labelText({ ...ex, intf: vip.dev ?? intf, ip_address: vip.address })),
+    };
+    this.labelCache.set(v.rt, l);
+    return l;
   }
 
   /** One pass over the daemon: fills every family's samples for this scrape. */
   private async collect(): Promise<void> {
-    for (const f of this.families.values()) f.samples = [];
+    for (const f of this.families.values()) f.lines = [];
     this.put('keepalived_up', {}, 1);
     for (const v of this.src.views()) this.collectInstance(v);
     const rec = this.src.recorder;
@@ -139,22 +192,21 @@ export class Metrics {
   private collectInstance(v: InstanceView): void {
     const m = v.rt.model;
     const st = v.rt.state;
-    const base = { iname: v.rt.name, vrid: m.vrid, family: m.family, intf: v.wiring.baseIfname };
+    const l = this.labelsOf(v);
+    const base = l.base;
     const state = STATE_NUM[st.state] ?? 0;
-    const ex = { iname: v.rt.name, intf: v.wiring.baseIfname, vrid: m.vrid };
-    for (const vip of m.virtualIpaddress) this.put('keepalived_vrrp_state', { ...ex, intf: vip.dev ?? v.wiring.baseIfname, ip_address: vip.address }, state);
-    if (m.virtualIpaddress.length === 0) this.put('keepalived_vrrp_state', { ...ex, ip_address: '' }, state);
-    for (const vip of m.virtualIpaddressExcluded) this.put('keepalived_vrrp_excluded_state', { ...ex, intf: vip.dev ?? v.wiring.baseIfname, ip_address: vip.address }, state);
+    for (const s of l.vipState) this.put('keepalived_vrrp_state', s, state);
+    for (const s of l.excludedState) this.put('keepalived_vrrp_excluded_state', s, state);
     this.put('keepalived_vrrp_instance_state', base, state);
     this.put('keepalived_vrrp_standby', base, st.standby ? 1 : 0);
     this.put('keepalived_vrrp_base_priority', base, m.priority);
     this.put('keepalived_vrrp_effective_priority', base, st.priority);
     if (st.masterPriority !== undefined) this.put('keepalived_vrrp_master_priority', base, st.masterPriority);
     for (const [name, , get] of EXPORTER_COUNTERS) this.put(name, base, get(v));
-    for (const [reason, n] of Object.entries(v.rt.stats.drops)) this.put('keepalived_vrrp_drops_total', { ...base, reason }, n);
+    for (const reason in v.rt.stats.drops) this.put('keepalived_vrrp_drops_total', `${l.baseOpen},reason="${escapeLabel(reason)}"}`, v.rt.stats.drops[reason] as number);
     for (const [k, n] of this.src.recorder.transitionCountsOf(v.rt.name)) {
       const [from = '', to = ''] = k.split('>');
-      this.put('keepalived_vrrp_transitions_total', { ...base, from, to }, n);
+      this.put('keepalived_vrrp_transitions_total', `${l.baseOpen},from="${from}",to="${to}"}`, n);
     }
     this.put('keepalived_vrrp_master_down_total', base, this.src.recorder.masterDownEvents(v.rt.name));
     this.put('keepalived_vrrp_announcements_sent_total', base, v.rt.stats.announce_sent);
@@ -204,7 +256,10 @@ export class Metrics {
   /** The Prometheus text exposition of the current state. */
   async scrape(): Promise<string> {
     await this.collect();
-    return this.registry.metrics();
+    const parts: string[] = [];
+    for (const f of this.order) parts.push(f.render());
+    parts.push(await this.registry.metrics());
+    return parts.join('\n');
   }
 
   get contentType(): string {
