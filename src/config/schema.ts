@@ -3,7 +3,7 @@
  * range, default and required keyword is written once (in config/keywords). Validation
  * applies defaults in place (useDefaults) and turns ajv errors into located diagnostics.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostics } from './diagnostics';
 import { LOCS, type Json } from './build';
 import type { ConfigNode, Loc } from './ast';
@@ -87,10 +87,42 @@ export const configSchema: Schema = (() => {
   return s;
 })();
 
+/** The ajv options of the validator, shared with the build-time generator (scripts/gen-validator.ts). */
+export const AJV_OPTIONS = { allErrors: true, useDefaults: true, strict: false, verbose: true } as const;
+
+/** FNV-1a of the schema text: the build-time validator is used only for the schema it was made from. */
+export function schemaHash(): string {
+  const text = JSON.stringify(configSchema);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return `${h.toString(16)}-${text.length}`;
+}
+
 let compiled: ValidateFunction | undefined;
 
+/**
+ * The validator generated at build time (ajv standalone code, dist/src/config/schema-validator.js)
+ * when it matches this schema: compiling the schema with ajv at start-up cost ~700 ms of CPU and
+ * GC on this machine (most of the daemon's start-up). Falls back to compiling (tests run from
+ * source, a stale build).
+ */
+function prebuilt(): ValidateFunction | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const m = require('./schema-validator') as { hash?: string; validate?: ValidateFunction };
+    return m.hash === schemaHash() ? m.validate : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function validator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true }).compile(configSchema);
+  if (compiled) return compiled;
+  compiled = prebuilt();
+  if (compiled) return compiled;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const Ajv = (require('ajv') as { default: new (o: object) => { compile(s: object): ValidateFunction } }).default;
+  compiled = new Ajv(AJV_OPTIONS).compile(configSchema);
   return compiled;
 }
 

@@ -23,7 +23,7 @@ import { PacketAnnouncer } from '../net/announce';
 import { SystemClock } from './clock';
 import { VrrpService } from './vrrp-service';
 import { diffModels } from './reload';
-import { startLvs, type LvsHandle } from './lvs-service';
+import type { LvsHandle } from './lvs-service';
 import { NativeScriptRunner } from '../notify/native-runner';
 import { onRealtimeSignal, SIG_JSON_DUMP, SIG_STATS_CLEAR } from '../net/rt-signals';
 import { VERSION_TEXT } from '../cli/version';
@@ -126,6 +126,8 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   try {
     if (vrrp) await vrrp.start();
     if (runLvs) {
+      // Required only with virtual servers: IPVS, checkers and probes are 18 modules a VRRP-only start-up does not need.
+      const { startLvs } = require('./lvs-service') as typeof import('./lvs-service');
       lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs, runner, recorder });
       for (const name of vrrp?.names ?? []) lvs.setVrrpMaster(name, vrrp?.instance(name)?.state.state === 'MASTER');
     }
