@@ -34,6 +34,8 @@ export interface VrrpSocket {
   /** Errors after open (e.g. the interface disappeared) arrive here, never as throws from callbacks. */
   onError(cb: (err: Error) => void): void;
   close(): void;
+  /** The socket's fd, for keepalived's data dump (fakes have none). */
+  readonly fd?: number;
 }
 
 export interface VrrpSocketFactory {

@@ -43,6 +43,10 @@ export class NativeVrrpSocket implements VrrpSocket {
   private readonly counters: VrrpSocketStats = { received: 0, sent: 0, sendErrors: 0, dropped: {} };
   private closed = false;
 
+  get fd(): number {
+    return this.addon.fileno(this.sock);
+  }
+
   /** Throws the addon's error (code ENODEV, EPERM, …) if the socket cannot be set up. */
   constructor(private readonly addon: NativeAddon, opts: VrrpSocketOptions) {
     this.family = opts.family;

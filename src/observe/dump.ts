@@ -4,10 +4,14 @@
  *  - SIGUSR2 → stats file (/tmp/keepalived.stats): vrrp_print.c's indented counters;
  *  - JSON (/tmp/keepalived.json): [{data:{…}, stats:{…}}] with keepalived's key names and
  *    numeric states (0 init, 1 backup, 2 master, 3 fault, 97 deleted, 98 stop).
- * The data layout "is not guaranteed" (man5) but exporters parse it, so labels follow
- * keepalived's. Our per-reason drop counters are appended after keepalived's fields so
- * parsers of the original layout keep working. Writing is src/observe/dump-writer.ts.
+ * The data layout "is not guaranteed" (man5) but exporters parse it, so the files are
+ * keepalived 2.2.7's, key by key: with a DataView (the daemon always gives one) the data and
+ * JSON files are src/observe/dump-data.ts's and dump-json.ts's; the stats file is keepalived's
+ * as it is (our per-reason drop counters are logged at -D, not written here).
+ * Writing is src/observe/dump-writer.ts.
  */
+import { formatDataFile, formatParentDataFile, type DataView } from './dump-data';
+import { formatJsonFile } from './dump-json';
 
 export type DumpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP' | 'DELETED';
 
@@ -73,6 +77,8 @@ export interface DaemonSnapshot {
   takenAtMs: number;
   instances: readonly InstanceSnapshot[];
   syncGroups?: ReadonlyArray<{ name: string; state: DumpState; members: readonly string[] }>;
+  /** Everything keepalived's data and JSON files show (src/runtime/dump-view.ts). */
+  view?: DataView;
 }
 
 export const STATE_NUMBER: Record<DumpState, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, DELETED: 97, STOP: 98 };
@@ -81,12 +87,12 @@ const p2 = (n: number): string => String(n).padStart(2, '0');
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** "1700000000.123456 (Tue Nov 14 22:13:20.123456 2023)", UTC so output is reproducible. */
+/** "1700000000.123456 (Tue Nov 14 22:13:20.123456 2023)": keepalived's ctime-style local time, day padded with a space. */
 export function formatTimestamp(ms: number): string {
   const d = new Date(ms);
   const us = String(Math.round((ms % 1000) * 1000)).padStart(6, '0');
   const secs = Math.floor(ms / 1000);
-  return `${secs}.${us} (${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${us} ${d.getUTCFullYear()})`;
+  return `${secs}.${us} (${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${us} ${d.getFullYear()})`;
 }
 
 function advertText(ms: number, version: 2 | 3): string {
@@ -145,6 +151,7 @@ export function formatInstanceData(i: InstanceSnapshot): string[] {
 
 /** SIGUSR1 data file text. */
 export function formatData(s: DaemonSnapshot): string {
+  if (s.view) return formatDataFile(s.view);
   const lines = [`------< VRRP Topology >------`];
   for (const i of s.instances) lines.push(...formatInstanceData(i));
   if (s.syncGroups && s.syncGroups.length > 0) {
@@ -182,10 +189,6 @@ export function formatStats(s: DaemonSnapshot): string {
       `    Received: ${st.priZeroRcvd}`,
       `    Sent: ${st.priZeroSent}`,
     );
-    const drops = Object.entries(st.drops ?? {}).sort(([a], [b]) => a.localeCompare(b));
-    if (drops.length > 0) {
-      lines.push('  Dropped packets by reason:', ...drops.map(([k, v]) => `    ${k}: ${v}`));
-    }
   }
   return lines.join('\n') + '\n';
 }
@@ -245,8 +248,14 @@ export function instanceJson(i: InstanceSnapshot): Record<string, unknown> {
   };
 }
 
+/** keepalived_parent.data text (needs the view). */
+export function formatParentData(s: DaemonSnapshot): string {
+  return s.view ? formatParentDataFile(s.view.globals) : '';
+}
+
 /** JSON dump text: an array with one {data, stats} object per instance. */
 export function formatJson(s: DaemonSnapshot): string {
+  if (s.view) return formatJsonFile(s.view.instances, new Map(s.instances.map((i) => [i.name, i.stats])));
   return JSON.stringify(s.instances.map(instanceJson), null, 2) + '\n';
 }
 

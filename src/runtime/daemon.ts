@@ -17,6 +17,7 @@ import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
 import { createLogger, type Logger } from '../observe/log';
 import { writeDump, type DumpKind } from '../observe/dump-writer';
 import { dumpPathsFromFile } from './dump-paths';
+import { writeParentData } from './dump-view';
 import { Rtnl } from '../net/rtnl';
 import { NativeVrrpSocketFactory } from '../net/vrrp-socket';
 import { PacketAnnouncer } from '../net/announce';
@@ -182,10 +183,13 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     };
     const dump = (kind: DumpKind): void => {
       if (!vrrp) return;
+      const snap = vrrp.snapshot();
+      // keepalived's parent writes keepalived_parent.data on the same signal (and logs it first).
+      if (kind === 'data') writeParentData(log, snap, dumpPaths.data);
       if (kind === 'data') log.info(`Printing VRRP data for process(${process.pid}) on signal`);
       else if (kind === 'stats') log.info(`Printing VRRP stats for process(${process.pid}) on signal`);
       else log.info(`Printing VRRP as json for process(${process.pid}) on signal`);
-      const r = writeDump(kind, vrrp.snapshot(), dumpPaths[kind]);
+      const r = writeDump(kind, snap, dumpPaths[kind]);
       if (!r.ok) log.error(`Unable to write ${kind} dump: ${r.error}`);
     };
     process.off('SIGTERM', early);

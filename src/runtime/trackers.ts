@@ -250,6 +250,11 @@ export class Trackers {
   scriptState(name: string): TrackState | undefined {
     return this.scripts.get(name)?.rf.state;
   }
+  /** For keepalived's data dump: is the script running now, and its rise/fall state. */
+  scriptInfo(name: string): { running: boolean; state: TrackState } | undefined {
+    const e = this.scripts.get(name);
+    return e ? { running: e.running, state: e.rf.state } : undefined;
+  }
   scriptDisabled(name: string): boolean {
     return this.scripts.get(name)?.disabled ?? false;
   }

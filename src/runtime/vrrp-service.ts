@@ -21,6 +21,7 @@ import { vipToAddressSpec } from './address-specs';
 import { formatJson, type DaemonSnapshot, type InstanceSnapshot } from '../observe/dump';
 import { resolveScriptUser } from './script-user';
 import type { Recorder } from '../observe/recorder';
+import { buildDataView } from './dump-view';
 
 export interface VrrpServiceDeps {
   clock: Clock;
@@ -485,7 +486,16 @@ export class VrrpService {
       state: this.groupStates.get(g.name) ?? groupStateOf(g.members.map((n) => this.instances.get(n)?.rt.state.state ?? 'INIT')),
       members: [...g.members],
     }));
-    return { takenAtMs: this.deps.clock.wallNow(), instances, syncGroups };
+    const view = buildDataView({
+      model: this.model,
+      instances: [...this.instances.values()],
+      sockets: this.sockets,
+      links: this.links,
+      trackers: this.trackers,
+      scriptUser: this.scriptUser,
+      clock: this.deps.clock,
+    });
+    return { takenAtMs: this.deps.clock.wallNow(), instances, syncGroups, view };
   }
 
   /** keepalived's SIGJSON dump (src/observe/dump.ts formatJson) of the current state. */
