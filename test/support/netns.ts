@@ -166,12 +166,25 @@ export class Lab {
     return (await this.addresses(host)).some((a) => a.split('/')[0] === ip);
   }
 
+  private readonly cleanups: Array<() => void> = [];
+  /** Run `fn` at teardown, after the lab's processes are gone (e.g. remove their files). */
+  onDestroy(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
     live.delete(this);
     await killAll([...this.procs]);
     for (const ns of this.namespaces.reverse()) await sh('ip', ['netns', 'del', ns]);
+    for (const fn of this.cleanups) {
+      try {
+        fn();
+      } catch {
+        /* best effort */
+      }
+    }
   }
 
   /** Synchronous variant for process 'exit'. */
