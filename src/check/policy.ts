@@ -29,37 +29,6 @@ export interface CheckTiming {
   alpha: boolean;
 }
 
-/** Timing as written in the config (seconds, any field may be absent = inherit/default). */
-export interface TimingInput {
-  delayLoop?: number;
-  retry?: number;
-  delayBeforeRetry?: number;
-  warmup?: number;
-  alpha?: boolean;
-}
-
-/**
- * Defaults per keepalived-features.md §(e): delay_loop 60 s, retry 1 (MISC_CHECK 0,
- * DNS_CHECK 3), delay_before_retry 1 s (HTTP_GET/SSL_GET 3 s, DNS_CHECK = delay_loop),
- * warmup = delay_loop. `layers` are most-specific first (checker, real server, virtual server).
- */
-export function resolveTiming(kind: CheckerKind, ...layers: Array<TimingInput | undefined>): CheckTiming {
-  const pick = <K extends keyof TimingInput>(k: K): TimingInput[K] => {
-    for (const l of layers) if (l && l[k] !== undefined) return l[k];
-    return undefined;
-  };
-  const delayLoopS = pick('delayLoop') ?? 60;
-  const retryDefault = kind === 'MISC_CHECK' ? 0 : kind === 'DNS_CHECK' ? 3 : 1;
-  const dbrDefault = kind === 'HTTP_GET' || kind === 'SSL_GET' ? 3 : kind === 'DNS_CHECK' ? delayLoopS : 1;
-  return {
-    delayLoopMs: Math.round(delayLoopS * 1000),
-    retry: Math.max(0, Math.floor(pick('retry') ?? retryDefault)),
-    delayBeforeRetryMs: Math.round((pick('delayBeforeRetry') ?? dbrDefault) * 1000),
-    warmupMs: Math.round((pick('warmup') ?? delayLoopS) * 1000),
-    alpha: pick('alpha') ?? false,
-  };
-}
-
 export interface CheckerState {
   readonly up: boolean;
   /** Failures already retried in the current streak (0..retry). */

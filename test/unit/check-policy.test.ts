@@ -1,7 +1,6 @@
 import t from 'tap';
 import {
   initChecker,
-  resolveTiming,
   serverHealth,
   stepChecker,
   type CheckTiming,
@@ -89,13 +88,3 @@ t.test('a real server is up only if all its checkers are up', async (t) => {
   t.same(serverHealth([{ up: false, dynamicWeight: 5 }]), { up: false });
 });
 
-t.test('resolveTiming: keepalived defaults and VS → RS → checker inheritance', async (t) => {
-  t.same(resolveTiming('TCP_CHECK'), { delayLoopMs: 60_000, retry: 1, delayBeforeRetryMs: 1000, warmupMs: 60_000, alpha: false });
-  t.equal(resolveTiming('HTTP_GET').delayBeforeRetryMs, 3000);
-  t.equal(resolveTiming('MISC_CHECK').retry, 0);
-  const dns = resolveTiming('DNS_CHECK', undefined, { delayLoop: 10 });
-  t.equal(dns.retry, 3);
-  t.equal(dns.delayBeforeRetryMs, 10_000, 'DNS delay_before_retry defaults to delay_loop');
-  const r = resolveTiming('TCP_CHECK', { retry: 4 }, { retry: 2, delayLoop: 6, alpha: true }, { delayLoop: 30, warmup: 0 });
-  t.same(r, { delayLoopMs: 6000, retry: 4, delayBeforeRetryMs: 1000, warmupMs: 0, alpha: true });
-});
