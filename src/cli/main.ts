@@ -149,6 +149,11 @@ export function unsupportedNotes(o: CliOptions): string[] {
   return notes;
 }
 
+/** The keyword summary of --help, generated from the keyword tables (loaded only for -h). */
+function helpKeywordText(): string {
+  return `\n${(require('../docs/reference') as typeof import('../docs/reference')).helpKeywordSummary()}`;
+}
+
 /** Runs the command; resolves to the exit status. */
 export async function main(argv: readonly string[], io: Io = processIo, hostname: string = os.hostname()): Promise<number> {
   // Ours: `keepalived status|standby|resume|reload|dump` talk to the running daemon (src/control/client.ts).
@@ -165,6 +170,7 @@ export async function main(argv: readonly string[], io: Io = processIo, hostname
   if (o.genhash) return runGenhash(o.genhashArgs, io.out, io.err);
   if (o.help) {
     io.err(USAGE);
+    io.err(helpKeywordText());
     return 0;
   }
   if (o.version) {
