@@ -174,8 +174,11 @@ export class PacketAnnouncer implements AnnouncePort {
     this.sendFrame(ifname, buildUnsolicitedNa(ip, mac, router));
   }
 
+  /** Opens the socket and builds (and discards) one frame of each kind, so V8 has compiled the builders. */
   prepare(): void {
     this.sock ??= this.addon.packetSocket();
+    buildGratuitousArp('192.0.2.1', '02:00:00:00:00:01');
+    buildUnsolicitedNa('2001:db8::1', '02:00:00:00:00:01', false);
   }
 
   /** Send any prebuilt frame (e.g. an NA with an explicit source from buildUnsolicitedNa). */

@@ -181,6 +181,8 @@ export interface RtnlWatch {
  */
 export interface RtnlPort {
   addAddress(spec: AddressSpec): Promise<void>;
+  /** Build (and discard) the request addAddress would send: V8 compiles that path before a takeover needs it. */
+  warmAddress?(spec: AddressSpec): void;
   /** Only family, address, prefixLen, dev (and peer) are used to find the address. */
   delAddress(spec: AddressSpec): Promise<void>;
   /** Installed addresses, of one interface or of all. */

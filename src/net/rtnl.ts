@@ -12,7 +12,7 @@
  * The socket is opened lazily (constructing an Rtnl needs no privileges) and inherits the
  * network namespace of the process at first use.
  */
-import { AttrStream, FlagsGet, FlagsNew, parseError, rt, type NetlinkMessage } from 'netlink';
+import { AttrStream, FlagsGet, FlagsNew, formatMessage, parseError, rt, type NetlinkMessage } from 'netlink';
 import { createRouteSocket } from './nl-socket';
 import type {
   AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec,
@@ -175,6 +175,11 @@ export class Rtnl implements RtnlPort {
     const index = isValidIfname(spec.dev) ? this.ifindexNow(spec.dev) : undefined;
     if (index !== undefined) return this.newAddress(spec, index, target);
     return this.ifindexOf('addAddress', target, spec.dev).then((i) => this.newAddress(spec, i, target));
+  }
+
+  warmAddress(spec: AddressSpec): void {
+    const { data, attrs } = encodeAddress(spec, 1, 'add');
+    formatMessage({ type: T.NEWADDR, flags: CREATE_EXCL, seq: 1, port: 0, data: Buffer.concat(encode({ kind: 'address', data, attrs })) });
   }
 
   private async newAddress(spec: AddressSpec, index: number, target: string): Promise<void> {

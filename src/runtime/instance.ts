@@ -188,6 +188,13 @@ export class InstanceRuntime {
       authData: new Uint8Array(0), advertIntCs: this.cfg.advertIntCs, checksum: 0, addresses: [...this.cfg.vips],
     };
     step(this.cfg, backup, { type: 'advert', advert: leaving, src: m.family === 'inet6' ? '::' : '0.0.0.0' }, now);
+    for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) {
+      try {
+        this.deps.rtnl.warmAddress?.(vipToAddressSpec(v, this.wiring.vipIfname));
+      } catch {
+        /* reported when the VIP is really added */
+      }
+    }
     for (const dst of this.wiring.destinations) {
       try {
         this.advertFor(this.st.priority, dst);
@@ -246,7 +253,6 @@ export class InstanceRuntime {
     for (const a of actions) this.execute(a);
     this.armTimer();
   }
-
   /**
    * Now, or when the event happened if it waited in a queue (an advert's arrival stamp). An
    * implausible age (clock step, > 1 s) counts as none, and time never runs backwards for
