@@ -255,10 +255,11 @@ function closedError(): Error {
 /** NETLINK_ROUTE socket with named group membership, the shape Rtnl consumes. */
 export interface RouteSocket {
   readonly socket: NlSocket;
-  addMembership(group: 'LINK' | 'IPV4_IFADDR' | 'IPV6_IFADDR'): void;
+  addMembership(group: RtnlGroup): void;
 }
 
-const RTNLGRP = { LINK: 1, IPV4_IFADDR: 5, IPV6_IFADDR: 9 } as const;
+const RTNLGRP = { LINK: 1, IPV4_IFADDR: 5, IPV4_ROUTE: 7, IPV6_IFADDR: 9, IPV6_ROUTE: 11 } as const;
+export type RtnlGroup = keyof typeof RTNLGRP;
 
 export function createRouteSocket(opts: Omit<NlSocketOptions, 'groups'> = {}): RouteSocket {
   const addon = opts.addon ?? loadNative();

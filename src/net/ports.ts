@@ -65,6 +65,11 @@ export interface AddressSpec {
   /** IPv6 /128 VIPs are added deprecated (preferred_lft 0) as keepalived does, unless `preferred_lft forever`. */
   preferredLft?: number | 'forever';
   noDad?: boolean;
+  /** IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_NOPREFIXROUTE, IFA_F_MCAUTOJOIN (`ip addr` flags). */
+  home?: boolean;
+  mngtmpaddr?: boolean;
+  noprefixroute?: boolean;
+  autojoin?: boolean;
 }
 
 export interface InstalledAddress {
@@ -91,10 +96,21 @@ export type NetEvent =
   | { type: 'addr-added'; addr: InstalledAddress }
   | { type: 'addr-removed'; addr: InstalledAddress };
 
+/** A route the kernel reports deleted: what identifies it, in RouteSpec terms. */
+export interface RouteEvent {
+  type: 'route-deleted';
+  family: Family;
+  /** "a/len", or "default" for a zero-length destination. */
+  to: string;
+  table: number;
+  proto: number;
+  metric?: number;
+}
+
 // ---- rtnetlink port (src/net/rtnl.ts; fake in test/support/fake-rtnl.ts) ----
 
 /** Route types keepalived's virtual_routes accepts (`ip route` TYPE). */
-export type RouteType = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'nat';
 
 /** One entry of virtual_routes / static_routes, in `ip route` terms. */
 export interface RouteSpec {
@@ -121,6 +137,31 @@ export interface RouteSpec {
   /** Gateway is on-link even if no prefix covers it (RTNH_F_ONLINK). */
   onlink?: boolean;
   tos?: number;
+  /** Multipath (RTA_MULTIPATH): every gateway with its device, weight and flags. */
+  nexthops?: NextHopSpec[];
+  /** RTA_METRICS values by `ip route` name (mtu, advmss, window, rtt, ..., features). */
+  metrics?: Partial<Record<RouteMetricName, number>>;
+  /** Metrics given as `NAME lock N` (RTAX_LOCK bits). */
+  locked?: RouteMetricName[];
+  /** `congctl [lock] NAME` (RTAX_CC_ALGO). */
+  congctl?: string;
+  /** `realms [FROM/]TO` as RTA_FLOW (FROM << 16 | TO). */
+  realms?: number;
+  /** IPv6 router preference (RTA_PREF). */
+  pref?: 'low' | 'medium' | 'high';
+}
+
+export type RouteMetricName =
+  | 'mtu' | 'window' | 'rtt' | 'rttvar' | 'ssthresh' | 'cwnd' | 'advmss' | 'reordering' | 'hoplimit' | 'initcwnd'
+  | 'features' | 'rto_min' | 'initrwnd' | 'quickack' | 'fastopen_no_cookie';
+
+/** One `nexthop via IP dev IF weight N [onlink]` of a multipath route. */
+export interface NextHopSpec {
+  via?: string;
+  dev?: string;
+  /** 1..256; default 1. */
+  weight?: number;
+  onlink?: boolean;
 }
 
 export type RuleAction = 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -150,6 +191,16 @@ export interface RuleSpec {
   tos?: number;
   /** FRA_PROTOCOL (originator). */
   proto?: number;
+  /** `realms [FROM/]TO` (FRA_FLOW). */
+  realms?: number;
+  suppressPrefixLength?: number;
+  suppressIfgroup?: number;
+  uidRange?: [number, number];
+  sport?: [number, number];
+  dport?: [number, number];
+  ipProto?: number;
+  /** Look up the table of the l3mdev (VRF) device. */
+  l3mdev?: boolean;
 }
 
 export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru';
@@ -208,5 +259,10 @@ export interface RtnlPort {
    * ENOBUFS (events were lost: the caller should re-read state with listLinks/listAddresses).
    */
   watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void): RtnlWatch;
+  /**
+   * Subscribe to route deletions (RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE), on a socket of its
+   * own so VIP watchers never pay for route traffic. Used to restore static routes.
+   */
+  watchRoutes?(cb: (e: RouteEvent) => void, onError?: (err: Error) => void): RtnlWatch;
   close(): void;
 }

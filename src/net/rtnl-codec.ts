@@ -11,8 +11,8 @@
  */
 import type { rt, ifla } from 'netlink';
 import type {
-  AddressSpec, Family, InstalledAddress, LinkInfo, MacvlanMode, RouteSpec, RtnlErrorCode, RtnlErrorInfo,
-  RuleSpec, Scope,
+  AddressSpec, Family, InstalledAddress, LinkInfo, MacvlanMode, NextHopSpec, RouteMetricName, RouteSpec, RtnlErrorCode,
+  RtnlErrorInfo, RuleSpec, Scope,
 } from './ports';
 import { formatMac, parseMac } from './vmac';
 
@@ -175,7 +175,21 @@ export function scopeNumber(s: Scope): number {
   return SCOPES[s];
 }
 
-const ROUTE_TYPES = { unicast: 1, local: 2, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9 } as const;
+const ROUTE_TYPES = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10 } as const;
+/** RTAX_* numbers of the route metrics (linux/rtnetlink.h), for the lock bitmask. */
+const RTAX: Record<RouteMetricName, number> = {
+  mtu: 2, window: 3, rtt: 4, rttvar: 5, ssthresh: 6, cwnd: 7, advmss: 8, reordering: 9, hoplimit: 10, initcwnd: 11, features: 12,
+  rto_min: 13, initrwnd: 14, quickack: 15, fastopen_no_cookie: 17,
+};
+const METRIC_FIELDS: Record<RouteMetricName, keyof rt.RouteMetrics> = {
+  mtu: 'mtu', window: 'window', rtt: 'rtt', rttvar: 'rttvar', ssthresh: 'ssthresh', cwnd: 'cwnd', advmss: 'advmss', reordering: 'reordering',
+  hoplimit: 'hoplimit', initcwnd: 'initcwnd', features: 'features', rto_min: 'rtoMin', initrwnd: 'initrwnd', quickack: 'quickack',
+  fastopen_no_cookie: 'fastopenNoCookie',
+};
+const RTA_GATEWAY = 5;
+const RTNH_F_ONLINK = 4;
+/** ICMPV6_ROUTER_PREF_* values of RTA_PREF. */
+const ROUTER_PREF = { low: 3, medium: 0, high: 1 } as const;
 const RULE_ACTIONS = { table: 1, goto: 2, nop: 3, blackhole: 6, unreachable: 7, prohibit: 8 } as const;
 const MACVLAN_MODES: Record<MacvlanMode, number> = { private: 1, vepa: 2, bridge: 4, passthru: 8 };
 
@@ -220,7 +234,13 @@ export function encodeAddress(spec: AddressSpec, ifindex: number, op: 'add' | 'd
     if (Buffer.byteLength(spec.label) > 15) throw invalid(opName, target, `label "${spec.label}" longer than 15 bytes`);
     attrs.label = spec.label;
   }
-  if (opts.noDad) attrs.flags = { nodad: true };
+  const flags: rt.AddressFlags = {};
+  if (opts.noDad) flags.nodad = true;
+  if (spec.home) flags.homeaddress = true;
+  if (spec.mngtmpaddr) flags.managetempaddr = true;
+  if (spec.noprefixroute) flags.noprefixroute = true;
+  if (spec.autojoin) flags.mcautojoin = true;
+  if (Object.keys(flags).length) attrs.flags = flags;
   if (opts.preferredLft !== undefined) {
     const pref = opts.preferredLft === 'forever' ? INFINITY_LIFE_TIME : opts.preferredLft;
     attrs.cacheInfo = { ifaPrefered: pref, ifaValid: INFINITY_LIFE_TIME };
@@ -244,12 +264,42 @@ function defaultRouteScope(spec: RouteSpec, op: 'add' | 'del'): number {
   const type = spec.type ?? 'unicast';
   if (type === 'local') return SCOPES.host;
   if (op === 'del') return SCOPES.nowhere;
-  if (type === 'unicast' && !spec.via) return SCOPES.link;
+  if (type === 'unicast' && !spec.via && !spec.nexthops?.some((n) => n.via !== undefined)) return SCOPES.link;
   return SCOPES.global;
 }
 
+/** RTA_METRICS: each given metric, the RTAX_LOCK bitmask, RTAX_CC_ALGO. */
+function encodeMetrics(spec: RouteSpec): rt.RouteMetrics | undefined {
+  if (!spec.metrics && !spec.locked?.length && spec.congctl === undefined) return undefined;
+  const m: rt.RouteMetrics = {};
+  for (const [k, v] of Object.entries(spec.metrics ?? {}) as Array<[RouteMetricName, number]>) (m as Record<string, Buffer>)[METRIC_FIELDS[k]] = u32(v);
+  if (spec.locked?.length) m.lock = u32(spec.locked.reduce((acc, k) => acc | (1 << RTAX[k]), 0));
+  if (spec.congctl !== undefined) m.ccAlgo = Buffer.from(`${spec.congctl}\0`);
+  return m;
+}
+
+/** RTA_MULTIPATH: struct rtnexthop {u16 len; u8 flags; u8 hops = weight - 1; s32 ifindex} + RTA_GATEWAY, each 4-aligned. */
+export function encodeMultipath(family: Family, nexthops: readonly NextHopSpec[], oifs: readonly (number | undefined)[], fail: (d: string) => Error): Buffer {
+  const parts: Buffer[] = [];
+  nexthops.forEach((nh, i) => {
+    let attrs: Buffer = Buffer.alloc(0);
+    if (nh.via !== undefined) {
+      const gw = parseIp(nh.via, family);
+      if (!gw) throw fail(`bad nexthop gateway "${nh.via}"`);
+      attrs = nlattr(RTA_GATEWAY, gw.bytes);
+    }
+    const head = Buffer.alloc(8);
+    head.writeUInt16LE(8 + attrs.length, 0);
+    head.writeUInt8(nh.onlink ? RTNH_F_ONLINK : 0, 2);
+    head.writeUInt8((nh.weight ?? 1) - 1, 3);
+    head.writeInt32LE(oifs[i] ?? 0, 4);
+    parts.push(head, attrs);
+  });
+  return Buffer.concat(parts);
+}
+
 /** RTM_NEWROUTE / RTM_DELROUTE body; oif is the resolved ifindex of spec.dev. */
-export function encodeRoute(spec: RouteSpec, oif: number | undefined, op: 'add' | 'del'): { data: rt.Route; attrs: rt.RouteAttrs } {
+export function encodeRoute(spec: RouteSpec, oif: number | undefined, op: 'add' | 'del', nexthopOifs: readonly (number | undefined)[] = []): { data: rt.Route; attrs: rt.RouteAttrs } {
   const opName = op === 'add' ? 'addRoute' : 'delRoute';
   const target = describeRoute(spec);
   const dst = parsePrefix(spec.to, spec.family);
@@ -278,6 +328,12 @@ export function encodeRoute(spec: RouteSpec, oif: number | undefined, op: 'add' 
   }
   if (oif !== undefined) attrs.oif = oif;
   if (spec.metric !== undefined) attrs.priority = spec.metric;
+  if (op === 'del') return { data, attrs };
+  if (spec.nexthops?.length) attrs.multipath = encodeMultipath(spec.family, spec.nexthops, nexthopOifs, (d) => invalid(opName, target, d));
+  const metrics = encodeMetrics(spec);
+  if (metrics) attrs.metrics = metrics;
+  if (spec.realms !== undefined) attrs.flow = spec.realms >>> 0;
+  if (spec.pref !== undefined) attrs.pref = Buffer.from([ROUTER_PREF[spec.pref]]);
   return { data, attrs };
 }
 
@@ -301,9 +357,9 @@ export function describeRule(spec: RuleSpec): string {
 export function encodeRule(spec: RuleSpec, op: 'add' | 'del'): { data: rt.Rule; attrs: rt.RuleAttrs } {
   const opName = op === 'add' ? 'addRule' : 'delRule';
   const target = describeRule(spec);
-  const action = spec.action ?? (spec.table !== undefined ? 'table' : undefined);
+  const action = spec.action ?? (spec.table !== undefined || spec.l3mdev ? 'table' : undefined);
   if (op === 'add' && action === undefined) throw invalid(opName, target, 'a rule needs a table or an action');
-  if (action === 'table' && spec.table === undefined) throw invalid(opName, target, 'action table needs a table id');
+  if (action === 'table' && spec.table === undefined && !spec.l3mdev) throw invalid(opName, target, 'action table needs a table id');
   if (action === 'goto' && spec.gotoPriority === undefined) throw invalid(opName, target, 'action goto needs a target priority');
   const table = spec.table;
   const data: rt.Rule = {
@@ -329,6 +385,14 @@ export function encodeRule(spec: RuleSpec, op: 'add' | 'del'): { data: rt.Rule; 
   if (spec.oif !== undefined) attrs.oifname = spec.oif;
   if (action === 'goto') attrs.goto = spec.gotoPriority;
   if (spec.proto !== undefined) attrs.protocol = spec.proto;
+  if (spec.realms !== undefined) attrs.flow = spec.realms >>> 0;
+  if (spec.suppressPrefixLength !== undefined) attrs.suppressPrefixlen = u32(spec.suppressPrefixLength);
+  if (spec.suppressIfgroup !== undefined) attrs.suppressIfgroup = u32(spec.suppressIfgroup);
+  if (spec.uidRange) attrs.uidRange = { start: spec.uidRange[0], end: spec.uidRange[1] };
+  if (spec.sport) attrs.sportRange = { start: spec.sport[0], end: spec.sport[1] };
+  if (spec.dport) attrs.dportRange = { start: spec.dport[0], end: spec.dport[1] };
+  if (spec.ipProto !== undefined) attrs.ipProto = spec.ipProto;
+  if (spec.l3mdev) attrs.l3Mdev = 1;
   return { data, attrs };
 }
 

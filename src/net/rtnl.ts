@@ -13,10 +13,11 @@
  * network namespace of the process at first use.
  */
 import { AttrStream, FlagsGet, FlagsNew, formatMessage, parseError, rt, type NetlinkMessage } from 'netlink';
-import { createRouteSocket } from './nl-socket';
+import { createRouteSocket, type RtnlGroup } from './nl-socket';
 import type {
-  AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec,
+  AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec,
 } from './ports';
+import { watchRouteDeletions } from './rtnl-route-watch';
 import {
   addrGenModeNoneSpec, decodeAddress, decodeLink, describeAddress, describeRoute, describeRule, encodeAddress,
   encodeMacvlan, encodeRoute, encodeRule, ERRNO, isRtnlError, RtnlError, toLinkInfo, type LinkDetail,
@@ -39,7 +40,7 @@ export interface RtSocket {
     /** Datagrams queued in the kernel and not yet read (watch resync); absent on fakes. */
     hasQueued?(): boolean;
   };
-  addMembership(group: 'LINK' | 'IPV4_IFADDR' | 'IPV6_IFADDR'): void;
+  addMembership(group: RtnlGroup): void;
 }
 
 export interface RtnlOptions {
@@ -223,7 +224,9 @@ export class Rtnl implements RtnlPort {
   async addRoute(spec: RouteSpec): Promise<void> {
     const target = describeRoute(spec);
     const oif = spec.dev === undefined ? undefined : await this.ifindexOf('addRoute', target, spec.dev);
-    const { data, attrs } = encodeRoute(spec, oif, 'add');
+    const nhOifs: (number | undefined)[] = [];
+    for (const nh of spec.nexthops ?? []) nhOifs.push(nh.dev === undefined ? undefined : await this.ifindexOf('addRoute', target, nh.dev));
+    const { data, attrs } = encodeRoute(spec, oif, 'add', nhOifs);
     try {
       await this.request('addRoute', target, T.NEWROUTE, encode({ kind: 'route', data, attrs }), CREATE_EXCL);
     } catch (e) {
@@ -346,6 +349,19 @@ export class Rtnl implements RtnlPort {
   watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void): RtnlWatch {
     if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, 'watch', 'link/addr', 'port closed');
     const w = new Watcher(this.openSocket, this.watchRecvBufferBytes, (i) => this.linkByIndex(i), () => this.dumpState(), cb, onError);
+    const handle: RtnlWatch = {
+      close: () => {
+        this.watches.delete(handle);
+        w.close();
+      },
+    };
+    this.watches.add(handle);
+    return handle;
+  }
+
+  watchRoutes(cb: (e: RouteEvent) => void, onError?: (err: Error) => void): RtnlWatch {
+    if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, 'watchRoutes', 'route', 'port closed');
+    const w = watchRouteDeletions(this.openSocket, cb, onError);
     const handle: RtnlWatch = {
       close: () => {
         this.watches.delete(handle);

@@ -1,24 +1,14 @@
 /**
- * Model entries (virtual_ipaddress, virtual_routes, virtual_rules) → the rtnetlink port's specs.
+ * Model entries (virtual_ipaddress, static_ipaddress) → the rtnetlink port's AddressSpec (routes and rules: route-specs.ts).
  * Pure mapping; the defaults here are keepalived's (IPv6 /128 VIPs deprecated, dev = instance interface).
  */
-import type { Prefix, RouteEntry, RuleEntry, VipEntry } from '../config/model';
-import type { AddressSpec, RouteSpec, RuleSpec, Scope } from '../net/ports';
+import type { VipEntry } from '../config/model';
+import type { AddressSpec, Scope } from '../net/ports';
 
-const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
 const SCOPES = new Set(['global', 'site', 'link', 'host', 'nowhere']);
-
-export function tableId(t: string | undefined): number | undefined {
-  if (t === undefined) return undefined;
-  return TABLES[t] ?? (/^\d+$/.test(t) ? Number(t) : undefined);
-}
 
 function scopeOf(s: string | undefined): Scope | undefined {
   return s !== undefined && SCOPES.has(s) ? (s as Scope) : undefined;
-}
-
-function prefixText(p: Prefix): string {
-  return `${p.address}/${p.prefixLen}`;
 }
 
 export function vipToAddressSpec(v: VipEntry, defaultDev: string): AddressSpec {
@@ -31,38 +21,9 @@ export function vipToAddressSpec(v: VipEntry, defaultDev: string): AddressSpec {
   if (v.preferredLft !== undefined) spec.preferredLft = v.preferredLft;
   else if (v.family === 'inet6' && v.prefixLen === 128) spec.preferredLft = 0;
   if (v.family === 'inet6') spec.noDad = true;
-  return spec;
-}
-
-export function routeToSpec(r: RouteEntry, defaultDev: string | undefined): RouteSpec {
-  const spec: RouteSpec = { family: r.to.family, to: r.to.prefixLen === 0 && /^(0\.0\.0\.0|::)$/.test(r.to.address) ? 'default' : prefixText(r.to) };
-  if (r.src !== undefined) spec.src = r.src;
-  if (r.via[0] !== undefined) spec.via = r.via[0];
-  const dev = r.dev ?? (r.via.length === 0 && r.type === 'unicast' ? defaultDev : undefined);
-  if (dev !== undefined) spec.dev = dev;
-  const table = tableId(r.table);
-  if (table !== undefined) spec.table = table;
-  if (r.metric !== undefined) spec.metric = r.metric;
-  const scope = scopeOf(r.scope);
-  if (scope) spec.scope = scope;
-  if (r.type !== 'unicast') spec.type = r.type as RouteSpec['type'];
-  if ('onlink' in r.options) spec.onlink = true;
-  return spec;
-}
-
-export function ruleToSpec(r: RuleEntry): RuleSpec {
-  const spec: RuleSpec = { family: r.family };
-  if (r.from) spec.from = prefixText(r.from);
-  if (r.to) spec.to = prefixText(r.to);
-  const table = tableId(r.table);
-  if (table !== undefined) spec.table = table;
-  if (r.iif !== undefined) spec.iif = r.iif;
-  if (r.oif !== undefined) spec.oif = r.oif;
-  if (r.fwmark !== undefined) {
-    const [mark, mask] = r.fwmark.split('/');
-    spec.fwmark = Number(mark);
-    if (mask !== undefined) spec.fwmask = Number(mask);
-  }
-  if (r.preference !== undefined) spec.priority = r.preference;
+  if (v.home) spec.home = true;
+  if (v.mngtmpaddr) spec.mngtmpaddr = true;
+  if (v.noprefixroute) spec.noprefixroute = true;
+  if (v.autojoin) spec.autojoin = true;
   return spec;
 }

@@ -30,6 +30,8 @@ import { onRealtimeSignal, SIG_JSON_DUMP, SIG_STATS_CLEAR } from '../net/rt-sign
 import { VERSION_TEXT } from '../cli/version';
 import { Recorder } from '../observe/recorder';
 import { openControl, serveControl, startMetrics, type RunningParts } from '../control/glue';
+import { StaticConfig, hasStaticConfig } from './static-config';
+import { loadIproute2Names } from './iproute2-files';
 
 export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void {
   for (const d of diags as Diagnostic[]) {
@@ -95,7 +97,9 @@ export async function runDaemon(o: CliOptions): Promise<number> {
 
   const clock = new SystemClock();
   const rtnl = new Rtnl();
-  const runVrrp = !o.checkOnly && model.vrrpInstances.length > 0;
+  const names = loadIproute2Names();
+  // keepalived runs its VRRP process for static addresses/routes/rules even without instances.
+  const runVrrp = !o.checkOnly && (model.vrrpInstances.length > 0 || hasStaticConfig(model));
   const runLvs = !o.vrrpOnly && model.virtualServers.length > 0;
   const pidFiles: string[] = [];
   const pidfile = (f: string): void => {
@@ -122,9 +126,12 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         dontReleaseVrrp: o.dontReleaseVrrp,
         addressMonitoring: o.addressMonitoring,
         recorder,
+        names,
       })
     : undefined;
+  const statics = runVrrp ? new StaticConfig(model, { rtnl, log, names }) : undefined;
   try {
+    await statics?.start();
     if (vrrp) await vrrp.start();
     if (runLvs) {
       // Required only with virtual servers: IPVS, checkers and probes are 18 modules a VRRP-only start-up does not need.
@@ -136,6 +143,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     log.error(`Start-up failed: ${(e as Error).message}`);
     await vrrp?.stop().catch(() => undefined);
     await control.close();
+    await statics?.stop(o.dontReleaseVrrp).catch(() => undefined);
     rtnl.close();
     for (const f of pidFiles) removePidfile(f);
     return 2;
@@ -161,6 +169,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       await reloading.catch(() => undefined);
       await Promise.all([control.close(), metricsServer?.close()]);
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
+      await statics?.stop(o.dontReleaseVrrp).catch((e: Error) => log.error(`stop: ${e.message}`));
       rtnl.close();
       stopRt();
       for (const f of pidFiles) removePidfile(f);
@@ -176,6 +185,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       dumpPaths = dumpPathsFromFile(o.configFile, { configId: o.configId, allConfig: o.allConfig });
       const diff = diffModels(model, next);
       const changed = new Set(diff.changed.map((c) => c.name));
+      await statics?.reload(next);
       if (vrrp) await vrrp.reload(next, changed, diff.removed, diff.added);
       if (lvs) await lvs.reload(next);
       model = next;

@@ -11,7 +11,9 @@ import type { Clock, TimerHandle } from './clock';
 import { initialState, nextDeadline, step } from '../vrrp/fsm';
 import { encodeAdvert } from '../vrrp/packet';
 import type { Action, Advert, FsmEvent, InstanceConfig, InstanceState, NotifyState, VrrpStateName } from '../vrrp/types';
-import { routeToSpec, ruleToSpec, vipToAddressSpec } from './address-specs';
+import { vipToAddressSpec } from './address-specs';
+import { routeSpecOrThrow, ruleSpecOrThrow } from './route-specs';
+import type { Iproute2Names } from '../config/rt-tables';
 
 /** keepalived's per-instance counters (names as in its JSON stats). */
 export interface InstanceStats {
@@ -70,6 +72,8 @@ export interface InstanceDeps {
   log: Logger;
   rtnl: RtnlPort;
   announcer: AnnouncePort;
+  /** iproute2 names for virtual_routes/virtual_rules; default: built-ins only. */
+  names?: Iproute2Names;
   onTransition?: (inst: InstanceRuntime, from: VrrpStateName, to: VrrpStateName, reason: string) => void;
   onNotify?: (inst: InstanceRuntime, state: NotifyState | 'DELETED', priority: number) => void;
 }
@@ -373,16 +377,16 @@ export class InstanceRuntime {
     if (failed.length) throw new Error(failed.join('; '));
     this.vipsInstalled = true;
     if (m.virtualRoutes.length) this.log.debug(`(${this.name}) setting Virtual Routes`);
-    for (const r of m.virtualRoutes) await this.tolerate(() => this.deps.rtnl.addRoute(routeToSpec(r, m.interface)), `route ${r.args.join(' ')}`);
+    for (const r of m.virtualRoutes) await this.tolerate(() => this.deps.rtnl.addRoute(routeSpecOrThrow(r, m.interface, this.deps.names)), `route ${r.args.join(' ')}`);
     if (m.virtualRules.length) this.log.debug(`(${this.name}) setting Virtual Rules`);
-    for (const r of m.virtualRules) await this.tolerate(() => this.deps.rtnl.addRule(ruleToSpec(r)), `rule ${r.args.join(' ')}`);
+    for (const r of m.virtualRules) await this.tolerate(() => this.deps.rtnl.addRule(ruleSpecOrThrow(r, this.deps.names)), `rule ${r.args.join(' ')}`);
   }
 
   private async removeVips(): Promise<void> {
     this.vipsRequested = false;
     const m = this.model;
-    for (const r of m.virtualRules) await this.tolerate(() => this.deps.rtnl.delRule(ruleToSpec(r)), `rule ${r.args.join(' ')}`);
-    for (const r of m.virtualRoutes) await this.tolerate(() => this.deps.rtnl.delRoute(routeToSpec(r, m.interface)), `route ${r.args.join(' ')}`);
+    for (const r of m.virtualRules) await this.tolerate(() => this.deps.rtnl.delRule(ruleSpecOrThrow(r, this.deps.names)), `rule ${r.args.join(' ')}`);
+    for (const r of m.virtualRoutes) await this.tolerate(() => this.deps.rtnl.delRoute(routeSpecOrThrow(r, m.interface, this.deps.names)), `route ${r.args.join(' ')}`);
     for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) {
       await this.tolerate(() => this.deps.rtnl.delAddress(vipToAddressSpec(v, this.wiring.vipIfname)), `VIP ${v.address}`);
     }

@@ -7,6 +7,7 @@
 import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
 import type { AnnouncePort, LinkInfo, NetEvent, ReceivedPacket, RtnlPort, RtnlWatch, VrrpSocket, VrrpSocketFactory } from '../net/ports';
 import type { Logger } from '../observe/log';
+import type { Iproute2Names } from '../config/rt-tables';
 import type { Clock } from './clock';
 import type { ScriptRunner } from '../notify/exec';
 import { decodeAdvert, validateForInstance } from '../vrrp/packet';
@@ -38,6 +39,8 @@ export interface VrrpServiceDeps {
   addressMonitoring?: boolean;
   /** Transitions, script results (status and metrics). */
   recorder?: Recorder;
+  /** iproute2 names for virtual_routes/virtual_rules (rt_tables, rt_protos, rt_realms). */
+  names?: Iproute2Names;
 }
 
 interface Running {
@@ -185,6 +188,7 @@ export class VrrpService {
         log: log.child({ instance: m.name, vrid: m.vrid, af: m.family }),
         rtnl: this.deps.rtnl,
         announcer: this.deps.announcer,
+        names: this.deps.names,
         onTransition: (inst, from, to, reason) => {
           this.deps.recorder?.transition(inst.name, from, to, reason, this.deps.clock.wallNow());
           this.onTransition(inst, from, to);

@@ -1,0 +1,48 @@
+/**
+ * Route-deletion notifications (RTNLGRP_IPV4_ROUTE / RTNLGRP_IPV6_ROUTE) on a socket of their
+ * own, decoded to RouteEvent. Only deletions are reported: static routes are restored from
+ * them, nothing else needs route traffic. An overrun (ENOBUFS) goes to onError; the caller
+ * re-adds what it owns (adds are idempotent), so no dump is needed to recover.
+ */
+import { rt, type NetlinkMessage } from 'netlink';
+import type { RouteEvent, RtnlWatch } from './ports';
+import type { RtSocket } from './rtnl';
+import { familyOf, formatIp } from './rtnl-codec';
+
+const T = rt.MessageType;
+
+export function decodeRouteDeleted(m: NetlinkMessage): RouteEvent | undefined {
+  if (m.type !== T.DELROUTE) return undefined;
+  const msg = rt.parseRouteMessage(m.data);
+  const family = familyOf(msg.data.family);
+  if (!family) return undefined;
+  const len = msg.data.dstLen ?? 0;
+  const to = len === 0 || !msg.attrs.dst ? 'default' : `${formatIp(msg.attrs.dst)}/${len}`;
+  const e: RouteEvent = { type: 'route-deleted', family, to, table: Number(msg.attrs.table ?? msg.data.table ?? 254), proto: Number(msg.data.protocol ?? 0) };
+  if (msg.attrs.priority !== undefined) e.metric = msg.attrs.priority;
+  return e;
+}
+
+export function watchRouteDeletions(open: (o: { ref: boolean }) => RtSocket, cb: (e: RouteEvent) => void, onError?: (err: Error) => void): RtnlWatch {
+  const sock = open({ ref: false });
+  sock.addMembership('IPV4_ROUTE');
+  sock.addMembership('IPV6_ROUTE');
+  let closed = false;
+  sock.socket.on('message', (msgs) => {
+    for (const m of msgs) {
+      if (closed) return;
+      const e = decodeRouteDeleted(m);
+      if (e) cb(e);
+    }
+  });
+  sock.socket.on('error', (err) => {
+    if (!closed) onError?.(err);
+  });
+  return {
+    close: () => {
+      if (closed) return;
+      closed = true;
+      sock.socket.close();
+    },
+  };
+}
