@@ -249,10 +249,8 @@ t.test('inetSocket: prepared TCP/UDP fds for the checkers', { skip }, async (t) 
   t.equal(err(() => n.inetSocket(4, true, -1, '', '2001:db8::1', 0)), 'ERR_INVALID_ARG_VALUE', 'address of the other family');
   t.equal(err(() => n.inetSocket(4, true, -1, '', '192.0.2.250', 0)), 'EADDRNOTAVAIL bind', 'address not ours');
   t.ok(typeof c.SO_MARK === 'number' && c.SO_MARK > 0, 'SO_MARK exported');
-  const ping = n.dgramSocket(4, c.IPPROTO_ICMP);
-  t.equal(err(() => n.bindAddress(ping, '127.0.0.1', 0)), 'no error', 'bindAddress');
-  t.equal(err(() => n.bindAddress(ping, '::1', 0)), 'ERR_INVALID_ARG_VALUE', 'bindAddress: family checked');
-  n.close(ping);
+  // bindAddress on an ICMP datagram socket: test/integration/host-independence.test.ts (it needs
+  // ping_group_range, which it sets in its own namespace; the host's may be the default "1 0").
 });
 
 t.test('tcpConnect: connected, refused, timed out, cancelled; no handle left behind', { skip }, async (t) => {
