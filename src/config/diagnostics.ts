@@ -22,10 +22,31 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${where}${d.severity}: ${d.message}${hint}`;
 }
 
+/** At most this many diagnostics are kept; a config bomb must not turn into a diagnostics bomb. */
+export const MAX_DIAGNOSTICS = 1000;
+/** The errors that name a limit are always shown. */
+const ALWAYS_KEPT = new Set(['ERR_CONFIG_TOO_LARGE', 'ERR_CONFIG_MACRO_LOOP', 'ERR_CONFIG_INCLUDE_LOOP']);
+const RANK: Record<Severity, number> = { deprecated: 0, warning: 1, error: 2, fatal: 3 };
+
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
+  /** How many were not kept (counted in the last item's message). */
+  suppressed = 0;
+  private note: Diagnostic | undefined;
   add(d: Diagnostic): void {
-    this.items.push(d);
+    if (this.items.length < MAX_DIAGNOSTICS || ALWAYS_KEPT.has(d.code)) {
+      this.items.push(d);
+      return;
+    }
+    // One closing item carries the count and the worst severity dropped, so exit codes and
+    // hasFatal()/hasError() stay true to what was found.
+    this.suppressed++;
+    if (!this.note) {
+      this.note = { severity: d.severity, code: 'ERR_CONFIG_TOO_MANY_DIAGNOSTICS', message: '' };
+      this.items.push(this.note);
+    }
+    if (RANK[d.severity] > RANK[this.note.severity]) this.note.severity = d.severity;
+    this.note.message = `${this.suppressed} more diagnostics not shown (the limit is ${MAX_DIAGNOSTICS})`;
   }
   fatal(code: string, message: string, loc?: Loc): void {
     this.add({ severity: 'fatal', code, message, loc });
