@@ -75,6 +75,7 @@ async function scenario(t: Test, start: Starter, who: string): Promise<void> {
   }, 10_000);
   t.ok(installed, `${who}: static addresses, routes and rules installed`);
   if (!installed) return;
+  t.notMatch(d.out.text, /static_(ipaddress|routes|rules) is accepted for compatibility but not implemented/, `${who}: no "not implemented" warning for the static keywords`);
   t.match(installed.addrs, /eth1\s+inet 192\.0\.2\.17\/32 scope link/, `${who}: 192.0.2.17 on eth1, scope link`);
   t.match(installed.routes, /^198\.51\.100\.64\/26 dev eth2 table 100 proto keepalived\s*$/m, `${who}: route in table 100 (universe scope, as keepalived)`);
 
