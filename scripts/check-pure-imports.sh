@@ -3,7 +3,7 @@
 # Fails (exit 1) listing each offending line.
 set -u
 cd "$(dirname "$0")/.."
-dirs=(src/vrrp src/config src/track)
+dirs=(src/vrrp src/config src/track src/bfd)
 pure_files=(src/lvs/inet-addr.ts src/check/policy.ts src/lvs/model-to-ipvs.ts src/lvs/reconcile.ts src/lvs/ipvs-codec.ts src/runtime/reload.ts src/notify/notify.ts src/observe/dump.ts)
 targets=()
 for d in "${dirs[@]}"; do [ -d "$d" ] && while IFS= read -r f; do targets+=("$f"); done < <(find "$d" -name '*.ts'); done

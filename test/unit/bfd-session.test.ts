@@ -1,0 +1,187 @@
+import t from 'tap';
+import { BfdState, decodeControl, encodeControl } from '../../src/bfd/packet';
+import type { BfdControl, BfdControlToSend } from '../../src/bfd/packet';
+import { adminDown, createSession, detectionTimeUs, jitteredIntervalMs, nextDeadline, receive, tick } from '../../src/bfd/session';
+import type { BfdEffect, BfdSession, BfdSessionConfig } from '../../src/bfd/session';
+
+const cfgA: BfdSessionConfig = { localDiscr: 1, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000, idleTxUs: 1_000_000, detectMult: 3, passive: false };
+const cfgB: BfdSessionConfig = { ...cfgA, localDiscr: 2 };
+const half = () => 0.5;
+const one = () => 0.999999;
+const zero = () => 0;
+
+/** Wire round trip, so the pair test exercises the codec too. */
+function wire(p: BfdControlToSend): BfdControl {
+  const r = decodeControl(encodeControl(p));
+  if (!r.ok) throw new Error(r.detail);
+  return r.pkt;
+}
+const sends = (e: BfdEffect[]) => e.filter((x): x is Extract<BfdEffect, { type: 'send' }> => x.type === 'send').map((x) => x.pkt);
+const states = (e: BfdEffect[]) => e.filter((x): x is Extract<BfdEffect, { type: 'state' }> => x.type === 'state').map((x) => x.to);
+
+/** Two sessions joined by a lossless zero-delay link, run in virtual time until `untilMs`. */
+function runPair(a: BfdSession, b: BfdSession, fromMs: number, untilMs: number, cut?: (atMs: number) => boolean) {
+  const log: Array<{ at: number; who: 'a' | 'b'; to: BfdState }> = [];
+  let now = fromMs;
+  for (let guard = 0; guard < 100_000; guard++) {
+    const da = nextDeadline(a) ?? Infinity;
+    const db = nextDeadline(b) ?? Infinity;
+    now = Math.min(da, db);
+    if (now > untilMs) break;
+    const aTurn = da <= db;
+    const st = aTurn ? tick(a, now, half) : tick(b, now, half);
+    if (aTurn) a = st.session;
+    else b = st.session;
+    for (const s of states(st.effects)) log.push({ at: now, who: aTurn ? 'a' : 'b', to: s });
+    for (const p of sends(st.effects)) {
+      if (cut?.(now)) continue;
+      const r = aTurn ? receive(b, wire(p), now, half) : receive(a, wire(p), now, half);
+      if (aTurn) b = r.session;
+      else a = r.session;
+      for (const s of states(r.effects)) log.push({ at: now, who: aTurn ? 'b' : 'a', to: s });
+      for (const f of sends(r.effects)) {
+        // Final replies go straight back
+        const back = aTurn ? receive(a, wire(f), now, half) : receive(b, wire(f), now, half);
+        if (aTurn) a = back.session;
+        else b = back.session;
+      }
+    }
+  }
+  return { a, b, log };
+}
+
+const pkt = (p: Partial<BfdControl>): BfdControl => ({
+  version: 1, diag: 0, state: BfdState.Down, poll: false, final: false, cpi: false, auth: false, demand: false, multipoint: false,
+  detectMult: 3, myDiscr: 99, yourDiscr: 0, desiredMinTxUs: 1_000_000, requiredMinRxUs: 50_000, requiredMinEchoRxUs: 0, ...p,
+});
+
+t.test('§6.8.1/§6.8.3: a new session is Down, advertises the slow 1 s TX and sends at once', async (t) => {
+  const s = createSession(cfgA, 100, half);
+  t.equal(s.state, BfdState.Down);
+  t.equal(s.remoteDiscr, 0);
+  t.equal(s.remoteMinRxUs, 1, 'bfd.RemoteMinRxInterval initialised to 1');
+  t.equal(nextDeadline(s), 100);
+  const st = tick(s, 100, half);
+  const [p] = sends(st.effects);
+  t.match(p, { state: BfdState.Down, desiredMinTxUs: 1_000_000, requiredMinRxUs: 50_000, yourDiscr: 0, myDiscr: 1, detectMult: 3 });
+});
+
+t.test('§6.2 three-way handshake: Down → Init → Up on both sides, then the fast rate with a Poll Sequence', async (t) => {
+  const { a, b, log } = runPair(createSession(cfgA, 0, half), createSession(cfgB, 0, half), 0, 3000);
+  t.equal(a.state, BfdState.Up);
+  t.equal(b.state, BfdState.Up);
+  t.same(log.filter((x) => x.who === 'b').map((x) => x.to), [BfdState.Init, BfdState.Up], 'b sees a Down: Init, then a Init: Up');
+  t.same(log.filter((x) => x.who === 'a').map((x) => x.to), [BfdState.Up], 'a (Down) sees b Init: Up directly');
+  t.equal(a.advTxUs, 50_000, '§6.8.3: DesiredMinTx back to min_tx once Up');
+  t.equal(a.polling, false, '§6.5: Poll Sequence completed by the Final');
+  t.equal(a.txBasisUs, 50_000);
+  t.equal(detectionTimeUs(a), 150_000, '§6.8.4: 3 × max(50 ms, 50 ms)');
+});
+
+t.test('§6.8.6 state table rows', async (t) => {
+  const rows: Array<[string, BfdState, BfdState, BfdState, number]> = [
+    ['Down + remote Down → Init', BfdState.Down, BfdState.Down, BfdState.Init, 0],
+    ['Down + remote Init → Up', BfdState.Down, BfdState.Init, BfdState.Up, 0],
+    ['Down + remote Up → stays Down', BfdState.Down, BfdState.Up, BfdState.Down, 0],
+    ['Init + remote Init → Up', BfdState.Init, BfdState.Init, BfdState.Up, 0],
+    ['Init + remote Up → Up', BfdState.Init, BfdState.Up, BfdState.Up, 0],
+    ['Init + remote Down → stays Init', BfdState.Init, BfdState.Down, BfdState.Init, 0],
+    ['Up + remote Down → Down, Diag 3', BfdState.Up, BfdState.Down, BfdState.Down, 3],
+    ['Up + remote AdminDown → Down, Diag 3', BfdState.Up, BfdState.AdminDown, BfdState.Down, 3],
+    ['Init + remote AdminDown → Down, Diag 3', BfdState.Init, BfdState.AdminDown, BfdState.Down, 3],
+    ['Up + remote Up → stays Up', BfdState.Up, BfdState.Up, BfdState.Up, 0],
+  ];
+  for (const [name, local, remote, want, diag] of rows) {
+    const s: BfdSession = { ...createSession(cfgA, 0, half), state: local, remoteDiscr: 99 };
+    const r = receive(s, pkt({ state: remote, yourDiscr: 1 }), 10, half);
+    t.equal(r.session.state, want, name);
+    if (local !== want) t.equal(r.session.localDiag, diag, `${name}: diag`);
+    else t.same(states(r.effects), [], `${name}: no state effect`);
+  }
+});
+
+t.test('§6.8.6: in AdminDown a received packet changes no state', async (t) => {
+  const s = adminDown(createSession(cfgA, 0, half), 0).session;
+  t.equal(s.state, BfdState.AdminDown);
+  t.equal(s.localDiag, 7, '§6.8.16: Diag 7');
+  const r = receive(s, pkt({ state: BfdState.Init }), 5, half);
+  t.equal(r.session.state, BfdState.AdminDown);
+});
+
+t.test('§6.8.4: Detection Time expiry in Up → Down with Diag 1 exactly at the deadline', async (t) => {
+  const { a } = runPair(createSession(cfgA, 0, half), createSession(cfgB, 0, half), 0, 3000);
+  const last = a.detectAtMs!;
+  t.ok(last > 0);
+  const before = tick(a, last - 0.001, half);
+  t.equal(before.session.state, BfdState.Up, '1 µs before: still Up');
+  const at = tick(before.session, last, half);
+  t.equal(at.session.state, BfdState.Down);
+  t.equal(at.session.localDiag, 1);
+  t.equal(at.session.remoteDiscr, 0, '§6.8.1: bfd.RemoteDiscr reset');
+  t.equal(at.session.advTxUs, 1_000_000, '§6.8.3: back to the slow rate');
+});
+
+t.test('§6.8.4: Detection Time uses the remote multiplier and the larger of our RX and its TX', async (t) => {
+  const s = createSession({ ...cfgA, requiredMinRxUs: 20_000 }, 0, half);
+  const r = receive(s, pkt({ detectMult: 5, desiredMinTxUs: 300_000 }), 0, half);
+  t.equal(detectionTimeUs(r.session), 1_500_000);
+  t.equal(r.session.detectAtMs, 1500);
+  const r2 = receive(s, pkt({ detectMult: 2, desiredMinTxUs: 10_000 }), 0, half);
+  t.equal(detectionTimeUs(r2.session), 40_000);
+});
+
+t.test('§6.8.7: TX interval is max(local DesiredMinTx, remote RequiredMinRx) with 75–100% jitter', async (t) => {
+  const s: BfdSession = { ...createSession(cfgA, 0, half), txBasisUs: 50_000, remoteMinRxUs: 200_000 };
+  t.equal(jitteredIntervalMs(s, zero), 150, '75% of 200 ms');
+  t.ok(Math.abs(jitteredIntervalMs(s, one) - 200) < 0.001, 'up to 100%');
+  const m1: BfdSession = { ...s, cfg: { ...cfgA, detectMult: 1 } };
+  t.ok(Math.abs(jitteredIntervalMs(m1, one) - 180) < 0.001, 'Detect Mult 1: at most 90%');
+  t.equal(jitteredIntervalMs(m1, zero), 150);
+});
+
+t.test('§6.8.7: a remote RequiredMinRx of 0 stops our transmissions', async (t) => {
+  const r = receive(createSession(cfgA, 0, half), pkt({ requiredMinRxUs: 0 }), 1, half);
+  t.equal(r.session.nextTxAtMs, undefined);
+  t.same(sends(tick(r.session, 2000, half).effects), [], "nothing before the Detection Time (3 s) expires");
+});
+
+t.test('§6.1/§6.8.7 passive: silent until the remote discriminator is known, then answers', async (t) => {
+  const s = createSession({ ...cfgA, passive: true }, 0, half);
+  t.equal(nextDeadline(s), undefined);
+  t.same(tick(s, 10_000, half).effects, []);
+  const r = receive(s, pkt({ state: BfdState.Down }), 20, half);
+  t.equal(r.session.state, BfdState.Init);
+  const st = tick(r.session, 20, half);
+  t.match(sends(st.effects)[0], { state: BfdState.Init, yourDiscr: 99 });
+});
+
+t.test('§6.5/§6.8.7: a Poll is answered at once with a Final, periodic packets carry P while polling', async (t) => {
+  const s: BfdSession = { ...createSession(cfgA, 0, half), state: BfdState.Up, remoteDiscr: 99 };
+  const r = receive(s, pkt({ state: BfdState.Up, yourDiscr: 1, poll: true }), 10, half);
+  const [f] = sends(r.effects);
+  t.match(f, { final: true, poll: false, state: BfdState.Up });
+  const p: BfdSession = { ...s, polling: true, nextTxAtMs: 5 };
+  t.equal(sends(tick(p, 5, half).effects)[0]?.poll, true);
+});
+
+t.test('§6.8.3: while Up an increased TX interval waits for the Final; a decrease applies at once', async (t) => {
+  const s: BfdSession = { ...createSession(cfgA, 0, half) };
+  const up = receive(s, pkt({ state: BfdState.Init, yourDiscr: 1 }), 0, half).session;
+  t.equal(up.state, BfdState.Up);
+  t.equal(up.polling, true);
+  t.equal(up.txBasisUs, 50_000, 'decrease from 1 s to 50 ms used at once');
+  const fin = receive(up, pkt({ state: BfdState.Up, yourDiscr: 1, final: true }), 1, half).session;
+  t.equal(fin.polling, false);
+});
+
+t.test('virtual time: link cut → Down within Detection Time of the last packet; peer recovers via slow rate', async (t) => {
+  let cutAt = 2000;
+  const { a, b, log } = runPair(createSession(cfgA, 0, half), createSession(cfgB, 0, half), 0, 2500, (at) => at >= cutAt);
+  t.equal(a.state, BfdState.Down);
+  t.equal(b.state, BfdState.Down);
+  const downA = log.find((x) => x.who === 'a' && x.to === BfdState.Down)!;
+  t.ok(downA.at > cutAt && downA.at <= cutAt + 150, `a Down at ${downA.at} ms, cut at ${cutAt} (detect 150 ms)`);
+  cutAt = Infinity;
+  const again = runPair(a, b, 2500, 6000);
+  t.equal(again.a.state, BfdState.Up, 'sessions come back Up once the link heals');
+});
