@@ -379,6 +379,60 @@ function onStandby(o: Out, s: InstanceState, on: boolean, force: boolean): Insta
   return next;
 }
 
+/**
+ * SIGHUP applied in place (keepalived reloads an unchanged-identity instance without a state
+ * change). `o.cfg` is the new config, `prev` the old one. A master keeps advertising, now with
+ * the new priority/interval/VIP list (one advert at once when any of them changed, RFC 5798
+ * §6.4.3 "Send an ADVERTISEMENT" with the new values), installs only the VIP delta and
+ * announces only the added VIPs. A backup keeps its down timer; RFC 5798 §6.4.2 preemption then
+ * follows from the new priority: the master's next lower-priority advert is discarded, so the
+ * Master_Down_Timer expires and it takes over. A changed Master_Adver_Interval re-arms the timer
+ * it drives (§6.4.2: Master_Down_Timer; §6.4.3: Adver_Timer). FAULT/INIT only record values.
+ */
+function onReconfigure(o: Out, s0: InstanceState, prev: InstanceConfig, effective: number): InstanceState {
+  const { cfg, now } = o;
+  const p = clampEffectivePriority(cfg.basePriority, effective - cfg.basePriority);
+  const intervalMs = cfg.advertIntCs * 10;
+  const added = cfg.vips.filter((v) => !prev.vips.includes(v));
+  const vipsChanged = added.length > 0 || prev.vips.some((v) => !cfg.vips.includes(v));
+  const changes: string[] = [];
+  if (p !== s0.priority) {
+    o.log('info', msg.changingPriority(cfg.name, s0.priority, p));
+    changes.push(`priority ${s0.priority}->${p}`);
+  }
+  if (prev.advertIntCs !== cfg.advertIntCs) changes.push(`advert_int ${prev.advertIntCs * 10}ms->${intervalMs}ms`);
+  if (vipsChanged) changes.push(`VIPs +[${added.join(' ')}] -[${prev.vips.filter((v) => !cfg.vips.includes(v)).join(' ')}]`);
+  if (changes.length) o.log('debug', msg.reloadInPlace(cfg.name, changes.join(', ')));
+  let s: InstanceState = { ...s0, priority: p };
+  // Our own Master_Adver_Interval: always for v2; for v3 unless a backup learned the master's.
+  const ownInterval = cfg.version === 2 || s.state !== 'BACKUP' || s.masterAddr === undefined;
+  const intervalChanged = ownInterval && s.masterAdverIntCs !== cfg.advertIntCs;
+  if (intervalChanged) s = { ...s, masterAdverIntCs: cfg.advertIntCs };
+  if (cfg.preemptDelayMs <= 0 || !preemptEnabled(cfg)) s = { ...s, preemptAt: undefined };
+  if (s.state === 'BACKUP') {
+    // Becoming the address owner: RFC 5798 §6.4.1 — the owner is MASTER.
+    if (isOwner(cfg) && !isOwner(prev) && !s.standby) return becomeMaster(o, s, 'reload: now the address owner (priority 255)');
+    if (intervalChanged && s.masterDownAt !== undefined) s = { ...s, masterDownAt: now + mdi(cfg, s) };
+    return s;
+  }
+  if (s.state !== 'MASTER') return s;
+  if (vipsChanged) {
+    o.push({ type: 'sync-vips' });
+    if (added.length && cfg.garp.masterRepeat > 0 && s.handoverUntil === undefined) o.push({ type: 'announce', count: cfg.garp.masterRepeat, only: added });
+  }
+  // GARP timers follow the new settings.
+  if (cfg.garp.masterRefreshMs !== prev.garp.masterRefreshMs) s = { ...s, garpRefreshAt: cfg.garp.masterRefreshMs > 0 && s.handoverUntil === undefined ? now + cfg.garp.masterRefreshMs : undefined };
+  if (cfg.garp.masterDelayMs <= 0 || cfg.garp.masterRepeat <= 0) s = { ...s, garpDelayAt: undefined };
+  if (cfg.garp.lowerPrioRepeat <= 0) s = { ...s, garpLowerPrioAt: undefined };
+  if (s.handoverUntil !== undefined) return s; // manual standby handover: stay quiet, keep waiting for the taker
+  s = { ...s, masterPriority: p, masterAddr: cfg.primaryAddress };
+  if (p !== s0.priority || vipsChanged || prev.advertIntCs !== cfg.advertIntCs) {
+    o.push({ type: 'send-advert', priority: p });
+    return { ...s, adverAt: now + intervalMs };
+  }
+  return s;
+}
+
 /** The reducer. Pure: the same (cfg, state, event, now) always yields the same result. */
 export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent, now: number): StepResult {
   const o = new Out(cfg, now);
@@ -386,6 +440,7 @@ export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent,
     if (event.type === 'fault') return { state: { ...state, faulted: event.faulted, faultReason: event.faulted ? event.reason : undefined }, actions: [] };
     if (event.type === 'priority') return { state: { ...state, priority: clampEffectivePriority(cfg.basePriority, event.effective - cfg.basePriority) }, actions: [] };
     if (event.type === 'standby') return { state: { ...state, standby: event.on, handoverUntil: undefined }, actions: [] };
+    if (event.type === 'reconfigure') return { state: { ...state, priority: clampEffectivePriority(cfg.basePriority, event.effective - cfg.basePriority), masterAdverIntCs: cfg.advertIntCs }, actions: [] };
     return { state, actions: [] };
   }
   let next: InstanceState;
@@ -413,6 +468,9 @@ export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent,
       break;
     case 'standby':
       next = onStandby(o, state, event.on, event.force === true);
+      break;
+    case 'reconfigure':
+      next = onReconfigure(o, state, event.prev, event.effective);
       break;
   }
   // A backup in manual standby never takes over: no down timer, no preempt delay.

@@ -30,6 +30,7 @@ export const msg = {
   changingPriority: (n: string, from: number, to: number) => `(${n}) Changing effective priority from ${from} to ${to}`,
   ownerConflict: (n: string, src: string) =>
     `(${n}) CONFIGURATION ERROR: local instance and ${src} are both configured as address owner, please resolve`,
+  reloadInPlace: (n: string, what: string) => `(${n}) configuration reloaded in place: ${what}`,
   standbyOn: (n: string) => `(${n}) manual standby requested`,
   standbyHandover: (n: string, src: string, prio: number) => `(${n}) manual standby: ${src} took over with priority ${prio}`,
   standbyNoTaker: (n: string, ms: number) => `(${n}) manual standby cancelled: no other router took over within ${ms}ms`,

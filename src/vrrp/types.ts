@@ -209,7 +209,12 @@ export type FsmEvent =
   | { type: 'fault'; faulted: boolean; reason: string }
   | { type: 'force'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason?: string }
   /** Manual standby on/off; `force`: a master steps down at once without waiting for a taker. */
-  | { type: 'standby'; on: boolean; force?: boolean };
+  | { type: 'standby'; on: boolean; force?: boolean }
+  /**
+   * SIGHUP applied in place: `step` is called with the new config; `prev` is the one the state
+   * was built with, `effective` the new effective priority (base + tracker weights).
+   */
+  | { type: 'reconfigure'; prev: InstanceConfig; effective: number };
 
 export type LogLevel = 'info' | 'warn' | 'debug';
 
@@ -217,8 +222,10 @@ export type Action =
   | { type: 'send-advert'; priority: number }
   | { type: 'add-vips' }
   | { type: 'remove-vips' }
-  /** Send `count` GARP (IPv4) or unsolicited NA (IPv6) per VIP now, spaced by garp.intervalMs. */
-  | { type: 'announce'; count: number }
+  /** Send `count` GARP (IPv4) or unsolicited NA (IPv6) per VIP now (or per VIP of `only`), spaced by garp.intervalMs. */
+  | { type: 'announce'; count: number; only?: readonly string[] }
+  /** Reload while holding the VIPs: bring the installed VIPs/routes/rules to the new config (delta only). */
+  | { type: 'sync-vips' }
   | { type: 'transition'; from: VrrpStateName; to: VrrpStateName; reason: string }
   | { type: 'notify'; state: NotifyState; priority: number }
   | { type: 'log'; level: LogLevel; text: string };
