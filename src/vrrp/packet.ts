@@ -6,10 +6,10 @@
  * need the receiving instance's configuration. Each rejection carries a DropReason that maps
  * to one keepalived stats counter (DROP_REASON_STAT) and a detail line for the debug log.
  *
- * Authentication: v2 `auth_type PASS` is supported (RFC 2338 §5.3.6: the password, zero
- * padded, in the 8 auth data bytes). `auth_type AH` (an IPsec AH header between IP and VRRP)
- * is NOT supported: authSupport('AH') returns ERR_VRRP_AUTH_AH_UNSUPPORTED for the config
- * mapping to report, and received AH adverts are dropped as an auth type mismatch.
+ * Authentication (v2 only): `auth_type PASS` (RFC 2338 §5.3.6: the password, zero padded, in
+ * the 8 auth data bytes) and `auth_type AH` (auth type 2, auth data zero; the IPsec AH header
+ * between IP and VRRP, with its HMAC-MD5-96 ICV and sequence number, is built and checked by
+ * ah.ts before this codec sees the message).
  */
 import { canonicalAddress, formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addr';
 import { internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader } from './checksum';
@@ -66,10 +66,8 @@ export class VrrpEncodeError extends Error {
 /** For the config mapping: which `auth_type` values this implementation can run. */
 export function authSupport(
   authType: string,
-): { ok: true } | { ok: false; code: 'ERR_VRRP_AUTH_AH_UNSUPPORTED' | 'ERR_VRRP_AUTH_UNKNOWN'; text: string } {
-  if (authType === 'PASS') return { ok: true };
-  if (authType === 'AH')
-    return { ok: false, code: 'ERR_VRRP_AUTH_AH_UNSUPPORTED', text: 'auth_type AH is not supported (use PASS, or none with VRRPv3)' };
+): { ok: true } | { ok: false; code: 'ERR_VRRP_AUTH_UNKNOWN'; text: string } {
+  if (authType === 'PASS' || authType === 'AH') return { ok: true };
   return { ok: false, code: 'ERR_VRRP_AUTH_UNKNOWN', text: `unknown auth_type ${authType}` };
 }
 
@@ -80,6 +78,12 @@ function addressBytes(a: AdvertToSend): Uint8Array[] {
     if (!b) throw new VrrpEncodeError('ERR_VRRP_ENCODE_ADDRESS', `not an ${a.family} address: ${t}`);
     return b;
   });
+}
+
+/** v2 auth type byte for an instance's authentication. */
+export function authTypeByte(auth: PassAuth | undefined): number {
+  if (!auth) return AUTH_NONE;
+  return auth.type === 'AH' ? AUTH_AH : AUTH_PASS;
 }
 
 /** 8 bytes of v2 auth data: the password truncated/zero-padded to 8 bytes (or zeros). */
@@ -112,14 +116,15 @@ export function encodeAdvert(a: AdvertToSend): Buffer {
   b[3] = addrs.length;
   if (a.version === 2) {
     // RFC 3768 §5.3.6/§5.3.7: auth type, then Adver Int in whole seconds.
-    b[4] = a.auth ? AUTH_PASS : AUTH_NONE;
+    b[4] = authTypeByte(a.auth);
     b[5] = v2AdvertIntSeconds(a.advertIntCs);
   } else {
     // RFC 5798 §5.2.6/§5.2.7: 4 reserved bits (0) then 12 bits of centiseconds.
     b.writeUInt16BE(v3AdvertIntCs(a.advertIntCs) & 0x0fff, 4);
   }
   addrs.forEach((ab, i) => b.set(ab, 8 + i * alen));
-  if (a.version === 2) b.set(passAuthData(a.auth?.password), 8 + alen * addrs.length);
+  // AH: auth data stays zero (keepalived sends zeros; the ICV is in the AH header).
+  if (a.version === 2 && a.auth?.type === 'PASS') b.set(passAuthData(a.auth.password), 8 + alen * addrs.length);
   let sum: number;
   if (a.version === 2 || (a.family === 'inet' && a.v3ChecksumAsV2)) {
     sum = internetChecksum(b); // RFC 3768 §5.3.8: message only
@@ -231,14 +236,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** RFC 3768 §7.1 checks 6-7 (v2 only): auth type, then the simple password. */
+/** RFC 3768 §7.1 checks 6-7 (v2 only): auth type, then the simple password (AH: the ICV was checked before). */
 function checkAuth(adv: Advert, inst: InstanceWireConfig, src: string): ValidateResult | undefined {
   if (adv.version !== 2) return undefined;
   const n = inst.name;
   if (adv.authType > AUTH_AH) return bad('auth_type', msg.invalidAuthType(n, src, adv.authType));
-  const want = inst.auth ? AUTH_PASS : AUTH_NONE;
+  const want = authTypeByte(inst.auth);
   if (adv.authType !== want) return bad('auth_mismatch', msg.authTypeMismatch(n, adv.authType, src, want));
-  if (inst.auth && !sameBytes(adv.authData, passAuthData(inst.auth.password)))
+  if (inst.auth?.type === 'PASS' && !sameBytes(adv.authData, passAuthData(inst.auth.password)))
     return bad('auth_failure', msg.badPassword(n, src));
   return undefined;
 }

@@ -15,10 +15,10 @@ export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 // Wire format
 // ---------------------------------------------------------------------------------------
 
-/** v2 authentication (RFC 2338 §5.3.6, kept by keepalived). AH is not supported: see packet.ts. */
+/** v2 authentication (RFC 2338 §5.3.6, kept by keepalived): PASS, or AH (the IPsec header is in ah.ts). */
 export interface PassAuth {
-  type: 'PASS';
-  /** Only the first 8 bytes are used (keepalived truncates the same way). */
+  type: 'PASS' | 'AH';
+  /** Only the first 8 bytes are used (keepalived truncates the same way). For AH: the HMAC key. */
   password: string;
 }
 
