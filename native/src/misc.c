@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -113,4 +115,58 @@ napi_value tsk_syslog(napi_env env, napi_callback_info info) {
 napi_value tsk_closelog(napi_env env, napi_callback_info info) {
   closelog();
   return tsk_undefined(env);
+}
+
+/*
+ * unixDgramSend(address, data): one datagram to a unix socket by name, from a fresh unbound
+ * socket (sd_notify's transport). address is a path, or '@name' for the abstract namespace
+ * (sun_path[0] = 0, the name's exact length, no trailing NUL). Returns the bytes sent.
+ */
+napi_value tsk_unix_dgram_send(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char addr[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+  size_t n = 0;
+  void *data;
+  size_t len;
+  if (!tsk_args(env, info, 2, argv)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &n) != napi_ok) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_TYPE", "address must be a string");
+    return NULL;
+  }
+  if (n >= sizeof addr) { /* longer than any sun_path: never truncate to another name */
+    tsk_throw_errno(env, ENAMETOOLONG, "sendto");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, argv[0], addr, sizeof addr, &n);
+  if (!tsk_get_buf(env, argv[1], &data, &len, "data")) return NULL;
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (n < 2 && !(n == 1 && addr[0] != '@')) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "address must be a path or @name");
+    return NULL;
+  }
+  if (n > sizeof sa.sun_path || (addr[0] != '@' && n == sizeof sa.sun_path)) {
+    tsk_throw_errno(env, ENAMETOOLONG, "sendto");
+    return NULL;
+  }
+  memcpy(sa.sun_path, addr, n);
+  socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+  if (addr[0] == '@') sa.sun_path[0] = 0;
+  else salen += 1; /* the path's NUL */
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    tsk_throw_errno(env, errno, "socket");
+    return NULL;
+  }
+  ssize_t sent = sendto(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen);
+  int e = errno;
+  close(fd);
+  if (sent < 0) {
+    tsk_throw_errno(env, e, "sendto");
+    return NULL;
+  }
+  napi_value r;
+  napi_create_int64(env, (int64_t)sent, &r);
+  return r;
 }

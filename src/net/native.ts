@@ -217,6 +217,11 @@ export interface NativeAddon {
    * once: `status` for a normal exit, `signal` (number) when killed. Keeps the loop alive.
    */
   watchExit(pidfd: number, cb: (err: NativeError | null, result: NativeExit | undefined) => void): void;
+  /**
+   * sendto of one datagram to a unix socket by name ('@name' = abstract namespace) from a fresh
+   * unbound SOCK_DGRAM socket, MSG_DONTWAIT; returns the bytes sent. Used for sd_notify.
+   */
+  unixDgramSend(address: string, data: Buffer): number;
   openlog(ident: string, option: number, facility: number): void;
   syslog(priority: number, message: string): void;
   closelog(): void;

@@ -32,6 +32,7 @@ import { Recorder } from '../observe/recorder';
 import { openControl, serveControl, startMetrics, type RunningParts } from '../control/glue';
 import { StaticConfig, hasStaticConfig } from './static-config';
 import { loadIproute2Names } from './iproute2-files';
+import { sdNotifierFromEnv } from './sd-notify';
 
 export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void {
   for (const d of diags as Diagnostic[]) {
@@ -84,6 +85,8 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   };
   process.on('SIGTERM', early);
   process.on('SIGINT', early);
+  // systemd Type=notify: READY=1 after start-up, RELOADING=1/READY=1 around reloads, STOPPING=1.
+  const sd = sdNotifierFromEnv(process.env, (m) => log.warn(m));
   log.info(`Starting ${VERSION_TEXT}`);
   log.info(`Command line: ${process.argv.slice(1).map((a) => `'${a}'`).join(' ')}`);
   log.info(`Opening file '${o.configFile}'.`);
@@ -149,6 +152,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     return 2;
   }
   log.info('Startup complete');
+  sd?.ready();
   let reloadNow = (): Promise<void> => Promise.resolve();
   const parts: RunningParts = {
     o, log, recorder, vrrp, lvs: () => lvs, model: () => model as Model, dumpPaths: () => dumpPaths, reload: () => reloadNow(), wallNow: () => clock.wallNow(),
@@ -163,6 +167,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     const stop = async (): Promise<void> => {
       if (stopping) return;
       stopping = true;
+      sd?.stop();
       log.info('Stopping');
       const hardStop = setTimeout(() => process.exit(0), 3000);
       hardStop.unref();
@@ -179,6 +184,14 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       resolve(0);
     };
     const reload = async (): Promise<void> => {
+      sd?.reloading();
+      try {
+        await reloadConfig();
+      } finally {
+        sd?.ready();
+      }
+    };
+    const reloadConfig = async (): Promise<void> => {
       log.info('Reloading');
       const next = load(o, log, true);
       if (!next || !model) return;
