@@ -444,6 +444,18 @@ export function addrGenModeNoneSpec(): Map<number, Buffer> {
   return new Map([[AF_INET6, nlattr(8, Buffer.from([1]))]]);
 }
 
+/**
+ * The netlink package's message parsers throw on an attribute of the wrong length; a decoder of
+ * wire input never throws here (DESIGN rule 3), so a malformed message is skipped instead.
+ */
+export function tryParse<T>(parse: (data: Buffer) => T, data: Buffer): T | undefined {
+  try {
+    return parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parsed link facts, a superset of LinkInfo. */
 export interface LinkDetail extends LinkInfo {
   /** IFLA_LINK: the parent's ifindex (macvlan, veth peer index), when reported. */

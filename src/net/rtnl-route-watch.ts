@@ -7,13 +7,14 @@
 import { rt, type NetlinkMessage } from 'netlink';
 import type { RouteEvent, RtnlWatch } from './ports';
 import type { RtSocket } from './rtnl';
-import { familyOf, formatIp } from './rtnl-codec';
+import { familyOf, formatIp, tryParse } from './rtnl-codec';
 
 const T = rt.MessageType;
 
 export function decodeRouteDeleted(m: NetlinkMessage): RouteEvent | undefined {
   if (m.type !== T.DELROUTE) return undefined;
-  const msg = rt.parseRouteMessage(m.data);
+  const msg = tryParse(rt.parseRouteMessage, m.data);
+  if (!msg) return undefined;
   const family = familyOf(msg.data.family);
   if (!family) return undefined;
   const len = msg.data.dstLen ?? 0;

@@ -19,7 +19,7 @@ import type {
 } from './ports';
 import { watchRouteDeletions } from './rtnl-route-watch';
 import {
-  addrGenModeNoneSpec, decodeAddress, decodeLink, describeAddress, describeRoute, describeRule, encodeAddress,
+  addrGenModeNoneSpec, decodeAddress, decodeLink, tryParse, describeAddress, describeRoute, describeRule, encodeAddress,
   encodeMacvlan, encodeRoute, encodeRule, ERRNO, isRtnlError, RtnlError, toLinkInfo, type LinkDetail,
 } from './rtnl-codec';
 import { isValidIfname, parseMac } from './vmac';
@@ -529,14 +529,17 @@ class Watcher {
 
   private async toEvent(m: NetlinkMessage): Promise<NetEvent | undefined> {
     if (m.type === T.NEWLINK || m.type === T.DELLINK) {
-      const link = decodeLink(rt.parseLinkMessage(m.data));
+      const parsed = tryParse(rt.parseLinkMessage, m.data);
+      if (!parsed) return undefined;
+      const link = decodeLink(parsed);
       // Names stay cached after DELLINK: the DELADDRs that follow still need them.
       this.names.set(link.ifindex, link.ifname);
       if (m.type === T.DELLINK) return { type: 'link-deleted', ifindex: link.ifindex, ifname: link.ifname };
       return { type: 'link', link: toLinkInfo(link) };
     }
     if (m.type === T.NEWADDR || m.type === T.DELADDR) {
-      const msg = rt.parseAddressMessage(m.data);
+      const msg = tryParse(rt.parseAddressMessage, m.data);
+      if (!msg) return undefined;
       const index = msg.data.index ?? 0;
       let name = this.names.get(index);
       if (name === undefined) {
