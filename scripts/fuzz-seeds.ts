@@ -10,6 +10,7 @@ import { AttrStream, formatMessage, rt } from 'netlink';
 import { encodeAdvert } from '../src/vrrp/packet';
 import { encode } from '../src/lvs/ipvs-codec';
 import { encodeRequest } from '../src/control/protocol';
+import { BfdState, encodeControl } from '../src/bfd/packet';
 import { CORPUS_DIR } from './fuzz';
 
 function write(target: string, name: string, data: Buffer | string): void {
@@ -105,4 +106,7 @@ write('control', 'requests', [
   '{"v":1,"cmd":"dump","id":3}',
   '{"v":1,"ok":true,"id":1,"result":{"instances":[]}}',
 ].join('\n') + '\n');
+write('bfd', 'down', encodeControl({ diag: 0, state: BfdState.Down, poll: false, final: false, detectMult: 3, myDiscr: 7, yourDiscr: 0, desiredMinTxUs: 1_000_000, requiredMinRxUs: 50_000 }));
+write('bfd', 'up-poll', encodeControl({ diag: 0, state: BfdState.Up, poll: true, final: false, detectMult: 3, myDiscr: 7, yourDiscr: 1, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }));
+write('bfd', 'init-final', encodeControl({ diag: 1, state: BfdState.Init, poll: false, final: true, detectMult: 5, myDiscr: 9, yourDiscr: 1, desiredMinTxUs: 300_000, requiredMinRxUs: 300_000 }));
 console.log(`seeds written under ${CORPUS_DIR}`);

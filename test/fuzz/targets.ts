@@ -13,6 +13,8 @@ import { decodeAddress, decodeLink, tryParse } from '../../src/net/rtnl-codec';
 import { decodeRouteDeleted } from '../../src/net/rtnl-route-watch';
 import { decodeDaemon, decodeDest, decodeFamilyId, decodeInfo, decodeService, decodeTimeouts, parseAttrs } from '../../src/lvs/ipvs-codec';
 import { LineSplitter, parseRequest, parseResponse } from '../../src/control/protocol';
+import { decodeControl, encodeControl } from '../../src/bfd/packet';
+import { createSession, nextDeadline as bfdNextDeadline, receive } from '../../src/bfd/session';
 
 export class FuzzFinding extends Error {}
 
@@ -120,4 +122,25 @@ export function control(data: Buffer): void {
   }
 }
 
-export const TARGETS: Record<string, (data: Buffer) => void> = { vrrp, config, rtnl, ipvs, control };
+/** BFD control packets (RFC 5880 §4.1): decode, re-encode what was decoded, and feed a session. */
+export function bfd(data: Buffer): void {
+  const r = decodeControl(data);
+  if (!r.ok) {
+    must(typeof r.reason === 'string' && typeof r.detail === 'string', 'drop without reason');
+    return;
+  }
+  const p = r.pkt;
+  must(p.detectMult > 0 && p.myDiscr !== 0 && !p.multipoint, '§6.8.6 checks let through a packet they must discard');
+  if (!p.auth && !p.demand && !p.cpi) {
+    const again = decodeControl(encodeControl(p));
+    must(again.ok && JSON.stringify(again.pkt) === JSON.stringify(p), 'decode(encode(decoded)) differs');
+  }
+  let seq = 0;
+  const rand = (): number => ((seq = (seq * 1103515245 + 12345) >>> 0) % 1000) / 1000;
+  const s0 = createSession({ localDiscr: 1, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000, idleTxUs: 1_000_000, detectMult: 3, passive: (data[0]! & 1) === 1 }, 10, rand);
+  const step = receive(s0, { ...p, yourDiscr: data.length & 2 ? 1 : p.yourDiscr }, 10, rand);
+  const d = bfdNextDeadline(step.session);
+  must(d === undefined || d >= 10, `deadline ${d} in the past`);
+}
+
+export const TARGETS: Record<string, (data: Buffer) => void> = { vrrp, config, rtnl, ipvs, control, bfd };
