@@ -112,7 +112,7 @@ export function fsmConfig(m: VrrpInstance, primaryAddress: string, minGarp = fal
 
 export class InstanceRuntime {
   readonly name: string;
-  readonly cfg: InstanceConfig;
+  private config: InstanceConfig;
   readonly stats: InstanceStats = newStats();
   private st: InstanceState;
   private timer: TimerHandle | undefined;
@@ -132,12 +132,18 @@ export class InstanceRuntime {
   readonly log: Logger;
 
   private lastEventAt = -Infinity;
+  /** The model the installed VIPs/routes/rules were built from, while a reload's sync-vips is pending. */
+  private syncFrom: VrrpInstance | undefined;
 
-  constructor(private m: VrrpInstance, readonly wiring: InstanceWiring, private readonly deps: InstanceDeps, minGarp = false) {
+  constructor(private m: VrrpInstance, readonly wiring: InstanceWiring, private readonly deps: InstanceDeps, private readonly minGarp = false) {
     this.name = m.name;
-    this.cfg = fsmConfig(m, wiring.primaryAddress, minGarp);
-    this.st = initialState(this.cfg);
+    this.config = fsmConfig(m, wiring.primaryAddress, minGarp);
+    this.st = initialState(this.config);
     this.log = deps.log;
+  }
+
+  get cfg(): InstanceConfig {
+    return this.config;
   }
 
   get model(): VrrpInstance {
@@ -147,6 +153,22 @@ export class InstanceRuntime {
   /** Reload with an equivalent configuration: keep state and timers, adopt the new model. */
   updateModel(m: VrrpInstance): void {
     this.m = m;
+  }
+
+  /**
+   * SIGHUP applied in place (same VRID, interface, family, version, VMAC): adopt the new model
+   * and let the state machine decide what it means (new priority advertised, VIP delta, timers
+   * re-armed). `effective`: the new effective priority (base + tracker weights).
+   */
+  reconfigure(m: VrrpInstance, effective: number): void {
+    const prev = this.config;
+    this.syncFrom = this.m;
+    this.m = m;
+    this.config = fsmConfig(m, this.wiring.primaryAddress, this.minGarp);
+    const dest = m.unicastPeers.length > 0 ? m.unicastPeers.map((p) => p.address) : [m.mcastDstIp];
+    this.wiring.destinations.splice(0, this.wiring.destinations.length, ...dest);
+    this.dispatch({ type: 'reconfigure', prev, effective });
+    this.syncFrom = undefined;
   }
 
   clearStats(): void {
@@ -305,7 +327,13 @@ export class InstanceRuntime {
         if (this.stopping && this.keepVipsOnStop) return;
         return this.queue(() => this.removeVips());
       case 'announce':
-        return this.announceFirstRoundNow(a.count);
+        return this.announceFirstRoundNow(a.count, a.only);
+      case 'sync-vips': {
+        const from = this.syncFrom;
+        const to = this.m;
+        if (from) this.queue(() => this.syncVips(from, to));
+        return;
+      }
       case 'transition':
         if (a.to === 'MASTER') this.stats.become_master++;
         if (a.from === 'MASTER') this.stats.release_master++;
@@ -393,6 +421,27 @@ export class InstanceRuntime {
     this.vipsInstalled = false;
   }
 
+  /**
+   * Reload while MASTER: only the difference between the old and the new VIPs, routes and rules
+   * is removed/added; unchanged ones stay installed untouched.
+   */
+  private async syncVips(from: VrrpInstance, to: VrrpInstance): Promise<void> {
+    if (!this.vipsInstalled) return;
+    const ifn = this.wiring.vipIfname;
+    const key = (x: unknown): string => JSON.stringify(x);
+    const vipsOf = (m: VrrpInstance) => new Map([...m.virtualIpaddress, ...m.virtualIpaddressExcluded].map((v) => [key(vipToAddressSpec(v, ifn)), v] as const));
+    const routesOf = (m: VrrpInstance) => new Map(m.virtualRoutes.map((r) => [key(r.args), r] as const));
+    const rulesOf = (m: VrrpInstance) => new Map(m.virtualRules.map((r) => [key(r.args), r] as const));
+    const gone = <T>(a: Map<string, T>, b: Map<string, T>): T[] => [...a].filter(([k]) => !b.has(k)).map(([, v]) => v);
+    const [va, vb, ra, rb, ua, ub] = [vipsOf(from), vipsOf(to), routesOf(from), routesOf(to), rulesOf(from), rulesOf(to)];
+    for (const r of gone(ua, ub)) await this.tolerate(() => this.deps.rtnl.delRule(ruleSpecOrThrow(r, this.deps.names)), `rule ${r.args.join(' ')}`);
+    for (const r of gone(ra, rb)) await this.tolerate(() => this.deps.rtnl.delRoute(routeSpecOrThrow(r, from.interface, this.deps.names)), `route ${r.args.join(' ')}`);
+    for (const v of gone(va, vb)) await this.tolerate(() => this.deps.rtnl.delAddress(vipToAddressSpec(v, ifn)), `VIP ${v.address}`);
+    for (const v of gone(vb, va)) await this.tolerate(() => this.deps.rtnl.addAddress(vipToAddressSpec(v, ifn)), `VIP ${v.address}`);
+    for (const r of gone(rb, ra)) await this.tolerate(() => this.deps.rtnl.addRoute(routeSpecOrThrow(r, to.interface, this.deps.names)), `route ${r.args.join(' ')}`);
+    for (const r of gone(ub, ua)) await this.tolerate(() => this.deps.rtnl.addRule(ruleSpecOrThrow(r, this.deps.names)), `rule ${r.args.join(' ')}`);
+  }
+
   /** Re-add one VIP removed behind our back while MASTER. */
   async restoreVip(address: string): Promise<void> {
     const v = [...this.model.virtualIpaddress, ...this.model.virtualIpaddressExcluded].find((x) => x.address === address);
@@ -415,37 +464,40 @@ export class InstanceRuntime {
    * the first round of GARPs/NAs goes out now rather than after the kernel's ACKs are read;
    * the rest of the burst is queued as usual. Otherwise the whole burst waits its turn.
    */
-  private announceFirstRoundNow(count: number): void {
-    if (count > 0 && this.vipsRequested && this.pendingEffects === 1 && this.st.state === 'MASTER') {
+  private announceFirstRoundNow(count: number, only?: readonly string[]): void {
+    if (!only && count > 0 && this.vipsRequested && this.pendingEffects === 1 && this.st.state === 'MASTER') {
       this.sendRound();
       this.logBurst();
       if (count > 1) this.queue(() => this.announce(count - 1, true));
       return;
     }
-    this.queue(() => this.announce(count));
+    this.queue(() => this.announce(count, false, only));
   }
 
-  private async announce(count: number, continued = false): Promise<void> {
+  /** `only`: announce just these VIPs (a reload's added ones); default all. */
+  private async announce(count: number, continued = false, only?: readonly string[]): Promise<void> {
     // A burst queued while MASTER must not go out once we have stepped down (it would point
     // neighbours at us for a VIP we no longer hold).
     if (count <= 0 || !this.vipsInstalled || this.st.state !== 'MASTER') return;
-    if (!continued) this.logBurst();
+    if (!continued) this.logBurst(only);
     for (let i = 0; i < count; i++) {
       if ((i > 0 || continued) && this.cfg.garp.intervalMs > 0) await delay(this.deps.clock, this.cfg.garp.intervalMs);
       if (this.st.state !== 'MASTER') return;
-      this.sendRound();
+      this.sendRound(only);
     }
   }
 
-  private logBurst(): void {
+  private logBurst(only?: readonly string[]): void {
     const kind = this.model.family === 'inet6' ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
-    for (const v of this.model.virtualIpaddress) this.log.info(`(${this.name}) Sending/queueing ${kind} on ${this.wiring.announceIfname} for ${v.address}`);
+    for (const v of this.model.virtualIpaddress) {
+      if (!only || only.includes(v.address)) this.log.info(`(${this.name}) Sending/queueing ${kind} on ${this.wiring.announceIfname} for ${v.address}`);
+    }
   }
 
-  /** One GARP/NA per VIP; the -D lines are written after the frames have left. */
-  private sendRound(): void {
+  /** One GARP/NA per VIP (or per VIP of `only`); the -D lines are written after the frames have left. */
+  private sendRound(only?: readonly string[]): void {
     const m = this.model;
-    const sent = [...m.virtualIpaddress, ...m.virtualIpaddressExcluded].filter((v) => this.sendAnnounce(v.family, v.address));
+    const sent = [...m.virtualIpaddress, ...m.virtualIpaddressExcluded].filter((v) => (!only || only.includes(v.address)) && this.sendAnnounce(v.family, v.address));
     const ifn = this.wiring.announceIfname;
     for (const v of sent) this.log.debug(v.family === 'inet' ? `Sending gratuitous ARP on ${ifn} for ${v.address}` : `Sending unsolicited Neighbour Advert on ${ifn} for ${v.address}`);
   }

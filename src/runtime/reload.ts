@@ -9,17 +9,28 @@
  */
 import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
 
-/** Fields whose change means a different VRRP router: the instance must be rebuilt. */
+/**
+ * Fields whose change means a different VRRP router (identity, or where and how it talks:
+ * socket, source address, VMAC): the instance must be rebuilt. Everything else (priority,
+ * advert_int, preempt settings, VIPs, routes, trackers, notify scripts, GARP settings, unicast
+ * peers added/removed, auth) is applied in place, as keepalived 2.2.7 does.
+ */
 export const RESTART_FIELDS: ReadonlySet<string> = new Set([
-  'vrid', 'interface', 'vrf', 'family', 'version', 'useVmac', 'vmacXmitBase', 'unicastSrcIp', 'unicastPeers',
-  'mcastSrcIp', 'mcastDstIp', 'unicastTtl', 'auth', 'v3ChecksumAsV2',
+  'vrid', 'interface', 'vrf', 'family', 'version', 'useVmac', 'vmacXmitBase', 'unicastSrcIp',
+  'mcastSrcIp', 'mcastDstIp', 'unicastTtl',
 ]);
+
+/** In place unless an identity field changed, or the instance switches between multicast and unicast (another socket). */
+export function needsRestart(before: VrrpInstance, after: VrrpInstance, fields: readonly string[]): boolean {
+  if (fields.some((f) => RESTART_FIELDS.has(f))) return true;
+  return (before.unicastPeers.length > 0) !== (after.unicastPeers.length > 0);
+}
 
 export interface InstanceChange {
   name: string;
   /** Changed model fields, plus `tracker:KIND:NAME` and `syncGroup:NAME` entries. */
   fields: string[];
-  /** True when a RESTART_FIELDS field changed. */
+  /** True when the instance must be rebuilt (needsRestart); false: applied in place. */
   restart: boolean;
 }
 
@@ -118,7 +129,7 @@ export function diffModels(oldM: Model, newM: Model): ReloadDiff {
       fields.push(`syncGroup:${inst.syncGroup}`);
     }
     if (fields.length === 0) out.unchanged.push(inst.name);
-    else out.changed.push({ name: inst.name, fields, restart: fields.some((f) => RESTART_FIELDS.has(f)) });
+    else out.changed.push({ name: inst.name, fields, restart: needsRestart(before, inst, fields) });
   }
   const newNames = new Set(newM.vrrpInstances.map((i) => i.name));
   for (const name of oldInst.keys()) if (!newNames.has(name)) out.removed.push(name);

@@ -23,6 +23,7 @@ import { formatJson, type DaemonSnapshot, type InstanceSnapshot } from '../obser
 import { resolveScriptUser } from './script-user';
 import type { Recorder } from '../observe/recorder';
 import { buildDataView } from './dump-view';
+import { diffModels } from './reload';
 
 export interface VrrpServiceDeps {
   clock: Clock;
@@ -199,19 +200,7 @@ export class VrrpService {
     );
     if (this.deps.dontReleaseVrrp) rt.keepVipsOnStop = true;
     if (this.standbyNames.has(m.name)) rt.setStandby(true); // manual standby survives a rebuild on reload
-    const wire: InstanceWireConfig = {
-      name: m.name,
-      vrid: m.vrid,
-      version: m.version,
-      family: m.family,
-      advertIntCs: rt.cfg.advertIntCs,
-      vips: rt.cfg.vips,
-      skipCheckAdvAddr: m.skipCheckAdvAddr,
-      unicastPeers: rt.cfg.unicastPeers,
-      checkUnicastSrc: m.checkUnicastSrc,
-    };
-    if (m.auth?.type === 'PASS') wire.auth = { type: 'PASS', password: m.auth.pass };
-    this.instances.set(m.name, { rt, wiring, wire, socketKey, lastItems: [] });
+    this.instances.set(m.name, { rt, wiring, wire: wireConfigOf(m, rt), socketKey, lastItems: [] });
     this.rxIndex = undefined;
   }
 
@@ -266,8 +255,7 @@ export class VrrpService {
 
   // ---- tracking ---------------------------------------------------------------------
 
-  private itemsFor(r: Running): TrackedItem[] {
-    const m = r.rt.model;
+  private itemsFor(r: Running, m: VrrpInstance = r.rt.model): TrackedItem[] {
     const refs = instanceTrackRefs(this.model, m);
     if (!m.dontTrackPrimary) refs.unshift({ kind: 'interface', name: r.wiring.baseIfname, weight: 0, reverse: false });
     if (r.wiring.vmac && !m.dontTrackPrimary) refs.push({ kind: 'interface', name: r.wiring.vmac, weight: 0, reverse: false });
@@ -275,16 +263,21 @@ export class VrrpService {
     return this.trackers ? this.trackers.items(withIf) : withIf.map((x) => ({ ...x, state: 'state' in x ? x.state : ('init' as const) }));
   }
 
-  private refreshTracking(r: Running): void {
-    const items = this.itemsFor(r);
+  /** Tracked items and effective priority; `m`: the model to compute them for (a reload's new one). */
+  private tracking(r: Running, m: VrrpInstance = r.rt.model): ReturnType<typeof computePriority> {
+    const items = this.itemsFor(r, m);
     r.lastItems = items;
     const group = this.groupOf(r.rt.name);
-    const res = computePriority({
-      basePriority: r.rt.model.priority,
+    return computePriority({
+      basePriority: m.priority,
       items,
       inSyncGroup: group !== undefined,
       syncGroupTrackingWeight: group?.syncGroupTrackingWeight ?? false,
     });
+  }
+
+  private refreshTracking(r: Running): void {
+    const res = this.tracking(r);
     r.rt.setPriority(res.effectivePriority);
     r.rt.setFault(res.fault, res.faultReasons.join(', '));
   }
@@ -370,10 +363,16 @@ export class VrrpService {
 
   /**
    * SIGHUP: instances whose configuration is unchanged keep running untouched (same state,
-   * same timers, no extra advert or GARP); changed ones are rebuilt; removed ones release.
+   * same timers, no extra advert or GARP); changed ones keep running too, with the change
+   * applied in place (the state machine's `reconfigure`), unless their identity changed
+   * (reload.ts needsRestart): those are stopped (a master sends priority 0 first) and rebuilt.
+   * Removed ones release.
    */
   async reload(next: Model, changed: ReadonlySet<string>, removed: readonly string[], added: readonly string[]): Promise<void> {
-    for (const name of [...removed, ...changed]) {
+    const restart = new Set(diffModels(this.model, next).changed.filter((c) => c.restart).map((c) => c.name));
+    const rebuild = [...changed].filter((n) => restart.has(n));
+    const inPlace = new Set([...changed].filter((n) => !restart.has(n)));
+    for (const name of [...removed, ...rebuild]) {
       const r = this.instances.get(name);
       if (!r) continue;
       if (removed.includes(name)) r.rt.deleting = true;
@@ -386,15 +385,24 @@ export class VrrpService {
     this.model = next;
     for (const r of this.instances.values()) {
       const m = next.vrrpInstances.find((x) => x.name === r.rt.name);
-      if (m) r.rt.updateModel(m);
+      if (m && !inPlace.has(r.rt.name)) r.rt.updateModel(m);
     }
     this.reloadTrackers(prev, next);
     if (!this.notifier.adopt(next.globalDefs, this.scriptUser)) {
       this.notifier.close();
       this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner, this.scriptUser);
     }
+    for (const name of inPlace) {
+      const r = this.instances.get(name);
+      const m = next.vrrpInstances.find((x) => x.name === name);
+      if (!r || !m) continue;
+      const res = this.tracking(r, m);
+      r.rt.reconfigure(m, res.effectivePriority);
+      r.wire = wireConfigOf(m, r.rt);
+      r.rt.setFault(res.fault, res.faultReasons.join(', '));
+    }
     const fresh: Running[] = [];
-    for (const name of [...changed, ...added]) {
+    for (const name of [...rebuild, ...added]) {
       const m = next.vrrpInstances.find((x) => x.name === name);
       if (!m) continue;
       await this.addInstance(m);
@@ -511,4 +519,21 @@ export class VrrpService {
   clearStats(): void {
     for (const r of this.instances.values()) r.rt.clearStats();
   }
+}
+
+/** What validateForInstance checks received adverts against, from the instance's model and config. */
+function wireConfigOf(m: VrrpInstance, rt: InstanceRuntime): InstanceWireConfig {
+  const wire: InstanceWireConfig = {
+    name: m.name,
+    vrid: m.vrid,
+    version: m.version,
+    family: m.family,
+    advertIntCs: rt.cfg.advertIntCs,
+    vips: rt.cfg.vips,
+    skipCheckAdvAddr: m.skipCheckAdvAddr,
+    unicastPeers: rt.cfg.unicastPeers,
+    checkUnicastSrc: m.checkUnicastSrc,
+  };
+  if (m.auth?.type === 'PASS') wire.auth = { type: 'PASS', password: m.auth.pass };
+  return wire;
 }

@@ -77,3 +77,22 @@ t.test('sameValue', async (t) => {
   t.ok(sameValue({ a: 1, b: undefined }, { a: 1 }));
   t.notOk(sameValue({ a: 1 }, { a: '1' }));
 });
+
+t.test('in place vs rebuild: peers added/removed and auth in place; multicast<->unicast, VMAC, interface rebuild', async (t) => {
+  const peer = (a: string) => ({ address: a, loc: loc(3) });
+  const uni = inst('VI_1', { unicastPeers: [peer('192.0.2.2')] });
+  const cases: Array<[string, VrrpInstance, VrrpInstance, boolean]> = [
+    ['unicast peer added', uni, inst('VI_1', { unicastPeers: [peer('192.0.2.2'), peer('192.0.2.3')] }), false],
+    ['auth changed', inst('VI_1'), inst('VI_1', { auth: { type: 'PASS', pass: 'x' } }), false],
+    ['advert_int, preempt, garp', inst('VI_1'), inst('VI_1', { advertIntMs: 500, nopreempt: true, garpMasterRepeat: 2 }), false],
+    ['multicast -> unicast', inst('VI_1'), uni, true],
+    ['unicast -> multicast', uni, inst('VI_1'), true],
+    ['use_vmac', inst('VI_1'), inst('VI_1', { useVmac: {} }), true],
+    ['interface', inst('VI_1'), inst('VI_1', { interface: 'eth1' }), true],
+    ['version', inst('VI_1'), inst('VI_1', { version: 3 }), true],
+  ];
+  for (const [what, a, b, restart] of cases) {
+    const d = diffModels(model({ vrrpInstances: [a] }), model({ vrrpInstances: [b] }));
+    t.equal(d.changed[0]?.restart, restart, `${what}: ${restart ? 'rebuild' : 'in place'}`);
+  }
+});
