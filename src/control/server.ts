@@ -117,9 +117,12 @@ function serveConnection(sock: net.Socket, handler: () => ControlHandler | undef
   const reply = (text: string): void => {
     if (!sock.destroyed) sock.write(text);
   };
+  let refused = false;
   sock.on('data', (chunk: string) => {
+    if (refused) return; // after a too-long line: one reply, then the connection ends
     for (const line of lines.push(chunk)) queue = queue.then(() => answer(line, handler(), log, reply));
     if (lines.overflow) {
+      refused = true;
       log.warn(`Control request refused: longer than ${MAX_REQUEST_BYTES} bytes`);
       queue = queue.then(() => {
         reply(errorResponse(undefined, { code: 'ERR_CONTROL_TOO_LONG', message: `request longer than ${MAX_REQUEST_BYTES} bytes` }));

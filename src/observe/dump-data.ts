@@ -104,6 +104,8 @@ export interface InstanceView {
   strictMode: boolean;
   vmacIfname: string;
   notifyDeleted: boolean;
+  /** In manual standby (`keepalived standby`, ours): an extra line / key, only then. */
+  standby?: boolean;
 }
 
 export interface SockView {
@@ -233,6 +235,7 @@ function vipLines(vs: VipView[]): string[] {
 
 function formatInstance(i: InstanceView): string[] {
   const l = [` VRRP Instance = ${i.name}`, `   VRRP Version = ${i.version}`, `   State = ${i.state}`];
+  if (i.standby) l.push('   Standby = manual');
   if (i.masterRouter !== undefined) l.push(`   Master router = ${i.masterRouter}`, `   Master priority = ${i.masterPriority ?? 0}`);
   l.push(
     `   Flags: ${i.preempt ? 'none' : ''}`,

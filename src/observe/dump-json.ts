@@ -66,6 +66,7 @@ function dataEntries(i: InstanceView): Array<[string, unknown]> {
     ['preempt_delay', i.preemptDelayS],
     ['state', state],
     ['wantstate', STATE_NUMBER[i.wantstate as DumpState] ?? state],
+    ...(i.standby ? [['standby', 'manual'] as [string, unknown]] : []),
     ['version', i.version],
     ['smtp_alert', i.smtp],
     ['notify_deleted', i.notifyDeleted],

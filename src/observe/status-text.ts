@@ -61,7 +61,7 @@ export function formatStatus(doc: StatusDoc, opts: { detailed: boolean }): strin
     rows.push([
       i.name, String(i.vrid), i.family === 'inet' ? 'IPv4' : 'IPv6', i.interface, stateText(i), ago(i.since, nowMs),
       i.priority.base === i.priority.effective ? String(i.priority.base) : `${i.priority.base}/${i.priority.effective}`,
-      masterText(i), `${i.master?.advertIntMs ?? '-'}ms`, i.vipsHeld.length ? i.vipsHeld.join(',') : '-',
+      masterText(i), i.master ? `${i.master.advertIntMs}ms` : '-', i.vipsHeld.length ? i.vipsHeld.join(',') : '-',
     ]);
   }
   out.push(...table(rows));

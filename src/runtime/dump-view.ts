@@ -171,6 +171,7 @@ function instanceView(src: ViewSource, v: ViewInstance): InstanceView {
     smtp: m.smtpAlert ?? src.model.globalDefs.smtpAlertVrrp ?? src.model.globalDefs.smtpAlert ?? false,
     notifyPriorityChanges: src.model.globalDefs.vrrpNotifyPriorityChanges,
   };
+  if (st.standby) view.standby = true;
   if (st.state !== 'MASTER') {
     view.masterRouter = st.masterAddr ?? m.mcastDstIp;
     view.masterPriority = st.masterPriority ?? 0;

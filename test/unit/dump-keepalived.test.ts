@@ -2,7 +2,7 @@
 import t from 'tap';
 import { vipText, parentDataPath, globalsView } from '../../src/runtime/dump-view';
 import { formatJsonFile } from '../../src/observe/dump-json';
-import { formatGlobals, ifaceStateText, type InstanceView } from '../../src/observe/dump-data';
+import { formatDataFile, formatGlobals, ifaceStateText, type InstanceView } from '../../src/observe/dump-data';
 import { emptyStats } from '../../src/observe/dump';
 import { loadConfigText } from '../../src/config/load';
 import type { VipEntry } from '../../src/config/model';
@@ -65,4 +65,25 @@ t.test('JSON: keepalived key order, types, escaped slashes, one line', async (t)
   t.equal(d.state, 2);
   t.equal(parsed[0]?.stats.advert_sent, 4);
   t.notOk('drops' in (parsed[0]?.stats ?? {}), 'stats keys are keepalived\'s');
+});
+
+t.test('manual standby (ours) shows in both dumps, and only then', async (t) => {
+  const model = loadConfigText('global_defs {\n router_id r1\n}\n', 'k.conf', { configId: 'x' }).model;
+  if (!model) throw new Error('config');
+  const globals = globalsView(model, { uid: 0, gid: 0 }, 0o177);
+  const base = {
+    name: 'VI_1', version: 2, state: 'BACKUP', wantstate: 'BACKUP', lastTransitionMs: 1_700_000_000_000, readTimeoutMs: 0, masterDownUs: 0,
+    interface: 'eth0', srcIp: '192.0.2.1', mcast: '224.0.0.18', unicastPeers: [], garpDelayS: 5, garpRepeat: 5, garpRefreshS: 0, garpRefreshRepeat: 1,
+    garpLowerPrioDelayS: 5, garpLowerPrioRepeat: 5, downTimerAdverts: 3, lowerPrioNoAdvert: false, higherPrioSendAdvert: false, vrid: 51,
+    basePriority: 100, effectivePriority: 100, advertIntMs: 1000, masterAdvertIntMs: 1000, accept: true, preempt: true, preemptDelayS: 0,
+    promoteSecondaries: false, authType: 'none', vips: [], evips: [], fdIn: 3, fdOut: 3,
+    trackedScripts: [], trackedInterfaces: [], smtp: false, notifyPriorityChanges: false, trackScriptCommands: [],
+    dontTrackPrimary: false, skipCheckAdvAddr: false, strictMode: false, vmacIfname: '', notifyDeleted: false,
+  } satisfies InstanceView;
+  const json = (i: InstanceView): Record<string, unknown> => (JSON.parse(formatJsonFile([i], new Map([['VI_1', emptyStats()]]))) as Array<{ data: Record<string, unknown> }>)[0]?.data ?? {};
+  t.equal(json({ ...base, standby: true }).standby, 'manual', 'JSON: "standby":"manual"');
+  t.notOk('standby' in json(base), 'JSON: no standby key otherwise (keepalived\'s keys)');
+  const data = (i: InstanceView): string => formatDataFile({ globals, instances: [i], sockets: [], scripts: [], interfaces: [] });
+  t.match(data({ ...base, standby: true }), /   State = BACKUP\n   Standby = manual\n/, 'data: Standby = manual under State');
+  t.notMatch(data(base), /Standby/, 'data: no Standby line otherwise');
 });

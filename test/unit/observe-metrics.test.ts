@@ -78,4 +78,6 @@ t.test('status: document fields, target filtering, human table', async (t) => {
   t.match(text, /^ Instance\s+VRID\s+AF\s+Interface\s+State/);
   t.match(text, /VI_3\s+4\s+IPv4\s+eth0\s+BACKUP standby \(manual\)/);
   t.match(formatStatus(one as never, { detailed: true }), /Priority\s+base 103, effective 103, advertised 0/);
+  const noMaster = { ...(one as NonNullable<typeof one>), instances: [{ ...(one as NonNullable<typeof one>).instances[0], master: null }] };
+  t.match(formatStatus(noMaster as never, { detailed: false }), /VI_3 .* -\s+-\s+-\n/, 'no master seen: "-" for master and advert interval (not "-ms")');
 });
