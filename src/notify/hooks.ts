@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Logger } from '../observe/log';
 import type { HookCall } from './notify';
 import { ProcessScriptRunner, type ScriptResult, type ScriptRunner } from './exec';
+import { cannotSwitchMessage, selfCredentials, switchIds, type SelfCredentials } from './credentials';
 
 export interface Ids {
   uid: number;
@@ -113,6 +114,8 @@ export interface HookRunnerOptions {
   timeoutMs?: number;
   /** For tests: user lookup (defaults to /etc/passwd). */
   lookup?: (user: string, group?: string) => Ids | undefined;
+  /** For tests: our ids and whether we may switch (default: this process, /proc/self/status). */
+  self?: SelfCredentials;
 }
 
 export class HookRunner {
@@ -120,6 +123,7 @@ export class HookRunner {
   private readonly queues = new Map<string, Promise<void>>();
   /** Scripts refused by script security, reported once each. */
   private readonly refused = new Set<string>();
+  private self: SelfCredentials | undefined;
   constructor(private readonly opts: HookRunnerOptions) {
     this.runner = opts.runner ?? new ProcessScriptRunner();
   }
@@ -170,9 +174,16 @@ export class HookRunner {
         return;
       }
     }
-    const runOpts: { uid?: number; gid?: number; timeoutMs?: number } = {};
-    if (ids.uid !== (process.getuid?.() ?? 0)) runOpts.uid = ids.uid;
-    if (ids.gid !== (process.getgid?.() ?? 0)) runOpts.gid = ids.gid;
+    // Without CAP_SETUID/CAP_SETGID (a non-root daemon) a script of another user is never run, as keepalived.
+    const switched = switchIds(ids, (this.self ??= this.opts.self ?? selfCredentials()));
+    if (!switched) {
+      if (!this.refused.has(cmd)) {
+        log.error(cannotSwitchMessage(ids, cmd));
+        this.refused.add(cmd);
+      }
+      return;
+    }
+    const runOpts: { uid?: number; gid?: number; timeoutMs?: number } = { ...switched };
     if (this.opts.timeoutMs !== undefined) runOpts.timeoutMs = this.opts.timeoutMs;
     log.debug(`Running ${c.keyword} script: ${c.argv.join(' ')}`);
     const r = await this.runner.run(c.argv, runOpts);

@@ -24,6 +24,7 @@ import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptOutcome, type ScriptRunner } from '../notify/exec';
 import { splitCommand } from '../notify/argv';
 import { lookupUser, scriptSecurityProblem, type Ids } from '../notify/hooks';
+import { cannotSwitchMessage, selfCredentials, switchIds, type SelfCredentials } from '../notify/credentials';
 import { applyResult, initRiseFall, type RiseFallState, type TrackState } from '../track/rise-fall';
 import { parseTrackFileValue } from '../track/file-value';
 import { countMatches, quorumState, type ProcessInfo, type ProcessSpec } from '../track/process-match';
@@ -81,6 +82,8 @@ export interface TrackersOptions {
   /** For tests: replaces the /proc scan. */
   readProc?: () => ProcessInfo[];
   lookup?: (user: string, group?: string) => Ids | undefined;
+  /** For tests: our ids and whether we may switch users (default: this process). */
+  self?: SelfCredentials;
   /** Every finished script run (status and metrics). */
   onScriptResult?: (name: string, ok: boolean, durationMs: number) => void;
 }
@@ -94,6 +97,8 @@ interface ScriptEntry {
   lastStatus: string | undefined;
   disabled: boolean;
   ids: Ids | undefined;
+  /** uid/gid to pass when starting it (only those that differ from ours). */
+  switchTo?: { uid?: number; gid?: number };
   timer: TimerHandle | undefined;
 }
 
@@ -295,6 +300,14 @@ export class Trackers {
         e.disabled = true;
         return;
       }
+      // A non-root daemon cannot run it as that user: keepalived disables the script and tracks without it.
+      e.switchTo = switchIds(e.ids, this.opts.self ?? selfCredentials());
+      if (!e.switchTo) {
+        this.opts.log.error(cannotSwitchMessage(e.ids, e.argv[0] ?? ''));
+        this.opts.log.error(`Disabling track script ${e.spec.name} due to insecure`);
+        e.disabled = true;
+        return;
+      }
     }
     if (this.opts.scriptSecurity) {
       const cmd = e.argv[0] ?? '';
@@ -333,10 +346,8 @@ export class Trackers {
     e.runStartedAt = this.opts.clock.now();
     // a check script's output is not used: no pipes to set up and drain for each run
     const runOpts: { timeoutMs: number; uid?: number; gid?: number; discardOutput: boolean } = { timeoutMs: e.spec.timeoutMs ?? e.spec.intervalMs, discardOutput: true };
-    if (e.ids) {
-      runOpts.uid = e.ids.uid;
-      runOpts.gid = e.ids.gid;
-    }
+    if (e.switchTo?.uid !== undefined) runOpts.uid = e.switchTo.uid;
+    if (e.switchTo?.gid !== undefined) runOpts.gid = e.switchTo.gid;
     this.runner.run(e.argv, runOpts).then(
       (r) => this.onResult(e, r.outcome),
       (err: Error) => this.onResult(e, { kind: 'spawn_error', message: err.message }),

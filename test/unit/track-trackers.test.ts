@@ -99,7 +99,7 @@ t.test('failure texts', async (t) => {
 
 t.test('user lookup: uid/gid passed to the runner; unknown user disables', async (t) => {
   const lookup = (u: string) => (u === 'ks' ? { uid: 1234, gid: 99 } : undefined);
-  const { runner, log, tr } = setup({ lookup, scriptUser: { user: 'ks' } });
+  const { runner, log, tr } = setup({ lookup, scriptUser: { user: 'ks' }, self: { uid: 0, gid: 0, capSetuid: true, capSetgid: true } });
   tr.addScript({ name: 'a', script: '/bin/a', intervalMs: 1000 });
   tr.addScript({ name: 'b', script: '/bin/b', intervalMs: 1000, user: 'nobody-here' });
   tr.start();
@@ -107,6 +107,21 @@ t.test('user lookup: uid/gid passed to the runner; unknown user disables', async
   t.same([runner.last().opts?.uid, runner.last().opts?.gid], [1234, 99]);
   t.ok(tr.scriptDisabled('b'));
   t.ok(log.has("unknown user 'nobody-here'"));
+  tr.stop();
+});
+
+t.test("non-root daemon: a script_user it cannot become disables the script (never run), as keepalived; its own user runs", async (t) => {
+  const lookup = (u: string) => (u === 'ks' ? { uid: 1234, gid: 99 } : u === 'me' ? { uid: 65534, gid: 65534 } : undefined);
+  const self = { uid: 65534, gid: 65534, capSetuid: false, capSetgid: false };
+  const { runner, log, tr } = setup({ lookup, scriptUser: { user: 'ks' }, self });
+  tr.addScript({ name: 'a', script: '/bin/a', intervalMs: 1000 });
+  tr.addScript({ name: 'b', script: '/bin/b', intervalMs: 1000, user: 'me' });
+  tr.start();
+  t.ok(tr.scriptDisabled('a'), 'disabled');
+  t.ok(log.has('Unable to set uid:gid 1234:99 for script /bin/a - disabling'));
+  t.ok(log.has('Disabling track script a due to insecure'));
+  t.same(runner.runs.map((r) => [r.argv[0], r.opts?.uid, r.opts?.gid]), [['/bin/b', undefined, undefined]], 'only our own user\'s script runs, without a switch');
+  t.same(tr.items([{ kind: 'script', name: 'a', weight: 10 } as never]).map((i) => i.state), ['init'], 'a disabled script does not count against the instance');
   tr.stop();
 });
 
