@@ -20,6 +20,7 @@ interface Bench {
 }
 
 const benches: Bench[] = [
+  { title: 'Start-up: exec → Entering BACKUP STATE (init), exec → first advert (target ≤ 300 ms)', script: 'startup.js', args: ['--runs', quick ? '3' : '10'] },
   { title: 'Protocol takeover on the wire (last advert of the old master → first of the new)', script: 'takeover.js', args: ['--keepalived', '--runs', quick ? '2' : '5'] },
   { title: 'Client-visible takeover (first advert → VIPs present, → first GARP/NA)', script: 'client-takeover.js', args: ['--runs', quick ? '3' : '20'] },
   { title: '1,000 instances: start-up, steady CPU and RSS', script: 'many-instances.js', args: ['--keepalived', '--window', quick ? '10' : '20'] },
