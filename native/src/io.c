@@ -29,18 +29,31 @@ static bool needs_scope(const struct in6_addr *a) {
   return IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MC_LINKLOCAL(a);
 }
 
-/* send(sock, payload, dst, src: string ('' = kernel's choice), ifindex (0 = any)) → bytes sent. */
+/*
+ * send(sock, payload, dst, src: string ('' = kernel's choice), ifindex (0 = any), port = 0)
+ * → bytes sent. port is the destination port of a UDP socket (raw sockets ignore it).
+ */
 napi_value tsk_send(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+  napi_value argv[6];
   void *data;
   size_t len;
   char dst[INET6_ADDRSTRLEN + 1], src[INET6_ADDRSTRLEN + 1];
-  int32_t ifindex;
-  if (!tsk_args(env, info, 5, argv)) return NULL;
+  int32_t ifindex, port = 0;
+  size_t argc = 6;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 5) {
+    tsk_throw_arg(env, "ERR_MISSING_ARGS", "missing arguments");
+    return NULL;
+  }
   tsk_sock *s = tsk_get_sock(env, argv[0], false);
   if (!s || !tsk_get_buf(env, argv[1], &data, &len, "payload") || !tsk_get_str(env, argv[2], dst, sizeof dst, "dst") ||
       !tsk_get_str(env, argv[3], src, sizeof src, "src") || !tsk_get_i32(env, argv[4], &ifindex, "ifindex"))
     return NULL;
+  if (argc >= 6 && !tsk_get_i32(env, argv[5], &port, "port")) return NULL;
+  if (port < 0 || port > 65535) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "port must be 0..65535");
+    return NULL;
+  }
 
   struct iovec iov = {.iov_base = data, .iov_len = len};
   union {
@@ -59,6 +72,7 @@ napi_value tsk_send(napi_env env, napi_callback_info info) {
   if (s->family == AF_INET) {
     struct in_pktinfo pi = {.ipi_ifindex = ifindex};
     to.v4.sin_family = AF_INET;
+    to.v4.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, dst, &to.v4.sin_addr) != 1) goto bad_addr;
     if (src[0] && inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) goto bad_addr;
     m.msg_namelen = sizeof to.v4;
@@ -72,6 +86,7 @@ napi_value tsk_send(napi_env env, napi_callback_info info) {
   } else if (s->family == AF_INET6) {
     struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)ifindex};
     to.v6.sin6_family = AF_INET6;
+    to.v6.sin6_port = htons((uint16_t)port);
     if (inet_pton(AF_INET6, dst, &to.v6.sin6_addr) != 1) goto bad_addr;
     if (src[0] && inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) goto bad_addr;
     if (needs_scope(&to.v6.sin6_addr)) to.v6.sin6_scope_id = (uint32_t)ifindex;
@@ -149,12 +164,15 @@ static int recv_one(napi_env env, tsk_sock *s, napi_value *out) {
   if (n < 0) return errno;
 
   char srcs[INET6_ADDRSTRLEN] = "", dsts[INET6_ADDRSTRLEN] = "";
-  int ifindex = 0, ttl = -1;
+  int ifindex = 0, ttl = -1, src_port = 0;
   double age_ms = -1;
-  if (from.ss_family == AF_INET)
+  if (from.ss_family == AF_INET) {
     inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, srcs, sizeof srcs);
-  else if (from.ss_family == AF_INET6)
+    src_port = ntohs(((struct sockaddr_in *)&from)->sin_port);
+  } else if (from.ss_family == AF_INET6) {
     inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, srcs, sizeof srcs);
+    src_port = ntohs(((struct sockaddr_in6 *)&from)->sin6_port);
+  }
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       struct in_pktinfo pi;
@@ -186,6 +204,7 @@ static int recv_one(napi_env env, tsk_sock *s, napi_value *out) {
   tsk_set_str(env, o, "dst", dsts);
   tsk_set_i32(env, o, "ifindex", ifindex);
   tsk_set_i32(env, o, "ttl", ttl);
+  tsk_set_i32(env, o, "srcPort", src_port); /* UDP/raw: the sender's port (0 for raw sockets) */
   napi_value age;
   napi_create_double(env, age_ms, &age);
   napi_set_named_property(env, o, "ageMs", age);

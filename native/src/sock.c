@@ -166,18 +166,31 @@ napi_value tsk_bind_to_device(napi_env env, napi_callback_info info) {
   return tsk_undefined(env);
 }
 
-/* bindAddress(sock, addr, ifindex): bind to a local address (port 0); ifindex scopes a link-local IPv6. */
+/*
+ * bindAddress(sock, addr, ifindex, port = 0): bind to a local address and port (UDP sockets:
+ * BFD's 3784/4784 listeners and its 49152-65535 source ports); ifindex scopes a link-local IPv6.
+ */
 napi_value tsk_bind_address(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[4];
   char addr[INET6_ADDRSTRLEN + 1];
-  int32_t ifindex;
-  if (!tsk_args(env, info, 3, argv)) return NULL;
+  int32_t ifindex, port = 0;
+  size_t argc = 4;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 3) {
+    tsk_throw_arg(env, "ERR_MISSING_ARGS", "missing arguments");
+    return NULL;
+  }
   tsk_sock *s = tsk_get_sock(env, argv[0], false);
   if (!s || !tsk_get_str(env, argv[1], addr, sizeof addr, "addr") || !tsk_get_i32(env, argv[2], &ifindex, "ifindex"))
     return NULL;
+  if (argc >= 4 && !tsk_get_i32(env, argv[3], &port, "port")) return NULL;
+  if (port < 0 || port > 65535) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "port must be 0..65535");
+    return NULL;
+  }
   struct sockaddr_storage sa;
   socklen_t len;
-  if (!addr[0] || !tsk_sockaddr(s->family, addr, 0, ifindex, &sa, &len)) {
+  if (!addr[0] || !tsk_sockaddr(s->family, addr, port, ifindex, &sa, &len)) {
     tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "addr is not an address of the socket's family");
     return NULL;
   }

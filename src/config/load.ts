@@ -14,6 +14,7 @@ import { parseConfigFile, parseConfigText, type ParseOptions } from './parser';
 import type { Raw } from './resolve-common';
 import { resolveGlobal, resolveScript, resolveTrackFile, resolveTrackProcess } from './resolve-global';
 import { parseRoute, parseRule, parseVip } from './resolve-lines';
+import { resolveBfdInstance } from './resolve-bfd';
 import { resolveVirtualServer, resolveVsg } from './resolve-lvs';
 import { resolveInstance, resolveSyncGroup } from './resolve-vrrp';
 import { validateSchema } from './schema';
@@ -93,6 +94,7 @@ function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: stri
     vrrpScripts: list(root.vrrpScripts, (r) => resolveScript(r, diags)),
     trackFiles: list(root.trackFiles, (r) => resolveTrackFile(r, diags)),
     trackProcesses: list(root.trackProcesses, (r) => resolveTrackProcess(r, diags)),
+    bfdInstances: list(root.bfdInstances, (r) => resolveBfdInstance(r, diags)),
     vrrpInstances: withSyncGroups(instances, syncGroups),
     vrrpSyncGroups: syncGroups,
     staticAddresses,

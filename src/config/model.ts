@@ -248,6 +248,7 @@ export interface VrrpInstance extends Located, GarpSettings, NotifyScripts {
   readonly trackScript: readonly TrackRef[];
   readonly trackFile: readonly TrackRef[];
   readonly trackProcess: readonly TrackRef[];
+  readonly trackBfd?: readonly TrackRef[];
   readonly trackSrcIp: boolean;
   readonly dontTrackPrimary: boolean;
   readonly unicastSrcIp?: string;
@@ -274,6 +275,36 @@ export interface VrrpInstance extends Located, GarpSettings, NotifyScripts {
   readonly syncGroup?: string;
 }
 
+/** bfd_instance NAME { ... }: one BFD session (RFC 5880/5881/5883). Intervals in µs. */
+export interface BfdInstance extends Located {
+  readonly name: string;
+  readonly family: 4 | 6;
+  readonly neighborIp: string;
+  readonly sourceIp?: string;
+  /** min_rx: bfd.RequiredMinRxInterval. */
+  readonly minRxUs: number;
+  /** min_tx: bfd.DesiredMinTxInterval once Up. */
+  readonly minTxUs: number;
+  /** idle_tx: the transmit interval while not Up. */
+  readonly idleTxUs: number;
+  readonly multiplier: number;
+  readonly passive: boolean;
+  /** Outgoing IPv4 TTL / IPv6 hop limit. */
+  readonly ttl: number;
+  readonly hoplimit: number;
+  /** Largest accepted reduction of the received TTL/hop limit (255 = no check). */
+  readonly maxHops: number;
+  /** RFC 5883 multihop session on port 4784. */
+  readonly multihop: boolean;
+  /** Default track_bfd weight. */
+  readonly weight: number;
+  readonly weightReverse: boolean;
+  /** Events go to VRRP (track_bfd) / to the checkers (BFD_CHECK). */
+  readonly notifyVrrp: boolean;
+  readonly notifyChecker: boolean;
+  readonly disabled: boolean;
+}
+
 export interface VrrpSyncGroup extends Located, NotifyScripts {
   readonly name: string;
   readonly members: readonly string[];
@@ -281,6 +312,7 @@ export interface VrrpSyncGroup extends Located, NotifyScripts {
   readonly trackScript: readonly TrackRef[];
   readonly trackFile: readonly TrackRef[];
   readonly trackProcess: readonly TrackRef[];
+  readonly trackBfd?: readonly TrackRef[];
   readonly syncGroupTrackingWeight: boolean;
 }
 
@@ -468,6 +500,7 @@ export interface Model {
   readonly vrrpScripts: readonly VrrpScript[];
   readonly trackFiles: readonly TrackFile[];
   readonly trackProcesses: readonly TrackProcess[];
+  readonly bfdInstances?: readonly BfdInstance[];
   readonly vrrpInstances: readonly VrrpInstance[];
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly staticAddresses: readonly VipEntry[];

@@ -67,12 +67,13 @@ function notifyScripts(r: Raw): NotifyScripts {
   });
 }
 
-function trackers(r: Raw, diags: Diagnostics): Pick<VrrpInstance, 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess'> {
+function trackers(r: Raw, diags: Diagnostics): Pick<VrrpInstance, 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess' | 'trackBfd'> {
   return {
     trackInterface: each(r.trackInterface, (l) => parseTrackInterface(l, diags)),
     trackScript: each(r.trackScript, (l) => parseTrackRef(l, 253, diags)),
     trackFile: each(r.trackFile, (l) => parseTrackRef(l, 254, diags)),
     trackProcess: each(r.trackProcess, (l) => parseTrackRef(l, 254, diags)),
+    trackBfd: each(r.trackBfd, (l) => parseTrackRef(l, 253, diags)),
   };
 }
 
@@ -142,6 +143,7 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     trackScript: tr.trackScript,
     trackFile: tr.trackFile,
     trackProcess: tr.trackProcess,
+    trackBfd: tr.trackBfd,
     trackSrcIp: r.trackSrcIp,
     dontTrackPrimary: r.dontTrackPrimary,
     unicastSrcIp: ip(r.unicastSrcIp, 'unicast_src_ip', loc, diags),

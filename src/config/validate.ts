@@ -22,7 +22,7 @@ export function validateModel(m: Model, diags: Diagnostics): void {
 function uniqueNames(m: Model, diags: Diagnostics): void {
   const lists: [string, readonly { name: string; loc: import('./ast').Loc }[]][] = [
     ['vrrp_instance', m.vrrpInstances], ['vrrp_script', m.vrrpScripts], ['track_file', m.trackFiles],
-    ['vrrp_track_process', m.trackProcesses], ['vrrp_sync_group', m.vrrpSyncGroups], ['virtual_server_group', m.virtualServerGroups],
+    ['vrrp_track_process', m.trackProcesses], ['vrrp_sync_group', m.vrrpSyncGroups], ['virtual_server_group', m.virtualServerGroups], ['bfd_instance', m.bfdInstances ?? []],
   ];
   for (const [what, items] of lists) {
     const seen = new Set<string>();
@@ -44,11 +44,13 @@ function trackerRefs(m: Model, diags: Diagnostics): void {
   const scripts = m.vrrpScripts.map((s) => s.name);
   const files = m.trackFiles.map((s) => s.name);
   const procs = m.trackProcesses.map((s) => s.name);
+  const bfds = (m.bfdInstances ?? []).map((s) => s.name);
   const owners: (VrrpInstance | VrrpSyncGroup)[] = [...m.vrrpInstances, ...m.vrrpSyncGroups];
   for (const o of owners) {
     checkRefs(o.name, o.trackScript, 'track script', scripts, diags);
     checkRefs(o.name, o.trackFile, 'track file', files, diags);
     checkRefs(o.name, o.trackProcess, 'track process', procs, diags);
+    checkRefs(o.name, o.trackBfd ?? [], 'track bfd', bfds, diags);
   }
 }
 

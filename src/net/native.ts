@@ -27,6 +27,8 @@ export interface NativePacket {
   ifindex: number;
   /** From IP_TTL / IPV6_HOPLIMIT ancillary data; -1 when absent. */
   ttl: number;
+  /** The sender's UDP port (0 on raw sockets). */
+  srcPort?: number;
   /** ms since the kernel received it (SO_TIMESTAMPNS enabled on the socket); -1 when absent. */
   ageMs: number;
   truncated: boolean;
@@ -80,6 +82,8 @@ export interface NativeConstants {
   IPPROTO_IPV6: number;
   IPPROTO_ICMP: number;
   IPPROTO_ICMPV6: number;
+  IPPROTO_UDP: number;
+  SO_REUSEADDR: number;
   IP_TTL: number;
   IP_TOS: number;
   IP_MULTICAST_TTL: number;
@@ -133,8 +137,8 @@ export interface NativeAddon {
   packetSocket(): NativeSocket;
   /** SO_BINDTODEVICE; ENODEV for an unknown interface. */
   bindToDevice(sock: NativeSocket, ifname: string): void;
-  /** bind to a local address, port 0; ifindex scopes a link-local IPv6 address. */
-  bindAddress(sock: NativeSocket, addr: string, ifindex: number): void;
+  /** bind to a local address and port (default 0); ifindex scopes a link-local IPv6 address. */
+  bindAddress(sock: NativeSocket, addr: string, ifindex: number, port?: number): void;
   /**
    * A TCP (stream) or UDP socket fd, non-blocking and close-on-exec, with SO_MARK (mark -1 =
    * none), SO_BINDTODEVICE (device '' = none) and bound to bindAddr/bindPort ('' / 0 = none)
@@ -166,8 +170,11 @@ export interface NativeAddon {
   setMulticastIf(sock: NativeSocket, ifindex: number): void;
   /** IP_ADD/DROP_MEMBERSHIP (ip_mreqn) or IPV6_JOIN/LEAVE_GROUP on ifindex. */
   membership(sock: NativeSocket, join: boolean, group: string, ifindex: number): void;
-  /** sendmsg with IP(V6)_PKTINFO carrying src ('' = kernel's choice) and ifindex (0 = any). */
-  send(sock: NativeSocket, payload: Buffer, dst: string, src: string, ifindex: number): number;
+  /**
+   * sendmsg with IP(V6)_PKTINFO carrying src ('' = kernel's choice) and ifindex (0 = any);
+   * port is the destination port of a UDP socket (default 0; raw sockets ignore it).
+   */
+  send(sock: NativeSocket, payload: Buffer, dst: string, src: string, ifindex: number, port?: number): number;
   /** sendto(sockaddr_ll) of a complete Ethernet frame. */
   sendFrame(sock: NativeSocket, ifindex: number, frame: Buffer): number;
   /**

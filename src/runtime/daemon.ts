@@ -23,6 +23,8 @@ import { NativeVrrpSocketFactory } from '../net/vrrp-socket';
 import { PacketAnnouncer } from '../net/announce';
 import { SystemClock } from './clock';
 import { VrrpService } from './vrrp-service';
+import { BfdService } from './bfd-service';
+import { NativeBfdTransport } from '../net/bfd-socket';
 import { diffModels } from './reload';
 import type { LvsHandle } from './lvs-service';
 import { NativeScriptRunner } from '../notify/native-runner';
@@ -133,9 +135,18 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       })
     : undefined;
   const statics = runVrrp ? new StaticConfig(model, { rtnl, log, names }) : undefined;
+  // BFD (bfd_instance): sessions on the precise timers; Up/Down feed track_bfd. -B turns it off.
+  let bfd: BfdService | undefined;
+  const startBfd = (m: Model): void => {
+    if (o.noBfd || !(m.bfdInstances ?? []).length) return;
+    bfd = new BfdService({ clock, log, transport: new NativeBfdTransport() });
+    bfd.onStateChange((name, up) => vrrp?.setBfdState(name, up));
+    bfd.start(m);
+  };
   try {
     await statics?.start();
     if (vrrp) await vrrp.start();
+    startBfd(model);
     if (runLvs) {
       // Required only with virtual servers: IPVS, checkers and probes are 18 modules a VRRP-only start-up does not need.
       const { startLvs } = require('./lvs-service') as typeof import('./lvs-service');
@@ -173,6 +184,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       hardStop.unref();
       await reloading.catch(() => undefined);
       await Promise.all([control.close(), metricsServer?.close()]);
+      bfd?.stop();
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
       await statics?.stop(o.dontReleaseVrrp).catch((e: Error) => log.error(`stop: ${e.message}`));
       rtnl.close();
@@ -201,6 +213,13 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       await statics?.reload(next);
       if (vrrp) await vrrp.reload(next, changed, diff.removed, diff.added);
       if (lvs) await lvs.reload(next);
+      if (JSON.stringify(model.bfdInstances ?? []) !== JSON.stringify(next.bfdInstances ?? [])) {
+        // Any change restarts every session (Down, then the three-way handshake again).
+        bfd?.stop();
+        bfd = undefined;
+        for (const b of model.bfdInstances ?? []) vrrp?.setBfdState(b.name, false);
+        startBfd(next);
+      }
       model = next;
       log.info('Reload complete');
     };

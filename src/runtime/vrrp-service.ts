@@ -4,6 +4,7 @@
  * and tracker changes into priority/fault events, keeps sync groups together and routes
  * notifications. Everything kernel-facing goes through the ports it is given.
  */
+import { trackedBfdLine } from './bfd-service';
 import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
 import type { AnnouncePort, LinkInfo, NetEvent, ReceivedPacket, RtnlPort, RtnlWatch, VrrpSocket, VrrpSocketFactory } from '../net/ports';
 import type { Logger } from '../observe/log';
@@ -67,6 +68,8 @@ export class VrrpService {
   private readonly rateLimit = new Map<string, number>();
   /** Instances in manual standby (`keepalived standby`), kept across reloads. */
   private readonly standbyNames = new Set<string>();
+  /** track_bfd: the last state BfdService reported per bfd_instance (absent = not Up yet, as keepalived). */
+  private readonly bfdUp = new Map<string, boolean>();
   private trackers: Trackers | undefined;
   private watch: RtnlWatch | undefined;
   private notifier: Notifier;
@@ -259,7 +262,11 @@ export class VrrpService {
     const refs = instanceTrackRefs(this.model, m);
     if (!m.dontTrackPrimary) refs.unshift({ kind: 'interface', name: r.wiring.baseIfname, weight: 0, reverse: false });
     if (r.wiring.vmac && !m.dontTrackPrimary) refs.push({ kind: 'interface', name: r.wiring.vmac, weight: 0, reverse: false });
-    const withIf = refs.map((ref) => (ref.kind === 'interface' ? { ...ref, state: this.links.get(ref.name)?.up ? ('up' as const) : ('down' as const) } : ref));
+    const withIf = refs.map((ref) =>
+      ref.kind === 'interface' ? { ...ref, state: this.links.get(ref.name)?.up ? ('up' as const) : ('down' as const) }
+      : ref.kind === 'bfd' ? { ...ref, state: this.bfdUp.get(ref.name) ? ('up' as const) : ('down' as const) }
+      : ref,
+    );
     return this.trackers ? this.trackers.items(withIf) : withIf.map((x) => ({ ...x, state: 'state' in x ? x.state : ('init' as const) }));
   }
 
@@ -280,6 +287,16 @@ export class VrrpService {
     const res = this.tracking(r);
     r.rt.setPriority(res.effectivePriority);
     r.rt.setFault(res.fault, res.faultReasons.join(', '));
+  }
+
+  /** A BFD session changed (runtime/bfd-service): log it for each instance tracking it, then re-rate. */
+  setBfdState(name: string, up: boolean): void {
+    if (this.bfdUp.get(name) === up) return;
+    this.bfdUp.set(name, up);
+    for (const r of this.instances.values()) {
+      if (this.itemsFor(r).some((i) => i.kind === 'bfd' && i.name === name)) r.rt.log.info(trackedBfdLine(r.rt.name, name, up));
+    }
+    this.refreshAll();
   }
 
   private refreshAll(): void {

@@ -160,7 +160,9 @@ export function instanceTrackRefs(model: Model, inst: VrrpInstance): TrackRefRes
   const scripts = new Map(model.vrrpScripts.map((s) => [s.name, s] as const));
   const files = new Map(model.trackFiles.map((s) => [s.name, s] as const));
   const procs = new Map(model.trackProcesses.map((s) => [s.name, s] as const));
-  const sources: Array<{ src: Pick<VrrpInstance, 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess'>; fromGroup: boolean }> = [
+  // A bfd_instance with `checker` only sends its events to the checkers, not to VRRP.
+  const bfds = new Map((model.bfdInstances ?? []).filter((b) => b.notifyVrrp).map((s) => [s.name, s] as const));
+  const sources: Array<{ src: Pick<VrrpInstance, 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess' | 'trackBfd'>; fromGroup: boolean }> = [
     { src: inst, fromGroup: false },
   ];
   const group = inst.syncGroup !== undefined ? model.vrrpSyncGroups.find((g) => g.name === inst.syncGroup) : undefined;
@@ -174,6 +176,7 @@ export function instanceTrackRefs(model: Model, inst: VrrpInstance): TrackRefRes
     add('script', src.trackScript, scripts, fromGroup);
     add('file', src.trackFile, files, fromGroup);
     add('process', src.trackProcess, procs, fromGroup);
+    add('bfd', src.trackBfd ?? [], bfds, fromGroup);
   }
   return out;
 }

@@ -19,6 +19,7 @@ export function startKeepalived(lab: Lab, host: LabHost, config: string): Runnin
   const cp = lab.spawn(host.ns, [
     KEEPALIVED_BIN, '-n', '-l', '-D', '-G', '-f', conf,
     '-p', path.join(dir, 'keepalived.pid'), '-r', path.join(dir, 'vrrp.pid'), '-c', path.join(dir, 'checkers.pid'),
+    '-b', path.join(dir, 'bfd.pid'),
   ]);
   const out = new OutputWatcher(cp);
   const exited = new Promise<number | null>((r) => cp.on('exit', (code) => r(code)));

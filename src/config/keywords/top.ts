@@ -2,6 +2,7 @@
 import { globalDefsTable } from './global';
 import * as R from './reasons';
 import { syncGroupTable } from './sync-group';
+import { bfdInstanceTable } from './bfd';
 import { block, ignore, lines, table, str } from './types';
 import { vrrpInstanceTable } from './vrrp-instance';
 import { trackFileTable, trackProcessTable, vrrpScriptTable } from './vrrp-script';
@@ -16,6 +17,7 @@ export const topTable = table('top level', {
   track_file: block(trackFileTable, { ...named, to: 'trackFiles', use: TRACKERS }),
   vrrp_track_file: block(trackFileTable, { ...named, to: 'trackFiles', deprecated: 'track_file', use: TRACKERS }),
   vrrp_track_process: block(trackProcessTable, { ...named, to: 'trackProcesses', use: TRACKERS }),
+  bfd_instance: block(bfdInstanceTable, { ...named, to: 'bfdInstances', use: 'runtime/bfd-service.ts' }),
   vrrp_instance: block(vrrpInstanceTable, { ...named, to: 'vrrpInstances', use: 'runtime/vrrp-service.ts' }),
   vrrp_sync_group: block(syncGroupTable, { ...named, to: 'vrrpSyncGroups', use: 'runtime/vrrp-service.ts' }),
   static_ipaddress: lines({ repeat: true, to: 'staticIpaddress', use: 'runtime/static-config.ts', field: 'staticAddresses' }),
@@ -25,7 +27,6 @@ export const topTable = table('top level', {
   virtual_server: block(virtualServerTable, { ...named, to: 'virtualServers', use: 'runtime/lvs.ts' }),
   SSL: block(sslTable, { to: 'ssl', use: 'check/build.ts', field: 'sslConfig' }),
   // Accepted, not stored.
-  bfd_instance: ignore(R.BFD),
   linkbeat_interfaces: ignore(R.NOT_YET),
   garp_group: ignore(R.NOT_YET),
   track_group: ignore('not implemented yet'),

@@ -33,7 +33,7 @@ export const trackKeywords = (): Record<string, KwSpec> => ({
   track_script: lines({ repeat: true, use: PRIO }),
   track_file: lines({ repeat: true, use: PRIO }),
   track_process: lines({ repeat: true, use: PRIO }),
-  track_bfd: lines({ repeat: true, unsupported: R.BFD }),
+  track_bfd: lines({ repeat: true, use: PRIO }),
 });
 
 const keywords: Record<string, KwSpec> = {

@@ -1,0 +1,256 @@
+/**
+ * The BFD sessions of the configuration (bfd_instance blocks): one pure session (bfd/session)
+ * per instance, driven by the precise timers and the datagrams of net/bfd-socket. State changes
+ * are logged in keepalived's words and handed to listeners (VRRP's track_bfd, BFD_CHECK).
+ *
+ * Reception (RFC 5880 §6.8.6, RFC 5881 §5, RFC 5883 §5): decode; check the TTL / hop limit
+ * (single-hop: at least `ttl`/`hoplimit` − max_hops, i.e. 255 by default; max_hops 255 turns
+ * the check off); find the session by Your Discriminator, or when it is zero by the source
+ * address and port kind; then step the session.
+ */
+import { BFD_DIAG_NAME, BFD_DROP_REASONS, BFD_PORT_MULTI_HOP, BFD_PORT_SINGLE_HOP, BFD_STATE_NAME, BfdState, decodeControl, encodeControl } from '../bfd/packet';
+import type { BfdDropReason, BfdControlToSend } from '../bfd/packet';
+import { createSession, detectionTimeUs, farewell, nextDeadline, receive, tick, txIntervalUs } from '../bfd/session';
+import type { BfdEffect, BfdSession, Step } from '../bfd/session';
+import type { BfdInstance, Model } from '../config/model';
+import type { BfdDatagram, BfdFamily, BfdListener, BfdSender, BfdTransport } from '../net/bfd-socket';
+import type { Clock, TimerHandle } from './clock';
+
+export interface BfdLog {
+  info(text: string): void;
+  warn(text: string): void;
+  debug(text: string): void;
+}
+
+export type BfdStateListener = (name: string, up: boolean) => void;
+
+interface Entry {
+  inst: BfdInstance;
+  session: BfdSession;
+  sender: BfdSender | undefined;
+  timer: TimerHandle | undefined;
+  timerAt: number | undefined;
+  counters: { rx: number; tx: number; txErrors: number };
+}
+
+export interface BfdSessionView {
+  name: string;
+  neighborIp: string;
+  sourceIp?: string;
+  multihop: boolean;
+  state: string;
+  remoteState: string;
+  localDiscr: number;
+  remoteDiscr: number;
+  localDiag: string;
+  remoteDiag: string;
+  txIntervalUs: number;
+  detectionTimeUs: number;
+  rx: number;
+  tx: number;
+  sinceMs: number;
+}
+
+export interface BfdServiceDeps {
+  clock: Clock;
+  transport: BfdTransport;
+  log: BfdLog;
+  /** [0, 1): jitter and discriminators (Math.random by default). */
+  random?: () => number;
+}
+
+export class BfdService {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byDiscr = new Map<number, Entry>();
+  private readonly listeners: BfdStateListener[] = [];
+  private readonly sockets = new Map<string, BfdListener>();
+  readonly drops: Record<BfdDropReason, number> = Object.fromEntries(BFD_DROP_REASONS.map((r) => [r, 0])) as Record<BfdDropReason, number>;
+  private readonly rand: () => number;
+
+  constructor(private readonly deps: BfdServiceDeps) {
+    this.rand = deps.random ?? Math.random;
+  }
+
+  onStateChange(fn: BfdStateListener): void {
+    this.listeners.push(fn);
+  }
+
+  /** Is the named session Up? (undefined: no such running session) */
+  isUp(name: string): boolean | undefined {
+    const e = this.entries.get(name);
+    return e ? e.session.state === BfdState.Up : undefined;
+  }
+
+  start(model: Model): void {
+    for (const inst of model.bfdInstances ?? []) {
+      if (inst.disabled) {
+        this.deps.log.info(`(${inst.name}) BFD instance is disabled`);
+        continue;
+      }
+      this.add(inst);
+    }
+  }
+
+  /** Send AdminDown once on every session (the remote goes Down at once) and close everything. */
+  stop(): void {
+    for (const e of this.entries.values()) {
+      this.transmit(e, farewell(e.session));
+      e.timer?.cancel();
+      e.sender?.close();
+    }
+    this.entries.clear();
+    this.byDiscr.clear();
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+  }
+
+  sessions(): BfdSessionView[] {
+    return [...this.entries.values()].map(({ inst, session: s, counters }) => ({
+      name: inst.name,
+      neighborIp: inst.neighborIp,
+      ...(inst.sourceIp ? { sourceIp: inst.sourceIp } : {}),
+      multihop: inst.multihop,
+      state: BFD_STATE_NAME[s.state] ?? '?',
+      remoteState: BFD_STATE_NAME[s.remoteState] ?? '?',
+      localDiscr: s.cfg.localDiscr,
+      remoteDiscr: s.remoteDiscr,
+      localDiag: BFD_DIAG_NAME[s.localDiag] ?? String(s.localDiag),
+      remoteDiag: BFD_DIAG_NAME[s.remoteDiag] ?? String(s.remoteDiag),
+      txIntervalUs: txIntervalUs(s),
+      detectionTimeUs: detectionTimeUs(s),
+      rx: counters.rx,
+      tx: counters.tx,
+      sinceMs: s.sinceMs,
+    }));
+  }
+
+  private add(inst: BfdInstance): void {
+    const port = inst.multihop ? BFD_PORT_MULTI_HOP : BFD_PORT_SINGLE_HOP;
+    this.ensureListener(inst.family, port);
+    let sender: BfdSender | undefined;
+    try {
+      sender = this.deps.transport.sender({ family: inst.family, sourceIp: inst.sourceIp ?? '', device: '', ttl: inst.family === 4 ? inst.ttl : inst.hoplimit });
+    } catch (err) {
+      this.deps.log.warn(`(${inst.name}) cannot open the BFD socket: ${(err as Error).message}`);
+    }
+    const now = this.deps.clock.now();
+    const session = createSession(
+      { localDiscr: this.newDiscr(), desiredMinTxUs: inst.minTxUs, requiredMinRxUs: inst.minRxUs, idleTxUs: inst.idleTxUs, detectMult: inst.multiplier, passive: inst.passive },
+      now,
+      this.rand,
+    );
+    const e: Entry = { inst, session, sender, timer: undefined, timerAt: undefined, counters: { rx: 0, tx: 0, txErrors: 0 } };
+    this.entries.set(inst.name, e);
+    this.byDiscr.set(session.cfg.localDiscr, e);
+    this.arm(e);
+  }
+
+  private newDiscr(): number {
+    for (;;) {
+      const d = (Math.floor(this.rand() * 0xffffffff) + 1) >>> 0;
+      if (d !== 0 && !this.byDiscr.has(d)) return d;
+    }
+  }
+
+  private ensureListener(family: BfdFamily, port: number): void {
+    const key = `${family}|${port}`;
+    if (this.sockets.has(key)) return;
+    try {
+      const l = this.deps.transport.listen(family, port, (d) => this.onDatagram(d), (err) => this.deps.log.warn(`BFD receive error: ${err.message}`));
+      this.sockets.set(key, l);
+    } catch (err) {
+      this.deps.log.warn(`BFD: cannot listen on ${family === 4 ? 'IPv4' : 'IPv6'} port ${port}: ${(err as Error).message}`);
+    }
+  }
+
+  private dropped(reason: BfdDropReason, detail: string, src: string): void {
+    this.drops[reason]++;
+    this.deps.log.debug(`BFD packet from ${src} dropped: ${detail}`);
+  }
+
+  /** Exposed for tests with a fake transport. */
+  onDatagram(d: BfdDatagram): void {
+    const r = decodeControl(d.data);
+    if (!r.ok) return this.dropped(r.reason, r.detail, d.src);
+    const pkt = r.pkt;
+    const e = pkt.yourDiscr !== 0 ? this.byDiscr.get(pkt.yourDiscr) : this.findByPeer(d);
+    if (!e) return this.dropped('no_session', `no session for Your Discriminator ${pkt.yourDiscr} from ${d.src}`, d.src);
+    if (e.inst.multihop !== d.multihop) return this.dropped('no_session', `packet for ${e.inst.name} on the wrong port`, d.src);
+    const sentTtl = e.inst.family === 4 ? e.inst.ttl : e.inst.hoplimit;
+    // RFC 5881 §5: single-hop packets must arrive with TTL/hop limit 255 (GTSM); max_hops relaxes it.
+    if (e.inst.maxHops < 255 && d.ttl >= 0 && d.ttl < Math.max(1, Math.min(255, sentTtl) - e.inst.maxHops)) {
+      return this.dropped('ttl', `(${e.inst.name}) TTL/hop limit ${d.ttl} below ${sentTtl - e.inst.maxHops}`, d.src);
+    }
+    e.counters.rx++;
+    this.apply(e, receive(e.session, pkt, this.deps.clock.now(), this.rand));
+  }
+
+  private findByPeer(d: BfdDatagram): Entry | undefined {
+    for (const e of this.entries.values()) {
+      if (e.inst.neighborIp === d.src && e.inst.multihop === d.multihop && (!e.inst.sourceIp || !d.dst || e.inst.sourceIp === d.dst)) return e;
+    }
+    return undefined;
+  }
+
+  private onTimer(e: Entry): void {
+    e.timer = undefined;
+    e.timerAt = undefined;
+    if (this.entries.get(e.inst.name) !== e) return;
+    const now = this.deps.clock.now();
+    const expired = e.session.detectAtMs !== undefined && e.session.detectAtMs <= now;
+    if (expired && (e.session.state === BfdState.Up || e.session.state === BfdState.Init)) {
+      const dt = detectionTimeUs(e.session);
+      const overdueUs = Math.round((now - (e.session.detectAtMs as number)) * 1000);
+      this.deps.log.info(`(${e.inst.name}) Expired after ${Math.round(dt / 1000)} ms (${overdueUs} usec overdue)`);
+    }
+    this.apply(e, tick(e.session, now, this.rand));
+  }
+
+  private apply(e: Entry, step: Step): void {
+    const prev = e.session;
+    e.session = step.session;
+    for (const eff of step.effects) this.effect(e, eff, prev);
+    this.arm(e);
+  }
+
+  private effect(e: Entry, eff: BfdEffect, prev: BfdSession): void {
+    if (eff.type === 'send') return this.transmit(e, eff.pkt);
+    const name = e.inst.name;
+    const log = this.deps.log;
+    if (eff.to === BfdState.Down || eff.to === BfdState.AdminDown) {
+      log.info(`(${name}) Entering ${BFD_STATE_NAME[eff.to]} state (Local diagnostic - ${BFD_DIAG_NAME[eff.diag] ?? eff.diag}, Remote diagnostic - ${BFD_DIAG_NAME[eff.remoteDiag] ?? eff.remoteDiag})`);
+    } else if (eff.to === BfdState.Up) {
+      log.info(`(${name}) Entering Up state`);
+      if (e.session.polling && !prev.polling) log.info(`(${name}) Starting poll sequence`);
+    } else log.debug(`(${name}) Entering ${BFD_STATE_NAME[eff.to]} state`);
+    const wasUp = eff.from === BfdState.Up;
+    const isUp = eff.to === BfdState.Up;
+    if (wasUp !== isUp) for (const l of this.listeners) l(name, isUp);
+  }
+
+  private transmit(e: Entry, pkt: BfdControlToSend): void {
+    if (!e.sender) return;
+    try {
+      e.sender.send(encodeControl(pkt), e.inst.neighborIp, e.inst.multihop ? BFD_PORT_MULTI_HOP : BFD_PORT_SINGLE_HOP);
+      e.counters.tx++;
+    } catch (err) {
+      // ENETUNREACH and friends while the path is down: counted, logged once per burst at debug.
+      if (e.counters.txErrors++ % 100 === 0) this.deps.log.debug(`(${e.inst.name}) BFD send error: ${(err as Error).message}`);
+    }
+  }
+
+  private arm(e: Entry): void {
+    const at = nextDeadline(e.session);
+    if (at === e.timerAt) return;
+    e.timer?.cancel();
+    e.timer = undefined;
+    e.timerAt = at;
+    if (at === undefined) return;
+    e.timer = this.deps.clock.at(at, () => this.onTimer(e), { precise: true });
+  }
+}
+
+/** keepalived's VRRP-side line for a tracked BFD change. */
+export function trackedBfdLine(instance: string, bfd: string, up: boolean): string {
+  return `VRRP_Instance(${instance}) Tracked BFD instance ${bfd} is ${up ? 'UP' : 'DOWN'}`;
+}

@@ -1,0 +1,138 @@
+import t from 'tap';
+import { load, errors, withCode } from './config-helpers';
+import { BfdService } from '../../src/runtime/bfd-service';
+import type { BfdDatagram, BfdFamily, BfdListener, BfdSender, BfdSenderOptions, BfdTransport } from '../../src/net/bfd-socket';
+import { instanceTrackRefs, computePriority } from '../../src/track/priority';
+import { FakeClock } from '../support/fake-clock';
+import type { Model } from '../../src/config/model';
+
+const conf = (me: string, peer: string, extra = '') => `bfd_instance B1 {\n  neighbor_ip ${peer}\n  source_ip ${me}\n  min_rx 50\n  min_tx 50\n  multiplier 3\n${extra}}\n`;
+
+t.test('bfd_instance: every keyword, keepalived defaults, ms → µs', async (t) => {
+  const r = load(conf('192.0.2.1', '192.0.2.2', '  idle_tx 2000\n  passive\n  ttl 64\n  max_hops 3\n  weight -20 reverse\n  vrrp\n  disabled\n'));
+  t.same(errors(r), []);
+  t.match(r.model?.bfdInstances?.[0], { name: 'B1', family: 4, neighborIp: '192.0.2.2', sourceIp: '192.0.2.1', minRxUs: 50_000, minTxUs: 50_000, idleTxUs: 2_000_000, multiplier: 3, passive: true, ttl: 64, maxHops: 3, weight: -20, weightReverse: true, notifyVrrp: true, notifyChecker: false, disabled: true });
+  const d = load('bfd_instance D {\n  neighbour_ip 2001:db8::2\n  min_rx 3.312\n}\n');
+  t.same(errors(d), []);
+  t.match(d.model?.bfdInstances?.[0], { family: 6, neighborIp: '2001:db8::2', minRxUs: 3312, minTxUs: 10_000, idleTxUs: 1_000_000, multiplier: 5, ttl: 255, hoplimit: 64, maxHops: 0, weight: 0, passive: false, multihop: false, notifyVrrp: true, notifyChecker: true });
+  const ck = load('bfd_instance C {\n  neighbor_ip 192.0.2.9\n  checker\n}\n');
+  t.match(ck.model?.bfdInstances?.[0], { notifyVrrp: false, notifyChecker: true });
+});
+
+t.test('bfd_instance errors: missing/bad neighbor_ip, mixed families, unknown track_bfd', async (t) => {
+  t.ok(withCode(load('bfd_instance X {\n  min_rx 10\n}\n'), 'ERR_CONFIG_MISSING_KEYWORD').length >= 1);
+  t.equal(withCode(load('bfd_instance X {\n  neighbor_ip nope\n}\n'), 'ERR_CONFIG_BAD_ADDRESS').length, 1);
+  t.equal(withCode(load('bfd_instance X {\n  neighbor_ip 192.0.2.2\n  source_ip 2001:db8::1\n}\n'), 'ERR_CONFIG_BAD_ADDRESS').length, 1);
+  t.equal(withCode(load('bfd_instance X {\n  neighbor_ip 192.0.2.2\n  multiplier 0\n}\n'), 'ERR_CONFIG_OUT_OF_RANGE').length, 1);
+  const r = load(`vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  virtual_ipaddress {\n    192.0.2.100\n  }\n  track_bfd {\n    NOPE\n  }\n}\n`);
+  t.ok(withCode(r, 'ERR_CONFIG_UNKNOWN_TRACKER').some((x) => /track bfd 'NOPE'/.test(x.message)));
+});
+
+t.test('track_bfd in vrrp_instance and sync group: weights from the line or the bfd_instance; checker-only ignored', async (t) => {
+  const r = load(`${conf('192.0.2.1', '192.0.2.2', '  weight 7\n')}bfd_instance B2 {\n  neighbor_ip 192.0.2.3\n}\nbfd_instance B3 {\n  neighbor_ip 192.0.2.4\n  checker\n}\nvrrp_sync_group G {\n  group {\n    VI\n  }\n  track_bfd {\n    B2 weight -30\n  }\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  virtual_ipaddress {\n    192.0.2.100\n  }\n  track_bfd {\n    B1\n    B2 weight -10 reverse\n    B3\n  }\n}\n`);
+  t.same(errors(r), []);
+  const m = r.model as Model;
+  const vi = m.vrrpInstances[0]!;
+  t.same(vi.trackBfd?.map((x) => [x.name, x.weight, x.reverse]), [['B1', undefined, false], ['B2', -10, true], ['B3', undefined, false]]);
+  const refs = instanceTrackRefs(m, vi);
+  t.same(refs.filter((x) => x.kind === 'bfd').map((x) => [x.name, x.weight, x.reverse, x.fromGroup ?? false]), [['B1', 7, false, false], ['B2', -10, true, false], ['B2', -30, false, true]]);
+  // Unweighted track_bfd: FAULT while down (keepalived's man page warning about pairs).
+  const p = computePriority({ basePriority: 100, items: [{ kind: 'bfd', name: 'B1', weight: 0, reverse: false, state: 'down' }] });
+  t.equal(p.fault, true);
+  t.same(p.faultReasons, ['bfd B1 down']);
+});
+
+/** A lossless in-memory network: datagrams are delivered synchronously, TTL as sent. */
+class FakeNet {
+  cut = false;
+  readonly listeners = new Map<string, (d: BfdDatagram) => void>();
+  ttlOverride: number | undefined;
+  transport(host: string): BfdTransport {
+    return {
+      listen: (family: BfdFamily, port: number, onPacket: (d: BfdDatagram) => void): BfdListener => {
+        this.listeners.set(`${host}|${port}`, onPacket);
+        return { close: () => void this.listeners.delete(`${host}|${port}`) };
+      },
+      sender: (o: BfdSenderOptions): BfdSender => ({
+        srcPort: 49152,
+        send: (payload, dst, dstPort) => {
+          if (this.cut) return;
+          this.listeners.get(`${dst}|${dstPort}`)?.({ data: payload, family: o.family, src: host, srcPort: 49152, dst, ifindex: 2, ttl: this.ttlOverride ?? o.ttl, multihop: dstPort === 4784 });
+        },
+        close: () => undefined,
+      }),
+    };
+  }
+}
+
+function pair(t: { teardown(fn: () => void): void }, extraA = '', extraB = '') {
+  const clock = new FakeClock(0);
+  const net = new FakeNet();
+  const logs: string[] = [];
+  let seed = 1;
+  const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const mk = (me: string, peer: string, extra: string) => {
+    const m = load(conf(me, peer, extra)).model as Model;
+    const s = new BfdService({ clock, transport: net.transport(me), log: { info: (x) => logs.push(`${me} ${x}`), warn: (x) => logs.push(`${me} W ${x}`), debug: () => undefined }, random: rand });
+    const events: Array<[number, boolean]> = [];
+    s.onStateChange((_n, up) => events.push([clock.now(), up]));
+    s.start(m);
+    return { s, events };
+  };
+  const a = mk('192.0.2.1', '192.0.2.2', extraA);
+  const b = mk('192.0.2.2', '192.0.2.1', extraB);
+  t.teardown(() => (a.s.stop(), b.s.stop()));
+  return { clock, net, logs, a, b };
+}
+
+t.test('two services over a fake network: Up both ways, keepalived log lines, Down within Detection Time of a cut', async (t) => {
+  const { clock, net, logs, a, b } = pair(t);
+  clock.advance(3000);
+  t.equal(a.s.isUp('B1'), true);
+  t.equal(b.s.isUp('B1'), true);
+  t.ok(logs.includes('192.0.2.1 (B1) Entering Up state'), logs.join('\n'));
+  t.ok(logs.includes('192.0.2.1 (B1) Starting poll sequence'));
+  const v = a.s.sessions()[0]!;
+  t.match(v, { state: 'Up', remoteState: 'Up', detectionTimeUs: 150_000, txIntervalUs: 50_000 });
+  t.ok(v.rx > 20 && v.tx > 20, `packets both ways (rx ${v.rx}, tx ${v.tx})`);
+  const cutAt = clock.now();
+  net.cut = true;
+  clock.advance(1000);
+  const down = a.events.find(([, up]) => !up)!;
+  t.ok(down, 'Down reported');
+  t.ok(down[0] - cutAt <= 150, `Down ${(down[0] - cutAt).toFixed(1)} ms after the cut (Detection Time 150 ms)`);
+  t.ok(logs.some((l) => /^192\.0\.2\.1 \(B1\) Expired after 150 ms \(\d+ usec overdue\)$/.test(l)));
+  t.ok(logs.includes('192.0.2.1 (B1) Entering Down state (Local diagnostic - Control Detection Time Expired, Remote diagnostic - No Diagnostic)'));
+  net.cut = false;
+  clock.advance(5000);
+  t.equal(a.s.isUp('B1'), true, 'back Up after the link heals');
+});
+
+t.test('RFC 5881 §5: a packet with TTL below 255 is dropped (max_hops 0); max_hops 255 disables the check', async (t) => {
+  const { clock, net, a, b } = pair(t);
+  net.ttlOverride = 254;
+  clock.advance(3000);
+  t.equal(a.s.isUp('B1'), false);
+  t.ok(a.s.drops.ttl > 0 && b.s.drops.ttl > 0, 'ttl drops counted');
+  const p = pair(t, '  max_hops 255\n', '  max_hops 255\n');
+  p.net.ttlOverride = 1;
+  p.clock.advance(3000);
+  t.equal(p.a.s.isUp('B1'), true);
+});
+
+t.test('stop() sends AdminDown: the peer goes Down at once with Diag 3', async (t) => {
+  const { clock, logs, a, b } = pair(t);
+  clock.advance(3000);
+  a.s.stop();
+  t.equal(b.s.isUp('B1'), false);
+  t.ok(logs.includes('192.0.2.2 (B1) Entering Down state (Local diagnostic - Neighbor Signaled Session Down, Remote diagnostic - Administratively Down)'));
+});
+
+t.test('passive on both ends: nothing comes up; passive on one end: Up', async (t) => {
+  const both = pair(t, '  passive\n', '  passive\n');
+  both.clock.advance(5000);
+  t.equal(both.a.s.isUp('B1'), false);
+  const one = pair(t, '  passive\n');
+  one.clock.advance(5000);
+  t.equal(one.a.s.isUp('B1'), true);
+});
