@@ -57,6 +57,12 @@ export interface BfdServiceDeps {
   log: BfdLog;
   /** [0, 1): jitter and discriminators (Math.random by default). */
   random?: () => number;
+  /**
+   * Runs fn after the pending I/O of this loop turn (setImmediate by default). A Detection
+   * Time expiry is confirmed there: after a stall of the event loop the timer and the peer's
+   * queued packets become ready together, and the packets must win.
+   */
+  defer?: (fn: () => void) => void;
 }
 
 export class BfdService {
@@ -192,13 +198,22 @@ export class BfdService {
     return undefined;
   }
 
-  private onTimer(e: Entry): void {
-    e.timer = undefined;
-    e.timerAt = undefined;
+  private onTimer(e: Entry, confirmed = false): void {
+    if (!confirmed) {
+      e.timer = undefined;
+      e.timerAt = undefined;
+    }
     if (this.entries.get(e.inst.name) !== e) return;
     const now = this.deps.clock.now();
     const expired = e.session.detectAtMs !== undefined && e.session.detectAtMs <= now;
-    if (expired && (e.session.state === BfdState.Up || e.session.state === BfdState.Init)) {
+    const goesDown = expired && (e.session.state === BfdState.Up || e.session.state === BfdState.Init);
+    if (goesDown && !confirmed) {
+      // Let the packets already queued on the socket in (they restart the detection timer and re-arm).
+      (this.deps.defer ?? setImmediate)(() => this.onTimer(e, true));
+      return;
+    }
+    if (confirmed && !goesDown) return this.arm(e); // a packet came in meanwhile (its apply() re-armed)
+    if (goesDown) {
       const dt = detectionTimeUs(e.session);
       const overdueUs = Math.round((now - (e.session.detectAtMs as number)) * 1000);
       this.deps.log.info(`(${e.inst.name}) Expired after ${Math.round(dt / 1000)} ms (${overdueUs} usec overdue)`);

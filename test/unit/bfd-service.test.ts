@@ -1,6 +1,7 @@
 import t from 'tap';
 import { load, errors, withCode } from './config-helpers';
 import { BfdService } from '../../src/runtime/bfd-service';
+import { BfdState, encodeControl } from '../../src/bfd/packet';
 import type { BfdDatagram, BfdFamily, BfdListener, BfdSender, BfdSenderOptions, BfdTransport } from '../../src/net/bfd-socket';
 import { instanceTrackRefs, computePriority } from '../../src/track/priority';
 import { FakeClock } from '../support/fake-clock';
@@ -65,21 +66,21 @@ class FakeNet {
   }
 }
 
-function pair(t: { teardown(fn: () => void): void }, extraA = '', extraB = '') {
+function pair(t: { teardown(fn: () => void): void }, extraA = '', extraB = '', deferA?: (fn: () => void) => void) {
   const clock = new FakeClock(0);
   const net = new FakeNet();
   const logs: string[] = [];
   let seed = 1;
   const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
-  const mk = (me: string, peer: string, extra: string) => {
+  const mk = (me: string, peer: string, extra: string, defer: (fn: () => void) => void = (fn) => fn()) => {
     const m = load(conf(me, peer, extra)).model as Model;
-    const s = new BfdService({ clock, transport: net.transport(me), log: { info: (x) => logs.push(`${me} ${x}`), warn: (x) => logs.push(`${me} W ${x}`), debug: () => undefined }, random: rand });
+    const s = new BfdService({ clock, defer, transport: net.transport(me), log: { info: (x) => logs.push(`${me} ${x}`), warn: (x) => logs.push(`${me} W ${x}`), debug: () => undefined }, random: rand });
     const events: Array<[number, boolean]> = [];
     s.onStateChange((_n, up) => events.push([clock.now(), up]));
     s.start(m);
     return { s, events };
   };
-  const a = mk('192.0.2.1', '192.0.2.2', extraA);
+  const a = mk('192.0.2.1', '192.0.2.2', extraA, deferA);
   const b = mk('192.0.2.2', '192.0.2.1', extraB);
   t.teardown(() => (a.s.stop(), b.s.stop()));
   return { clock, net, logs, a, b };
@@ -135,4 +136,25 @@ t.test('passive on both ends: nothing comes up; passive on one end: Up', async (
   const one = pair(t, '  passive\n');
   one.clock.advance(5000);
   t.equal(one.a.s.isUp('B1'), true);
+});
+
+t.test('event-loop stall: a packet queued when the detection timer fires wins (expiry confirmed after pending I/O)', async (t) => {
+  let deferred: (() => void) | undefined;
+  const { clock, net, a } = pair(t, '', '', (fn) => void (deferred = fn));
+  clock.advance(3000);
+  t.equal(a.s.isUp('B1'), true);
+  net.cut = true;
+  clock.advance(200);
+  t.ok(deferred, 'expiry deferred to after pending I/O');
+  t.equal(a.s.isUp('B1'), true, 'not Down before the confirmation');
+  const v = a.s.sessions()[0]!;
+  a.s.onDatagram({ data: encodeControl({ diag: 0, state: BfdState.Up, poll: false, final: false, detectMult: 3, myDiscr: v.remoteDiscr, yourDiscr: v.localDiscr, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }), family: 4, src: '192.0.2.2', srcPort: 49152, dst: '192.0.2.1', ifindex: 2, ttl: 255, multihop: false });
+  const fn = deferred!;
+  deferred = undefined;
+  fn();
+  t.equal(a.s.isUp('B1'), true, 'the queued packet restarted the detection timer: no false Down');
+  clock.advance(200);
+  t.ok(deferred, 'the next expiry is deferred again');
+  deferred!();
+  t.equal(a.s.isUp('B1'), false, 'with nothing queued the expiry stands');
 });
