@@ -409,9 +409,11 @@ export class VrrpService {
       this.notifier.close();
       this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner, this.scriptUser);
     }
+    const notRunning: string[] = []; // its wiring failed before (e.g. no interface): try again from scratch
     for (const name of inPlace) {
       const r = this.instances.get(name);
       const m = next.vrrpInstances.find((x) => x.name === name);
+      if (!r) notRunning.push(name);
       if (!r || !m) continue;
       const res = this.tracking(r, m);
       r.rt.reconfigure(m, res.effectivePriority);
@@ -419,7 +421,7 @@ export class VrrpService {
       r.rt.setFault(res.fault, res.faultReasons.join(', '));
     }
     const fresh: Running[] = [];
-    for (const name of [...rebuild, ...added]) {
+    for (const name of [...rebuild, ...notRunning, ...added]) {
       const m = next.vrrpInstances.find((x) => x.name === name);
       if (!m) continue;
       await this.addInstance(m);

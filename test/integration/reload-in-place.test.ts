@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Lab, isRoot, sleep, waitFor } from '../support/netns';
-import { logsOnFailure, startDaemon, tmpDir } from '../support/daemon';
+import { execFileSync } from 'node:child_process';
+import { MAIN, logsOnFailure, startDaemon, tmpDir } from '../support/daemon';
 import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
 import { WireCapture } from '../../scripts/bench/wire-capture';
 
@@ -191,6 +192,28 @@ t.test('SIGHUP applied in place on a master, keepalived 2.2.7 as the backup peer
     t.same(s.garps, [], 'no GARP');
   });
 
+  await t.test('(f) manual standby survives an in-place reload', async (t) => {
+    const ctl = (...args: string[]): string =>
+      execFileSync(process.execPath, [MAIN, ...args, '--socket', path.join(dir, 'keepalived.control.sock')], { encoding: 'utf8', timeout: 10_000 });
+    // keepalived as MASTER checks the advert's VIP list (skip_check_adv_addr only spares a backup): give it ours.
+    fs.writeFileSync(ka.conf, KA_CONF.replace('192.0.2.101/24', '192.0.2.102/24'));
+    const kaReload = ka.out.text.length;
+    ka.cp.kill('SIGHUP');
+    await sleep(2000);
+    t.notMatch(ka.out.text.slice(kaReload), /Entering MASTER STATE/, 'keepalived reloaded, still BACKUP');
+    const [ourLog, kaLog] = [ours.out.text.length, ka.out.text.length];
+    ctl('standby', 'VI_1', '--force'); // at once (the 2-interval handover window is 1 s at advert_int 0.5)
+    t.ok(await ours.out.waitFor(/\(VI_1\) Entering BACKUP STATE/, 5000), 'standby: ours hands over');
+    t.ok(await waitFor(() => /\(VI_1\) Entering MASTER STATE/.test(ka.out.text.slice(kaLog)), 5000), 'keepalived took over');
+    const s = await reload({ ...cfg, priority: 185 });
+    t.ok(s.done, 'Reload complete');
+    t.notMatch(ours.out.text.slice(ourLog), /\(VI_1\) Entering MASTER STATE/, 'still BACKUP 4.5 s after the reload although 195 > 100 with preempt');
+    t.match(ctl('status', 'VI_1', '--json'), /"standby":\s*true/, 'status still shows standby');
+    ctl('resume', 'VI_1');
+    t.ok(await waitFor(() => lab.hasAddress(h1, '192.0.2.100'), 8000), 'resume: ours preempts again');
+    await sleep(1500);
+  });
+
   await t.test('(e) identity change (VRID 51 -> 61) rebuilds and hands over cleanly', async (t) => {
     const kaLog = ka.out.text.length;
     const s = await reload({ ...cfg, vrid: 61, vips: ['192.0.2.150'] });
@@ -203,6 +226,6 @@ t.test('SIGHUP applied in place on a master, keepalived 2.2.7 as the backup peer
     t.ok(await waitFor(() => lab.hasAddress(h2, '192.0.2.100'), 3000), 'keepalived holds the old VIP');
     t.ok(await waitFor(() => lab.hasAddress(h1, '192.0.2.150'), 8000), 'our rebuilt VRID 61 instance is MASTER with its VIP');
     t.notOk(await lab.hasAddress(h1, '192.0.2.100'), 'ours released the old VIP');
-    t.ok(cap.adverts.some((a) => a.src === h1.ipv4 && a.vrid === 61 && a.priority === 190), 'ours advertises VRID 61');
+    t.ok(cap.adverts.some((a) => a.src === h1.ipv4 && a.vrid === 61 && a.priority === 195), 'ours advertises VRID 61');
   });
 });
