@@ -87,11 +87,16 @@ function useVmac(words: string[] | undefined): VrrpInstance['useVmac'] {
   return out;
 }
 
-function auth(r: Raw, name: string, diags: Diagnostics): VrrpInstance['auth'] {
+function auth(r: Raw, name: string, version: 2 | 3, diags: Diagnostics): VrrpInstance['auth'] {
   const a = r.authentication as Raw | undefined;
   if (!a || a.authType === undefined) return undefined;
+  if (version === 3) {
+    // keepalived 2.2.7 runs such an instance without authentication, saying so (as we do).
+    diags.warn('ERR_CONFIG_AUTH_V3', `(${name}) VRRP version 3 does not support authentication. Ignoring.`, a.loc);
+    return undefined;
+  }
   let pass = (a.authPass ?? '') as string;
-  if (a.authType === 'PASS' && pass.length > 8) {
+  if (pass.length > 8) {
     diags.warn('ERR_CONFIG_AUTH_PASS_TRUNCATED', `(${name}) auth_pass is longer than 8 characters; only '${pass.slice(0, 8)}' is used`, a.loc);
     pass = pass.slice(0, 8);
   }
@@ -117,10 +122,16 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
   const ns = notifyScripts(r);
   // One plain literal (no spreads, no deletes): this runs once per instance and 10k must stay fast.
   // Optional fields that are not configured are present with the value undefined.
+  const au = auth(r, name, version, diags);
+  let state = r.state;
+  if (au?.type === 'AH' && state === 'MASTER') {
+    diags.warn('ERR_CONFIG_AH_INITIAL_MASTER', `(${name}) Initial state master is incompatible with AH authentication - clearing`, loc);
+    state = 'BACKUP';
+  }
   const vi: VrrpInstance = {
     name,
     loc,
-    state: r.state,
+    state,
     // keepalived falls back to global default_interface for an instance that names none.
     interface: r.interface ?? (peers.length ? undefined : g.defaultInterface),
     vrf: r.vrf,
@@ -152,7 +163,7 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     unicastFaultNoPeer: r.unicastFaultNoPeer,
     mcastSrcIp: ip(r.mcastSrcIp, 'mcast_src_ip', loc, diags),
     mcastDstIp: ip(r.mcastDstIp, 'mcast_dst_ip', loc, diags) ?? (family === 'inet6' ? g.vrrpMcastGroup6 : g.vrrpMcastGroup4),
-    auth: auth(r, name, diags),
+    auth: au,
     useVmac: useVmac(r.useVmac),
     vmacXmitBase: r.vmacXmitBase,
     skipCheckAdvAddr: p(r.skipCheckAdvAddr, g.vrrpSkipCheckAdvAddr),

@@ -92,6 +92,7 @@ export interface NativeConstants {
   IP_PKTINFO: number;
   IP_RECVTTL: number;
   IP_FREEBIND: number;
+  IP_HDRINCL: number;
   IPV6_UNICAST_HOPS: number;
   IPV6_MULTICAST_HOPS: number;
   IPV6_MULTICAST_LOOP: number;

@@ -18,6 +18,8 @@ export interface ReceivedPacket {
   ipTotalLength?: number;
   /** ms between the kernel's arrival stamp and the read (absent when the socket gave none). */
   ageMs?: number;
+  /** IPsec AH sockets only: the whole IPv4 datagram (IP + AH + VRRP) that the ICV covers. */
+  datagram?: Buffer;
 }
 
 export interface VrrpSocketOptions {
@@ -25,6 +27,12 @@ export interface VrrpSocketOptions {
   ifname: string;
   /** Multicast group to join on ifname (224.0.0.18 / ff02::12 or mcast_dst_ip); none for unicast-only. */
   group?: string;
+  /**
+   * IPv4 `auth_type AH`: a raw proto-51 socket with IP_HDRINCL. send() then takes the complete
+   * IPv4 datagram (runtime/ah-session.ts builds it, the ICV covers the IP header), and received
+   * packets carry `datagram` with `data` the VRRP message after the AH header.
+   */
+  ipsecAh?: boolean;
 }
 
 export interface VrrpSocket {

@@ -7,9 +7,15 @@
  * per packet in IP_PKTINFO/IPV6_PKTINFO. For IPv6 no IPV6_CHECKSUM: the codec's checksum is sent
  * as is. Receive path: IPv4 datagrams arrive with their header, which parseIpv4 strips; malformed
  * ones are counted in stats().dropped and never thrown.
+ *
+ * `ipsecAh` (IPv4 auth_type AH, as keepalived): the socket is raw proto 51 with IP_HDRINCL, since
+ * the AH ICV covers the IP header (its ID and length) and so the header must be ours. send() takes
+ * the whole datagram; received datagrams are split at the AH header (src/vrrp/ah.ts) and handed
+ * on with the datagram for the runtime to verify.
  */
 import type { Family, ReceivedPacket, VrrpSocket, VrrpSocketFactory, VrrpSocketOptions } from './ports';
 import { parseIpv4 } from './ipv4-header';
+import { decodeAhDatagram, IPPROTO_AH } from '../vrrp/ah';
 import { isNativeError, loadNative, type NativeAddon, type NativePacket, type NativeSocket } from './native';
 
 export const IPPROTO_VRRP = 112;
@@ -42,6 +48,7 @@ export class NativeVrrpSocket implements VrrpSocket {
   private readonly errorCbs: Array<(err: Error) => void> = [];
   private readonly counters: VrrpSocketStats = { received: 0, sent: 0, sendErrors: 0, dropped: {} };
   private closed = false;
+  private readonly ipsecAh: boolean;
 
   get fd(): number {
     return this.addon.fileno(this.sock);
@@ -52,8 +59,9 @@ export class NativeVrrpSocket implements VrrpSocket {
     this.family = opts.family;
     this.ifname = opts.ifname;
     this.group = opts.group;
+    this.ipsecAh = opts.ipsecAh === true && opts.family === 'inet';
     this.ifindex = addon.ifInfo(opts.ifname).ifindex;
-    this.sock = addon.rawSocket(opts.family === 'inet' ? 4 : 6, IPPROTO_VRRP);
+    this.sock = addon.rawSocket(opts.family === 'inet' ? 4 : 6, this.ipsecAh ? IPPROTO_AH : IPPROTO_VRRP);
     try {
       addon.bindToDevice(this.sock, opts.ifname);
       if (opts.family === 'inet') this.configureV4();
@@ -80,6 +88,7 @@ export class NativeVrrpSocket implements VrrpSocket {
     set(c.IP_MULTICAST_ALL, 0); // only groups this socket joined, not every group on the host
     set(c.IP_PKTINFO, 1); // destination address and ifindex of each datagram
     set(c.IP_RECVTTL, 1);
+    if (this.ipsecAh) set(c.IP_HDRINCL, 1); // the AH ICV covers the IP header we build
   }
 
   private configureV6(): void {
@@ -98,7 +107,10 @@ export class NativeVrrpSocket implements VrrpSocket {
     }
   }
 
-  /** Send to dst from src (an address on our interface). Kernel errors go to onError, counted. */
+  /**
+   * Send to dst from src (an address on our interface). Kernel errors go to onError, counted.
+   * An ipsecAh socket sends `payload` as the complete IPv4 datagram.
+   */
   send(payload: Buffer, dst: string, src: string): void {
     if (this.closed) return;
     try {
@@ -159,6 +171,7 @@ export class NativeVrrpSocket implements VrrpSocket {
       if (raw.ttl < 0) return this.drop('no-hoplimit');
       return withAge({ family: 'inet6', data: raw.data, src: raw.src, dst: raw.dst, ttl: raw.ttl, ifindex: raw.ifindex }, raw);
     }
+    if (this.ipsecAh) return this.toReceivedAh(raw);
     const ip = parseIpv4(raw.data, IPPROTO_VRRP);
     if (!ip.ok) return this.drop(`ipv4-${ip.reason}`);
     return withAge(
@@ -170,6 +183,27 @@ export class NativeVrrpSocket implements VrrpSocket {
         ttl: ip.header.ttl, // the header is authoritative; IP_RECVTTL carries the same value
         ifindex: raw.ifindex,
         ipTotalLength: ip.header.totalLength,
+      },
+      raw,
+    );
+  }
+
+  private toReceivedAh(raw: NativePacket): ReceivedPacket | undefined {
+    const ip = parseIpv4(raw.data, IPPROTO_AH);
+    if (!ip.ok) return this.drop(`ipv4-${ip.reason}`);
+    const datagram = raw.data.subarray(0, ip.header.totalLength);
+    const ah = decodeAhDatagram(datagram);
+    if (!ah.ok) return this.drop(ah.reason);
+    return withAge(
+      {
+        family: 'inet',
+        data: Buffer.from(ah.packet.vrrp),
+        src: ip.header.src,
+        dst: raw.dst || ip.header.dst,
+        ttl: ip.header.ttl,
+        ifindex: raw.ifindex,
+        ipTotalLength: ip.header.totalLength,
+        datagram,
       },
       raw,
     );

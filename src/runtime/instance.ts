@@ -48,7 +48,7 @@ export function newStats(): InstanceStats {
 const DROP_STAT: Record<string, keyof Omit<InstanceStats, 'drops'> | undefined> = {
   ttl: 'ip_ttl_err', length: 'packet_len_err', count: 'packet_len_err', type: 'invalid_type_rcvd',
   interval: 'advert_interval_err', addr_list: 'addr_list_err', auth_type: 'invalid_authtype',
-  auth_mismatch: 'authtype_mismatch', auth_failure: 'auth_failure',
+  auth_mismatch: 'authtype_mismatch', auth_failure: 'auth_failure', ah_auth_failed: 'auth_failure',
 };
 
 /** Where this instance talks: resolved by the daemon from the model and the live interfaces. */
@@ -360,7 +360,7 @@ export class InstanceRuntime {
       priority,
       advertIntCs: this.cfg.advertIntCs,
       addresses: this.cfg.vips,
-      auth: m.auth?.type === 'PASS' ? { type: 'PASS', password: m.auth.pass } : undefined,
+      auth: m.auth ? { type: m.auth.type, password: m.auth.pass } : undefined,
       src: this.wiring.primaryAddress,
       dst,
       v3ChecksumAsV2: m.v3ChecksumAsV2,

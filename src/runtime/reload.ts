@@ -23,6 +23,8 @@ export const RESTART_FIELDS: ReadonlySet<string> = new Set([
 /** In place unless an identity field changed, or the instance switches between multicast and unicast (another socket). */
 export function needsRestart(before: VrrpInstance, after: VrrpInstance, fields: readonly string[]): boolean {
   if (fields.some((f) => RESTART_FIELDS.has(f))) return true;
+  // auth_type AH talks through its own proto-51 socket and keeps its key in its AH session.
+  if (fields.includes('auth') && (before.auth?.type === 'AH' || after.auth?.type === 'AH')) return true;
   return (before.unicastPeers.length > 0) !== (after.unicastPeers.length > 0);
 }
 

@@ -25,6 +25,7 @@ import { resolveScriptUser } from './script-user';
 import type { Recorder } from '../observe/recorder';
 import { buildDataView } from './dump-view';
 import { diffModels } from './reload';
+import { AhSession } from './ah-session';
 
 export interface VrrpServiceDeps {
   clock: Clock;
@@ -52,6 +53,8 @@ interface Running {
   socketKey: string;
   /** Interfaces whose state matters to this instance (own + track_interface). */
   lastItems: TrackedItem[];
+  /** auth_type AH: sequence state; adverts go out and come in through a proto-51 socket. */
+  ah?: AhSession;
 }
 
 function isMulticast(a: string): boolean {
@@ -166,10 +169,11 @@ export class VrrpService {
       return;
     }
     await this.cleanStale(m, wiring);
-    const socketKey = `${m.family}|${wiring.xmitIfname}|${wiring.group ?? 'unicast'}`;
+    const ah = m.auth?.type === 'AH' && m.version === 2 && m.family === 'inet' ? new AhSession(m.auth.pass) : undefined;
+    const socketKey = `${m.family}|${wiring.xmitIfname}|${wiring.group ?? 'unicast'}${ah ? '|ah' : ''}`;
     let sock = this.sockets.get(socketKey);
     if (!sock) {
-      sock = this.deps.sockets.open({ family: m.family, ifname: wiring.xmitIfname, group: wiring.group });
+      sock = this.deps.sockets.open({ family: m.family, ifname: wiring.xmitIfname, group: wiring.group, ...(ah ? { ipsecAh: true } : {}) });
       const key = socketKey;
       sock.onPacket((p) => this.onPacket(key, p));
       sock.onError((err) => log.error(`VRRP socket on ${wiring.xmitIfname}: ${err.message}`));
@@ -184,7 +188,7 @@ export class VrrpService {
         announceMac: wiring.announceMac,
         primaryAddress: wiring.primaryAddress,
         destinations: wiring.destinations,
-        send: (payload, dst, src) => s.send(Buffer.from(payload), dst, src),
+        send: ah ? (payload, dst, src) => s.send(ah.wrap(payload, src, dst), dst, src) : (payload, dst, src) => s.send(Buffer.from(payload), dst, src),
         router: false,
       },
       {
@@ -203,7 +207,7 @@ export class VrrpService {
     );
     if (this.deps.dontReleaseVrrp) rt.keepVipsOnStop = true;
     if (this.standbyNames.has(m.name)) rt.setStandby(true); // manual standby survives a rebuild on reload
-    this.instances.set(m.name, { rt, wiring, wire: wireConfigOf(m, rt), socketKey, lastItems: [] });
+    this.instances.set(m.name, { rt, wiring, wire: wireConfigOf(m, rt), socketKey, lastItems: [], ...(ah ? { ah } : {}) });
     this.rxIndex = undefined;
   }
 
@@ -224,6 +228,10 @@ export class VrrpService {
     }
     if (!decoded.ok) return this.drop(target, decoded.reason, decoded.detail);
     if (p.src === target.wiring.primaryAddress) return; // our own advert looped back
+    if (target.ah) {
+      const c = p.datagram ? target.ah.check(p.datagram) : { ok: false as const, reason: 'ah_malformed' as const, detail: 'IPSEC-AH header missing' };
+      if (!c.ok) return this.drop(target, c.reason, c.detail);
+    }
     const valid = validateForInstance(decoded.advert, target.wire, { src: p.src, unicast });
     if (!valid.ok) return this.drop(target, valid.reason, valid.detail);
     target.rt.receive(decoded.advert, p.src, p.ageMs);
@@ -553,6 +561,6 @@ function wireConfigOf(m: VrrpInstance, rt: InstanceRuntime): InstanceWireConfig 
     unicastPeers: rt.cfg.unicastPeers,
     checkUnicastSrc: m.checkUnicastSrc,
   };
-  if (m.auth?.type === 'PASS') wire.auth = { type: 'PASS', password: m.auth.pass };
+  if (m.auth) wire.auth = { type: m.auth.type, password: m.auth.pass };
   return wire;
 }

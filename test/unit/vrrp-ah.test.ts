@@ -11,6 +11,7 @@ import {
 } from '../../src/vrrp/ah';
 import { decodeAdvert, encodeAdvert, validateForInstance } from '../../src/vrrp/packet';
 import { AUTH_AH } from '../../src/vrrp/types';
+import { instance, load, withCode } from './config-helpers';
 
 const hmac: HmacMd5 = (key, data) => createHmac('md5', key).update(data).digest();
 
@@ -126,4 +127,23 @@ t.test('encode refuses IP ID 0 and bad addresses', async (t) => {
   const vrrp = new Uint8Array(20);
   t.throws(() => encodeAhDatagram({ src: '192.0.2.1', dst: '224.0.0.18', ipId: 0, seq: 1, vrrp, key, hmac }), { code: 'ERR_VRRP_AH_IPID' });
   t.throws(() => encodeAhDatagram({ src: 'x', dst: '224.0.0.18', ipId: 1, seq: 1, vrrp, key, hmac }), { code: 'ERR_VRRP_AH_ADDRESS' });
+});
+
+t.test('config: what keepalived 2.2.7 does around AH', async (t) => {
+  const ah = (extra: string): string => instance(`${extra}\n  authentication {\n    auth_type AH\n    auth_pass longpassword123\n  }`);
+  const r = load(ah('  state MASTER'));
+  const m = r.model?.vrrpInstances[0];
+  t.equal(m?.auth?.type, 'AH');
+  t.equal(m?.auth?.pass, 'longpass', 'auth_pass truncated to 8 characters');
+  t.equal(m?.state, 'BACKUP', 'initial state MASTER is cleared');
+  const clear = withCode(r, 'ERR_CONFIG_AH_INITIAL_MASTER');
+  t.equal(clear.length, 1);
+  t.equal(clear[0]?.message, '(VI_1) Initial state master is incompatible with AH authentication - clearing');
+  t.equal(withCode(r, 'ERR_CONFIG_AUTH_PASS_TRUNCATED').length, 1);
+  const v3 = load(ah('  version 3'));
+  t.equal(v3.model?.vrrpInstances[0]?.auth, undefined, 'VRRPv3: authentication ignored, as keepalived');
+  const w = withCode(v3, 'ERR_CONFIG_AUTH_V3');
+  t.equal(w[0]?.message, '(VI_1) VRRP version 3 does not support authentication. Ignoring.');
+  t.ok(w[0]?.loc?.line, 'with its file:line');
+  t.same(withCode(v3, 'ERR_CONFIG_UNSUPPORTED'), []);
 });

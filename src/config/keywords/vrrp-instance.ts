@@ -9,10 +9,8 @@ const NOTIFY = 'notify/notify.ts';
 const PRIO = 'track/priority.ts';
 
 const authentication = table('authentication', {
-  auth_type: oneOf(['PASS', 'AH'], {
-    caseInsensitive: true, use: INST, field: 'auth',
-    unsupportedValues: { AH: 'not implemented yet: adverts are sent without authentication' },
-  }),
+  // AH: runtime/ah-session.ts + vrrp/ah.ts, wired by runtime/vrrp-service.ts (proto-51 socket).
+  auth_type: oneOf(['PASS', 'AH'], { caseInsensitive: true, use: INST, field: 'auth' }),
   auth_pass: str({ use: INST, field: 'auth' }),
 });
 
