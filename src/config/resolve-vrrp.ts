@@ -87,9 +87,14 @@ function useVmac(words: string[] | undefined): VrrpInstance['useVmac'] {
   return out;
 }
 
-function auth(r: Raw, name: string, version: 2 | 3, diags: Diagnostics): VrrpInstance['auth'] {
+function auth(r: Raw, name: string, version: 2 | 3, strictMode: boolean, diags: Diagnostics): VrrpInstance['auth'] {
   const a = r.authentication as Raw | undefined;
   if (!a || a.authType === undefined) return undefined;
+  if (strictMode) {
+    // keepalived 2.2.7 runs a strict instance without authentication (so must we, to interoperate).
+    diags.warn('ERR_CONFIG_STRICT', `(${name}) Strict mode does not support authentication. Ignoring.`, a.loc);
+    return undefined;
+  }
   if (version === 3) {
     // keepalived 2.2.7 runs such an instance without authentication, saying so (as we do).
     diags.warn('ERR_CONFIG_AUTH_V3', `(${name}) VRRP version 3 does not support authentication. Ignoring.`, a.loc);
@@ -122,7 +127,7 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
   const ns = notifyScripts(r);
   // One plain literal (no spreads, no deletes): this runs once per instance and 10k must stay fast.
   // Optional fields that are not configured are present with the value undefined.
-  const au = auth(r, name, version, diags);
+  const au = auth(r, name, version, strictMode, diags);
   let state = r.state;
   if (au?.type === 'AH' && state === 'MASTER') {
     diags.warn('ERR_CONFIG_AH_INITIAL_MASTER', `(${name}) Initial state master is incompatible with AH authentication - clearing`, loc);

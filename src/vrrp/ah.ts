@@ -20,7 +20,8 @@
  * Sequence numbers (observed): one counter per instance serves both directions. Sending
  * increments it and sends the new value (the first advert carries 1); an accepted advert sets it
  * to the received value, so a new master continues from the last number it saw. An advert whose
- * number is not above the counter is a replay and is dropped.
+ * number is not above the counter is a replay and is dropped (keepalived, fed 10 11 12 5 12 13 14
+ * 3: drops 5 and 12 with Local(12), 3 with Local(14), accepts the rest).
  */
 import { formatIPv4, parseIPv4 } from './addr';
 import { internetChecksum } from './checksum';
@@ -177,8 +178,8 @@ export function acceptSeq(counter: number, seq: number): { ok: true; counter: nu
   return seq > counter ? { ok: true, counter: seq } : { ok: false, counter };
 }
 
-/** keepalived's wording for the two AH failures (without the "(NAME) " prefix). */
+/** keepalived 2.2.7's wording for the two AH failures (observed in its log; without the "(NAME) " prefix). */
 export const ahMsg = {
   badIcv: (): string => 'IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !',
-  replay: (seq: number, local: number): string => `IPSEC-AH : sequence number ${seq} already proceeded. Packet is dropped. Local(${local})`,
+  replay: (seq: number, local: number): string => `IPSEC-AH : sequence number ${seq} already processed. Packet dropped. Local(${local})`,
 };

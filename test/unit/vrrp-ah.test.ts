@@ -12,6 +12,7 @@ import {
 import { decodeAdvert, encodeAdvert, validateForInstance } from '../../src/vrrp/packet';
 import { AUTH_AH } from '../../src/vrrp/types';
 import { instance, load, withCode } from './config-helpers';
+import { AhSession } from '../../src/runtime/ah-session';
 
 const hmac: HmacMd5 = (key, data) => createHmac('md5', key).update(data).digest();
 
@@ -146,4 +147,25 @@ t.test('config: what keepalived 2.2.7 does around AH', async (t) => {
   t.equal(w[0]?.message, '(VI_1) VRRP version 3 does not support authentication. Ignoring.');
   t.ok(w[0]?.loc?.line, 'with its file:line');
   t.same(withCode(v3, 'ERR_CONFIG_UNSUPPORTED'), []);
+  const strict = load('global_defs {\n vrrp_strict\n}\n' + ah('  accept'));
+  t.equal(strict.model?.vrrpInstances[0]?.auth, undefined, 'vrrp_strict: authentication ignored (keepalived then opens proto 112, not 51)');
+  t.ok(withCode(strict, 'ERR_CONFIG_STRICT').some((d) => d.message === '(VI_1) Strict mode does not support authentication. Ignoring.'));
+});
+
+t.test('AhSession: one counter both ways, replays dropped with keepalived\'s wording', async (t) => {
+  const a = new AhSession('secret12');
+  const b = new AhSession('secret12');
+  const vrrp = encodeAdvert({ version: 2, family: 'inet', vrid: 51, priority: 150, advertIntCs: 100, addresses: ['192.0.2.100'], auth: { type: 'AH', password: 'secret12' }, src: '192.0.2.1', dst: '224.0.0.18' });
+  const d1 = a.wrap(vrrp, '192.0.2.1', '224.0.0.18');
+  const d2 = a.wrap(vrrp, '192.0.2.1', '224.0.0.18');
+  t.equal(d1.toString('hex'), KA_SEQ1, 'the first advert is keepalived\'s first advert');
+  t.same(b.check(d1), { ok: true });
+  t.same(b.check(d2), { ok: true });
+  t.equal(b.seq, 2, 'the receiver\'s counter follows');
+  t.same(b.check(d1), { ok: false, reason: 'ah_replay', detail: 'IPSEC-AH : sequence number 1 already processed. Packet dropped. Local(2)' });
+  t.equal(b.wrap(vrrp, '192.0.2.2', '224.0.0.18').readUInt32BE(28), 3, 'a new master continues above what it saw');
+  const wrong = new AhSession('secret13');
+  t.same(wrong.check(a.wrap(vrrp, '192.0.2.1', '224.0.0.18')), { ok: false, reason: 'ah_auth_failed', detail: 'IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !' });
+  t.equal(wrong.seq, 0, 'a rejected advert does not move the counter');
+  t.match(b.check(Buffer.alloc(10)), { ok: false, reason: 'ah_malformed' });
 });
