@@ -59,7 +59,7 @@ for (const oursIsMaster of [true, false]) {
     logsOnFailure(t, ...all);
     const [ours, ka] = all as [RunningDaemon, RunningDaemon];
     const [master, backup] = oursIsMaster ? [hOurs, hKa] : [hKa, hOurs];
-    t.ok(await waitFor(() => lab.hasAddress(master, VIP), 15000), 'the higher priority holds the VIP');
+    t.ok(await waitFor(() => lab.hasAddress(master, VIP), 30000), 'the higher priority holds the VIP');
     await sleep(3000);
     t.ok(await lab.hasAddress(master, VIP), 'still master after several adverts');
     t.notOk(await lab.hasAddress(backup, VIP), 'exactly one master');
@@ -75,7 +75,7 @@ for (const oursIsMaster of [true, false]) {
     const again = start(oursIsMaster ? 'ours' : 'ka');
     all.push(again);
     logsOnFailure(t, again);
-    t.ok(await waitFor(async () => (await lab.hasAddress(master, VIP)) && !(await lab.hasAddress(backup, VIP)), 15000), 'the restarted higher priority preempts: one master again');
+    t.ok(await waitFor(async () => (await lab.hasAddress(master, VIP)) && !(await lab.hasAddress(backup, VIP)), 30000), 'the restarted higher priority preempts: one master again');
     await sleep(2500);
     t.ok((await lab.hasAddress(master, VIP)) && !(await lab.hasAddress(backup, VIP)), 'and it stays that way');
     for (const d of all.filter((x) => x.host === hKa)) t.same(complaints(d), [], 'keepalived logged no complaint about our adverts');
@@ -103,8 +103,8 @@ t.test('AH: a wrong key is rejected and counted by both', { skip }, async (t) =>
   const ours = startWithPrivateTmp(lab, hOurs, 'ours', conf(hOurs, 100, 'secret12'));
   const ka = startWithPrivateTmp(lab, hKa, 'keepalived', conf(hKa, 90, 'wrongkey'));
   logsOnFailure(t, ours, ka);
-  t.ok(await waitFor(() => lab.hasAddress(hOurs, VIP), 15000), 'ours becomes master');
-  t.ok(await waitFor(() => lab.hasAddress(hKa, VIP), 15000), 'keepalived does not accept our adverts under another key: it becomes master too');
+  t.ok(await waitFor(() => lab.hasAddress(hOurs, VIP), 30000), 'ours becomes master');
+  t.ok(await waitFor(() => lab.hasAddress(hKa, VIP), 30000), 'keepalived does not accept our adverts under another key: it becomes master too');
   t.ok(await ka.out.waitFor(new RegExp(`\\(VI_1\\) ${BAD_ICV.replace(/[.()!]/g, (c) => `\\${c}`)}`), 5000), 'keepalived logs the bad ICV');
   t.ok(await ours.out.waitFor(new RegExp(`\\(VI_1\\) ${BAD_ICV.replace(/[.()!]/g, (c) => `\\${c}`)}`), 5000), 'ours logs the same line');
   await sleep(2000);
