@@ -13,6 +13,8 @@ import { decodeAdvert, encodeAdvert, validateForInstance } from '../../src/vrrp/
 import { AUTH_AH } from '../../src/vrrp/types';
 import { instance, load, withCode } from './config-helpers';
 import { AhSession } from '../../src/runtime/ah-session';
+import { needsRestart } from '../../src/runtime/reload';
+import type { VrrpInstance } from '../../src/config/model';
 
 const hmac: HmacMd5 = (key, data) => createHmac('md5', key).update(data).digest();
 
@@ -168,4 +170,11 @@ t.test('AhSession: one counter both ways, replays dropped with keepalived\'s wor
   t.same(wrong.check(a.wrap(vrrp, '192.0.2.1', '224.0.0.18')), { ok: false, reason: 'ah_auth_failed', detail: 'IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !' });
   t.equal(wrong.seq, 0, 'a rejected advert does not move the counter');
   t.match(b.check(Buffer.alloc(10)), { ok: false, reason: 'ah_malformed' });
+});
+
+t.test('reload: an auth change involving AH rebuilds the instance (another socket, another key)', async (t) => {
+  const inst = (type: string, pass: string): VrrpInstance => load(instance(`  authentication {\n    auth_type ${type}\n    auth_pass ${pass}\n  }`)).model!.vrrpInstances[0]!;
+  t.equal(needsRestart(inst('PASS', 'a'), inst('AH', 'a'), ['auth']), true, 'PASS → AH');
+  t.equal(needsRestart(inst('AH', 'a'), inst('AH', 'b'), ['auth']), true, 'AH key change');
+  t.equal(needsRestart(inst('PASS', 'a'), inst('PASS', 'b'), ['auth']), false, 'PASS change stays in place');
 });
