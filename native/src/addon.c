@@ -168,6 +168,7 @@ static void export_constants(napi_env env, napi_value exports) {
 napi_value tsk_spawn_process(napi_env env, napi_callback_info info);
 napi_value tsk_watch_exit(napi_env env, napi_callback_info info);
 napi_value tsk_spawn_process_async(napi_env env, napi_callback_info info);
+napi_value tsk_make_pipe(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   static const struct {
@@ -187,7 +188,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"readable", tsk_readable},          {"dgramSocket", tsk_dgram_socket},
       {"watchSignal", tsk_watch_signal},    {"unwatchSignal", tsk_unwatch_signal},
       {"spawnProcess", tsk_spawn_process},  {"watchExit", tsk_watch_exit},
-      {"spawnProcessAsync", tsk_spawn_process_async},
+      {"spawnProcessAsync", tsk_spawn_process_async}, {"makePipe", tsk_make_pipe},
       {"inetSocket", tsk_inet_socket},      {"bindAddress", tsk_bind_address},
       {"tcpConnect", tsk_tcp_connect},      {"cancelConnect", tsk_cancel_connect},
       {"timerCreate", tsk_timer_create},    {"timerArm", tsk_timer_arm},

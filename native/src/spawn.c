@@ -32,9 +32,15 @@
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
 #define MAX_ARGS 256
-#define ARGBUF 32768
+#define MAX_ENV 64
+#define ARGBUF 65536
+
+extern char **environ;
 
 /* What the vfork child reports back through the shared memory when it fails before exec. */
 typedef struct {
@@ -48,8 +54,18 @@ static void child_fail_exit(volatile child_fail *f, int err, const char *syscall
   _exit(127);
 }
 
+/* What the child gets: argv, the file to execute (NULL = execvp of argv[0]), its environment
+ * (NULL = ours), credentials (-1 = keep) and fds for stdout/stderr (-1 = /dev/null). */
+typedef struct {
+  char **argv;
+  const char *file;
+  char **envp;
+  int uid, gid;
+  int out_fd, err_fd;
+} child_spec;
+
 /* Runs in the vfork child; never returns. */
-static void child_main(char *const *argv, int uid, int gid, volatile child_fail *fail) {
+static void child_main(const child_spec *c, volatile child_fail *fail) {
   /* Signal dispositions: a handler address of the parent would run on shared memory, and an
    * ignored SIGPIPE would be inherited by exec — reset all, as libuv does for its children. */
   struct sigaction dfl;
@@ -60,24 +76,36 @@ static void child_main(char *const *argv, int uid, int gid, volatile child_fail 
     sigaction(s, &dfl, NULL); /* EINVAL for glibc-reserved signals: harmless */
   }
   if (syscall(SYS_setsid) < 0) child_fail_exit(fail, errno, "setsid");
-  if (gid >= 0) {
-    gid_t g = (gid_t)gid;
+  /* Credentials: the group list is always replaced by the one gid (even when it equals ours),
+   * so a script never keeps the daemon's supplementary groups; gid before uid. */
+  if (c->gid >= 0) {
+    gid_t g = (gid_t)c->gid;
     if (syscall(SYS_setgroups, 1, &g) < 0) child_fail_exit(fail, errno, "setgroups");
     if (syscall(SYS_setresgid, g, g, g) < 0) child_fail_exit(fail, errno, "setgid");
   }
-  if (uid >= 0) {
-    uid_t u = (uid_t)uid;
+  if (c->uid >= 0) {
+    uid_t u = (uid_t)c->uid;
     if (syscall(SYS_setresuid, u, u, u) < 0) child_fail_exit(fail, errno, "setuid");
   }
   int nul = open("/dev/null", O_RDWR);
   if (nul < 0) child_fail_exit(fail, errno, "open");
+  int want[3] = {nul, c->out_fd >= 0 ? c->out_fd : nul, c->err_fd >= 0 ? c->err_fd : nul};
   for (int fd = 0; fd < 3; fd++)
-    if (nul != fd && dup2(nul, fd) < 0) child_fail_exit(fail, errno, "dup2");
-  if (nul > 2) close(nul);
+    if (want[fd] != fd && dup2(want[fd], fd) < 0) child_fail_exit(fail, errno, "dup2");
+  /* Nothing but stdio reaches the script: fds inherited without close-on-exec (from whoever
+   * started the daemon) are closed here, whatever their number. */
+  if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
+    for (int fd = 3; fd < 65536; fd++) close(fd); /* kernels before 5.9 */
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  execvp(argv[0], argv);
+  char **envp = c->envp ? c->envp : environ;
+  if (c->file) {
+    execve(c->file, c->argv, envp);
+    child_fail_exit(fail, errno, "execve");
+  }
+  execvpe(c->argv[0], c->argv, envp);
   child_fail_exit(fail, errno, "execvp");
 }
 
@@ -104,7 +132,10 @@ static bool get_opt_i32(napi_env env, napi_value obj, const char *key, int *out)
 typedef struct {
   char *buf;
   char **argv;
+  char **envp; /* NULL = the daemon's environment */
+  char *file;  /* NULL = PATH search of argv[0] */
   int uid, gid;
+  int out_fd, err_fd;
   int pid, pidfd;
   int err;
   const char *syscall;
@@ -115,7 +146,38 @@ typedef struct {
 static void req_free(spawn_req *r) {
   free(r->buf);
   free(r->argv);
+  free(r->envp);
   free(r);
+}
+
+/* Copy one JS string into r->buf at *used; NULL (after throwing) on bad input. */
+static char *copy_str(napi_env env, spawn_req *r, napi_value v, size_t *used, const char *what) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_TYPE", what);
+    return NULL;
+  }
+  if (*used + len + 1 > ARGBUF) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "argv/env is too long");
+    return NULL;
+  }
+  char *dst = r->buf + *used;
+  napi_get_value_string_utf8(env, v, dst, len + 1, &len);
+  if (strlen(dst) != len) { /* embedded NUL: exec would see a different string */
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "argv/env entries must not contain NUL");
+    return NULL;
+  }
+  *used += len + 1;
+  return dst;
+}
+
+static bool get_opt(napi_env env, napi_value obj, const char *key, napi_value *out) {
+  bool has = false;
+  if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has) return false;
+  napi_valuetype t;
+  napi_get_named_property(env, obj, key, out);
+  napi_typeof(env, *out, &t);
+  return t != napi_undefined;
 }
 
 /* spawnProcess*(argv, opts) arguments → a request; throws and returns NULL on bad input. */
@@ -128,46 +190,62 @@ static spawn_req *parse_req(napi_env env, napi_value jsargv, napi_value jsopts) 
     tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "argv must be a non-empty array of at most 255 strings");
     return NULL;
   }
-  int uid, gid;
-  if (!get_opt_i32(env, jsopts, "uid", &uid) || !get_opt_i32(env, jsopts, "gid", &gid)) return NULL;
+  int uid, gid, out_fd, err_fd;
+  if (!get_opt_i32(env, jsopts, "uid", &uid) || !get_opt_i32(env, jsopts, "gid", &gid) ||
+      !get_opt_i32(env, jsopts, "stdout", &out_fd) || !get_opt_i32(env, jsopts, "stderr", &err_fd))
+    return NULL;
+  napi_value jsenv = NULL, jsfile = NULL;
+  uint32_t nenv = 0;
+  bool has_env = get_opt(env, jsopts, "env", &jsenv);
+  if (has_env) {
+    bool env_arr = false;
+    napi_is_array(env, jsenv, &env_arr);
+    if (env_arr) napi_get_array_length(env, jsenv, &nenv);
+    if (!env_arr || nenv >= MAX_ENV) {
+      tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "env must be an array of at most 63 strings");
+      return NULL;
+    }
+  }
+  bool has_file = get_opt(env, jsopts, "file", &jsfile);
   spawn_req *r = calloc(1, sizeof *r);
   if (r) {
     r->buf = malloc(ARGBUF);
     r->argv = malloc(sizeof(char *) * (n + 1));
+    if (has_env) r->envp = malloc(sizeof(char *) * (nenv + 1));
   }
-  if (!r || !r->buf || !r->argv) {
+  if (!r || !r->buf || !r->argv || (has_env && !r->envp)) {
     if (r) req_free(r);
     tsk_throw_errno(env, ENOMEM, "malloc");
     return NULL;
   }
   r->uid = uid;
   r->gid = gid;
+  r->out_fd = out_fd;
+  r->err_fd = err_fd;
   r->pidfd = -1;
   size_t used = 0;
   for (uint32_t i = 0; i < n; i++) {
     napi_value el;
-    size_t len = 0;
     napi_get_element(env, jsargv, i, &el);
-    if (napi_get_value_string_utf8(env, el, NULL, 0, &len) != napi_ok) {
+    if (!(r->argv[i] = copy_str(env, r, el, &used, "argv entries must be strings"))) {
       req_free(r);
-      tsk_throw_arg(env, "ERR_INVALID_ARG_TYPE", "argv entries must be strings");
       return NULL;
     }
-    if (used + len + 1 > ARGBUF) {
-      req_free(r);
-      tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "argv is too long");
-      return NULL;
-    }
-    napi_get_value_string_utf8(env, el, r->buf + used, len + 1, &len);
-    if (strlen(r->buf + used) != len) { /* embedded NUL: exec would see a different argument */
-      req_free(r);
-      tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "argv entries must not contain NUL");
-      return NULL;
-    }
-    r->argv[i] = r->buf + used;
-    used += len + 1;
   }
   r->argv[n] = NULL;
+  for (uint32_t i = 0; i < nenv; i++) {
+    napi_value el;
+    napi_get_element(env, jsenv, i, &el);
+    if (!(r->envp[i] = copy_str(env, r, el, &used, "env entries must be strings"))) {
+      req_free(r);
+      return NULL;
+    }
+  }
+  if (has_env) r->envp[nenv] = NULL;
+  if (has_file && !(r->file = copy_str(env, r, jsfile, &used, "file must be a string"))) {
+    req_free(r);
+    return NULL;
+  }
   return r;
 }
 
@@ -177,8 +255,9 @@ static void do_spawn(spawn_req *r) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  child_spec c = {r->argv, r->file, r->envp, r->uid, r->gid, r->out_fd, r->err_fd};
   pid_t pid = vfork();
-  if (pid == 0) child_main(r->argv, r->uid, r->gid, &fail); /* never returns */
+  if (pid == 0) child_main(&c, &fail); /* never returns */
   int vfork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (pid < 0) {
@@ -290,6 +369,25 @@ napi_value tsk_spawn_process_async(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return tsk_undefined(env);
+}
+
+/* makePipe() → [readFd, writeFd]: both close-on-exec, the read end non-blocking (for a
+ * net.Socket); the write end is handed to a child as stdout/stderr and then closed here. */
+napi_value tsk_make_pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) {
+    tsk_throw_errno(env, errno, "pipe2");
+    return NULL;
+  }
+  fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+  napi_value arr, v;
+  napi_create_array_with_length(env, 2, &arr);
+  for (uint32_t i = 0; i < 2; i++) {
+    napi_create_int32(env, fds[i], &v);
+    napi_set_element(env, arr, i, v);
+  }
+  return arr;
 }
 
 typedef struct {

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { Checker, Model, RealServer, SmtpHost, VirtualServer } from '../config/model';
 import type { ScriptRunner } from '../notify/exec';
+import { ScriptPolicy } from '../notify/script-policy';
+import { splitCommand } from '../notify/argv';
 import type { CheckTiming, CheckerKind } from './policy';
 import { serviceLabel } from './messages';
 import { fail, type Probe } from './result';
@@ -40,8 +42,12 @@ export interface BuildOptions {
   runner?: ScriptRunner;
   /** Reads a PEM file named in the SSL block (injected for tests). */
   readPem?: (path: string) => Buffer;
-  /** user name → uid/gid for MISC_CHECK `user` (absent = run as ourselves). */
-  resolveUser?: (user: string, group?: string) => { uid: number; gid: number } | undefined;
+  /**
+   * User, script security and file to exec for MISC_CHECK scripts (the daemon's one policy for
+   * every script). Default: no script security, the script's own `user` or ourselves, refusals
+   * reported as build warnings.
+   */
+  scriptPolicy?: ScriptPolicy;
   logAllFailures?: boolean;
 }
 
@@ -100,7 +106,8 @@ function tlsOf(model: Model, c: Checker, opts: BuildOptions, warn: (s: string) =
   return t;
 }
 
-function probeOf(model: Model, vs: VirtualServer, rs: RealServer, c: Checker, opts: BuildOptions, warn: (s: string) => void): Probe {
+/** The probe for a checker; undefined = the checker is removed (a MISC_CHECK the script policy refuses). */
+function probeOf(model: Model, vs: VirtualServer, rs: RealServer, c: Checker, opts: BuildOptions, warn: (s: string) => void, policy: ScriptPolicy): Probe | undefined {
   const conn = connectOf(c, rs);
   switch (c.type) {
     case 'TCP_CHECK':
@@ -132,8 +139,12 @@ function probeOf(model: Model, vs: VirtualServer, rs: RealServer, c: Checker, op
     case 'PING_CHECK':
       return pingProbe({ ...conn, ...runnerOf(opts) });
     case 'MISC_CHECK': {
-      const ids = c.miscPath.user !== undefined ? opts.resolveUser?.(c.miscPath.user, c.miscPath.group) : undefined;
-      return miscProbe({ path: c.miscPath.command, timeoutMs: c.miscTimeoutMs, dynamic: c.miscDynamic, ...(ids ?? {}), ...runnerOf(opts) });
+      const who: { user?: string; group?: string } = {};
+      if (c.miscPath.user !== undefined) who.user = c.miscPath.user;
+      if (c.miscPath.group !== undefined) who.group = c.miscPath.group;
+      const prepared = policy.prepare(splitCommand(c.miscPath.command), who, { kind: 'misc' });
+      if (!prepared) return undefined; // keepalived removes the checker (logged by the policy)
+      return miscProbe({ path: c.miscPath.command, timeoutMs: c.miscTimeoutMs, dynamic: c.miscDynamic, prepared, ...runnerOf(opts) });
     }
     case 'FILE_CHECK': {
       const tf = model.trackFiles.find((f) => f.name === c.trackFile);
@@ -184,23 +195,29 @@ function timingOf(c: Checker): CheckTiming {
 export function buildCheckers(model: Model, opts: BuildOptions): { servers: ServerSpec[]; warnings: string[] } {
   const warnings: string[] = [];
   const servers: ServerSpec[] = [];
+  const warn = (w: string): void => void warnings.push(w);
+  const quiet = (): void => undefined;
+  const policy =
+    opts.scriptPolicy ?? new ScriptPolicy({ log: { error: warn, warn, info: quiet, debug: quiet, detail: false, child() { return this; } } });
   for (const vs of model.virtualServers) {
     const vsLabel = vs.kind === 'ip' ? `${bracket(vs.address ?? '')}:${vs.protocol.toLowerCase()}:${vs.port ?? 0}` : vsKeyOf(vs);
     const proto = vs.protocol === 'UDP' ? 'udp' : vs.protocol === 'SCTP' ? 'sctp' : 'tcp';
     for (const rs of vs.realServers) {
-      const checkers = rs.checkers.map((c): CheckerSpec => {
+      const checkers = rs.checkers.flatMap((c): CheckerSpec[] => {
         const conn = connectOf(c, rs);
+        const probe = probeOf(model, vs, rs, c, opts, warn, policy);
+        if (!probe) return [];
         const p = c.type === 'UDP_CHECK' || c.type === 'DNS_CHECK' ? 'udp' : c.type === 'TCP_CHECK' || c.type === 'HTTP_GET' || c.type === 'SSL_GET' || c.type === 'SMTP_CHECK' ? 'tcp' : proto;
         const spec: CheckerSpec = {
           kind: c.type,
           service: serviceLabel(conn.host, p, conn.port),
           timing: timingOf(c),
-          probe: probeOf(model, vs, rs, c, opts, (w) => warnings.push(w)),
+          probe,
           logAllFailures: c.logAllFailures || model.globalDefs.checkerLogAllFailures || Boolean(opts.logAllFailures),
           vsLabel,
         };
         if (c.type === 'MISC_CHECK') spec.script = c.miscPath.command;
-        return spec;
+        return [spec];
       });
       servers.push({ vsKey: vsKeyOf(vs), rsKey: rsKeyOf(rs), checkers });
     }

@@ -45,6 +45,17 @@ export interface NativeIfInfo {
   mtu: number;
 }
 
+/** spawnProcess options: credentials, the file to exec (default: PATH search of argv[0]),
+ * the whole environment as NAME=value strings (default: ours), fds for stdout/stderr. */
+export interface NativeSpawnOptions {
+  uid?: number;
+  gid?: number;
+  file?: string;
+  env?: readonly string[];
+  stdout?: number;
+  stderr?: number;
+}
+
 /** A child started by spawnProcess: its pid (= its process group, it called setsid) and a pidfd. */
 export interface NativeSpawned {
   pid: number;
@@ -205,11 +216,12 @@ export interface NativeAddon {
   /** Stop a watchSignal handle; idempotent. */
   unwatchSignal(handle: NativeSignalWatch): void;
   /**
-   * vfork + (child: reset signals, setsid, setgroups/setgid/setuid if given, stdio to /dev/null,
-   * execvp) + pidfd_open. A failure in the child before exec (ENOENT, EACCES, EPERM…) is thrown
+   * vfork + (child: reset signals, setsid, setgroups([gid])/setgid/setuid if given, stdin and
+   * stdout/stderr to /dev/null unless fds are given, close_range(3, ~0), execve(file) or execvp)
+   * + pidfd_open. A failure in the child before exec (ENOENT, EACCES, EPERM…) is thrown
    * here with its syscall ('execvp', 'setuid'…) after the child has been reaped.
    */
-  spawnProcess(argv: readonly string[], opts: { uid?: number; gid?: number }): NativeSpawned;
+  spawnProcess(argv: readonly string[], opts: NativeSpawnOptions): NativeSpawned;
   /**
    * The same spawn done on a libuv pool thread: vfork suspends the calling thread until the
    * child has exec'd, which on a loaded host is the child's scheduling delay — the event loop
@@ -217,9 +229,11 @@ export interface NativeAddon {
    */
   spawnProcessAsync(
     argv: readonly string[],
-    opts: { uid?: number; gid?: number },
+    opts: NativeSpawnOptions,
     cb: (err: NativeError | null, spawned: NativeSpawned | undefined) => void,
   ): void;
+  /** pipe2(O_CLOEXEC) → [readFd (non-blocking), writeFd]. */
+  makePipe(): [number, number];
   /**
    * uv_poll the pidfd; on exit reap it (waitid P_PIDFD), close the pidfd and call cb exactly
    * once: `status` for a normal exit, `signal` (number) when killed. Keeps the loop alive.

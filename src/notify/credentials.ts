@@ -6,7 +6,7 @@
  * a track script is disabled "due to insecure", the instance runs on without it).
  */
 import fs from 'node:fs';
-import type { Ids } from './hooks';
+import type { Ids } from './script-policy';
 
 export interface SelfCredentials {
   uid: number;

@@ -4,6 +4,25 @@
  */
 import { spawn } from 'node:child_process';
 
+/** PATH given to every script (and used to find a script named without a '/'). */
+export const SCRIPT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Variables passed through from the daemon's environment when set (locale and time zone). */
+const PASSED = ['LANG', 'LC_ALL', 'TZ'] as const;
+
+/**
+ * The environment every script gets: PATH=SCRIPT_PATH, plus LANG, LC_ALL and TZ when the daemon
+ * has them. Nothing else of the daemon's environment reaches a script (keepalived 2.2.7 passes
+ * its whole environment; secrets in the service's environment must not reach user scripts).
+ */
+export function scriptEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = { PATH: SCRIPT_PATH };
+  for (const k of PASSED) {
+    const v = from[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
+
 export type ScriptOutcome =
   | { kind: 'exited'; status: number }
   | { kind: 'signalled'; signal: string }
@@ -21,7 +40,12 @@ export interface RunOptions {
   timeoutMs?: number;
   uid?: number;
   gid?: number;
-  env?: NodeJS.ProcessEnv;
+  /** The script's whole environment (default scriptEnv()). */
+  env?: Record<string, string>;
+  /** The file to execute, already resolved (and checked) by the ScriptPolicy; argv[0] is kept. */
+  execPath?: string;
+  /** Called with the child's pid (its process group) once it is started. */
+  onSpawn?: (pid: number) => void;
   /** Cap on captured output per stream, so a chatty script cannot grow memory. */
   maxOutput?: number;
   /** Don't capture stdout/stderr (check scripts): cheaper to spawn; output goes to /dev/null. */
@@ -46,13 +70,17 @@ export class ProcessScriptRunner implements ScriptRunner {
       let stderr = '';
       let timedOut = false;
       let settled = false;
-      const child = spawn(cmd, args, {
+      // Fallback when the addon is missing: libuv clears the supplementary groups when a uid or
+      // gid is given, but cannot close fds inherited without close-on-exec (the native runner does).
+      const child = spawn(opts.execPath ?? cmd, args, {
+        argv0: cmd,
         stdio: opts.discardOutput ? 'ignore' : ['ignore', 'pipe', 'pipe'],
         detached: true, // own process group, so a timeout kills the script's children too
         uid: opts.uid,
         gid: opts.gid,
-        env: opts.env ?? process.env,
+        env: opts.env ?? scriptEnv(),
       });
+      if (child.pid !== undefined) opts.onSpawn?.(child.pid);
       const finish = (outcome: ScriptOutcome): void => {
         if (settled) return;
         settled = true;

@@ -12,7 +12,7 @@ import { NetlinkIpvs } from '../lvs/ipvs';
 import { buildCheckers } from '../check/build';
 import { CheckerRuntime } from './checkers';
 import { LvsRuntime } from './lvs';
-import { lookupUser } from '../notify/hooks';
+import { ScriptPolicy } from '../notify/script-policy';
 import type { ScriptRunner } from '../notify/exec';
 import type { Recorder } from '../observe/recorder';
 import type { IpvsDest, IpvsService } from '../lvs/ipvs-codec';
@@ -59,8 +59,14 @@ class HealthRelay extends EventEmitter {
   }
 }
 
+/** The daemon's script policy for the checker side (MISC_CHECK, notify_up/down, quorum scripts). */
+export function scriptPolicyOf(model: Model, deps: Pick<LvsDeps, 'log'>): ScriptPolicy {
+  const g = model.globalDefs;
+  return new ScriptPolicy({ log: deps.log, security: g.enableScriptSecurity, ...(g.scriptUser ? { scriptUser: g.scriptUser } : {}) });
+}
+
 function checkersFor(model: Model, deps: LvsDeps): CheckerRuntime {
-  const opts: Parameters<typeof buildCheckers>[1] = { hostname: os.hostname().split('.')[0] ?? 'localhost', resolveUser: lookupUser };
+  const opts: Parameters<typeof buildCheckers>[1] = { hostname: os.hostname().split('.')[0] ?? 'localhost', scriptPolicy: scriptPolicyOf(model, deps) };
   if (deps.runner) opts.runner = deps.runner;
   const built = buildCheckers(model, opts);
   for (const w of built.warnings) deps.log.warn(w);
@@ -84,7 +90,7 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
     health: relay,
     keepOnShutdown: deps.keepOnShutdown,
     ownedStateFile: deps.ownedStateFile ?? '/run/keepalived/ipvs-owned.json',
-    resolveUser: lookupUser,
+    scriptPolicy: scriptPolicyOf(model, deps),
     ...(deps.runner ? { scripts: deps.runner } : {}),
   });
   await lvs.start();

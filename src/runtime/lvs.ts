@@ -11,6 +11,7 @@ import { PRIVATE_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 import type { GlobalDefs, Model, VirtualServer, VrrpInstance, ScriptCommand } from '../config/model';
 import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptRunner } from '../notify/exec';
+import { ScriptPolicy, runOptionsOf } from '../notify/script-policy';
 import type { IpvsPort } from '../lvs/ipvs';
 import { normalizeAddr, type IpvsDaemon } from '../lvs/ipvs-codec';
 import { desiredTable, formatEndpoint, formatVs, rsIsUp, rsKey, vsKey, type IpvsTable, type RsHealth, type VsOutcome } from '../lvs/model-to-ipvs';
@@ -55,8 +56,8 @@ export interface LvsRuntimeOptions {
    * other tools created are never touched.
    */
   ownedStateFile?: string;
-  /** user [group] of notify/quorum scripts → uid/gid (absent or unresolved = run as ourselves). */
-  resolveUser?: (user: string, group?: string) => { uid: number; gid: number } | undefined;
+  /** User, script security and file to exec for notify/quorum scripts (default: no script security). */
+  scriptPolicy?: ScriptPolicy;
 }
 
 export class LvsRuntime {
@@ -64,6 +65,7 @@ export class LvsRuntime {
   private readonly ipvs: IpvsPort;
   private readonly log: Logger;
   private readonly scripts: ScriptRunner;
+  private readonly policy: ScriptPolicy;
   private readonly health = new Map<string, Map<string, RsHealth>>();
   private readonly quorum = new Map<string, boolean>();
   private outcomes = new Map<string, VsOutcome>();
@@ -82,6 +84,7 @@ export class LvsRuntime {
     this.ipvs = opts.ipvs;
     this.log = opts.log;
     this.scripts = opts.scripts ?? new ProcessScriptRunner();
+    this.policy = opts.scriptPolicy ?? new ScriptPolicy({ log: opts.log });
     opts.health?.on('health', (e) => void this.handleHealth(e));
   }
 
@@ -319,8 +322,12 @@ export class LvsRuntime {
   private runScript(cmd: ScriptCommand | undefined): void {
     if (!cmd || cmd.argv.length === 0) return;
     const timeoutMs = this.opts.scriptTimeoutMs ?? 30_000;
-    const ids = cmd.user !== undefined ? this.opts.resolveUser?.(cmd.user, cmd.group) : undefined;
-    void this.scripts.run(cmd.argv, ids ? { timeoutMs, uid: ids.uid, gid: ids.gid } : { timeoutMs }).then((r) => {
+    const who: { user?: string; group?: string } = {};
+    if (cmd.user !== undefined) who.user = cmd.user;
+    if (cmd.group !== undefined) who.group = cmd.group;
+    const prepared = this.policy.prepare(cmd.argv, who, { kind: 'notify' });
+    if (!prepared) return; // logged by the policy
+    void this.scripts.run(cmd.argv, { ...runOptionsOf(prepared), timeoutMs }).then((r) => {
       if (r.outcome.kind === 'spawn_error') this.log.warn(`Failed to run script ${cmd.command}: ${r.outcome.message}`);
       else if (r.outcome.kind === 'timed_out') this.log.warn(`Script ${cmd.command} timed out`);
     });

@@ -5,7 +5,7 @@
 import type { GlobalDefs, NotifyScripts, ScriptCommand } from '../config/model';
 import type { Logger } from '../observe/log';
 import { HookRunner } from '../notify/hooks';
-import { NotifyFifo } from '../notify/fifo';
+import { NotifyFifo, fifoFromSpec } from '../notify/fifo';
 import { fifoLine, hookCalls, notifyConfigOf, reportedState, vrrpMail, type NotifyKind, type NotifyState } from '../notify/notify';
 import { sendMail } from '../notify/smtp';
 import type { ScriptRunner } from '../notify/exec';
@@ -22,7 +22,7 @@ export class Notifier {
     this.hooks = new HookRunner(opts);
     for (const spec of [g.notifyFifo, g.vrrpNotifyFifo]) {
       if (!spec) continue;
-      const fifo = new NotifyFifo(spec.path, { log, script: spec.script?.argv });
+      const fifo = fifoFromSpec(spec, log, undefined, { ...(runner ? { runner } : {}), policy: this.hooks.policy });
       if (fifo.open()) this.fifos.push(fifo);
     }
   }

@@ -23,8 +23,8 @@ import type { Clock, TimerHandle } from './clock';
 import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptOutcome, type ScriptRunner } from '../notify/exec';
 import { splitCommand } from '../notify/argv';
-import { lookupUser, scriptSecurityProblem, type Ids } from '../notify/hooks';
-import { cannotSwitchMessage, selfCredentials, switchIds, type SelfCredentials } from '../notify/credentials';
+import { ScriptPolicy, runOptionsOf, type Ids, type PreparedScript } from '../notify/script-policy';
+import type { SelfCredentials } from '../notify/credentials';
 import { applyResult, initRiseFall, type RiseFallState, type TrackState } from '../track/rise-fall';
 import { parseTrackFileValue } from '../track/file-value';
 import { countMatches, quorumState, type ProcessInfo, type ProcessSpec } from '../track/process-match';
@@ -82,7 +82,7 @@ export interface TrackersOptions {
   /** For tests: replaces the /proc scan. */
   readProc?: () => ProcessInfo[];
   lookup?: (user: string, group?: string) => Ids | undefined;
-  /** For tests: our ids and whether we may switch users (default: this process). */
+  /** For tests: our ids and whether we may switch (default: this process, /proc/self/status). */
   self?: SelfCredentials;
   /** Every finished script run (status and metrics). */
   onScriptResult?: (name: string, ok: boolean, durationMs: number) => void;
@@ -96,9 +96,8 @@ interface ScriptEntry {
   runStartedAt: number;
   lastStatus: string | undefined;
   disabled: boolean;
-  ids: Ids | undefined;
-  /** uid/gid to pass when starting it (only those that differ from ours). */
-  switchTo?: { uid?: number; gid?: number };
+  /** Set by startScript: the user, ids and the checked file to execute. */
+  prepared: PreparedScript | undefined;
   timer: TimerHandle | undefined;
 }
 
@@ -152,14 +151,20 @@ export class Trackers {
   private procTimer: TimerHandle | undefined;
   private started = false;
   private spreadIndex = 0;
+  private readonly policy: ScriptPolicy;
   constructor(private readonly opts: TrackersOptions) {
     this.runner = opts.runner ?? new ProcessScriptRunner();
+    const p: ConstructorParameters<typeof ScriptPolicy>[0] = { log: opts.log, security: opts.scriptSecurity ?? false };
+    if (opts.scriptUser) p.scriptUser = opts.scriptUser;
+    if (opts.lookup) p.lookup = opts.lookup;
+    if (opts.self) p.self = opts.self;
+    this.policy = new ScriptPolicy(p);
   }
 
   addScript(spec: ScriptTrackerSpec): void {
     const argv = typeof spec.script === 'string' ? splitCommand(spec.script) : [...spec.script];
     const rf = initRiseFall({ rise: spec.rise ?? 1, fall: spec.fall ?? 1, initFail: spec.initFail ?? false });
-    const e: ScriptEntry = { spec, argv, rf, running: false, runStartedAt: 0, lastStatus: undefined, disabled: false, ids: undefined, timer: undefined };
+    const e: ScriptEntry = { spec, argv, rf, running: false, runStartedAt: 0, lastStatus: undefined, disabled: false, prepared: undefined, timer: undefined };
     this.scripts.set(spec.name, e);
     if (this.started) this.startScript(e);
   }
@@ -290,34 +295,15 @@ export class Trackers {
   // ---- vrrp_script -------------------------------------------------------------------
 
   private startScript(e: ScriptEntry): void {
-    const user = e.spec.user ?? this.opts.scriptUser?.user;
-    const group = e.spec.user !== undefined ? e.spec.group : this.opts.scriptUser?.group;
-    if (user !== undefined) {
-      const lookup = this.opts.lookup ?? ((u: string, g?: string) => lookupUser(u, g));
-      e.ids = lookup(user, group);
-      if (!e.ids) {
-        this.opts.log.error(`VRRP_Script(${e.spec.name}) unknown user '${user}' - disabling`);
-        e.disabled = true;
-        return;
-      }
-      // A non-root daemon cannot run it as that user: keepalived disables the script and tracks without it.
-      e.switchTo = switchIds(e.ids, this.opts.self ?? selfCredentials());
-      if (!e.switchTo) {
-        this.opts.log.error(cannotSwitchMessage(e.ids, e.argv[0] ?? ''));
-        this.opts.log.error(`Disabling track script ${e.spec.name} due to insecure`);
-        e.disabled = true;
-        return;
-      }
-    }
-    if (this.opts.scriptSecurity) {
-      const cmd = e.argv[0] ?? '';
-      const problem = scriptSecurityProblem(cmd, e.ids?.uid ?? 0, e.ids?.gid ?? 0);
-      if (problem) {
-        this.opts.log.warn(`Unsafe permissions found for script '${cmd}' - disabling.`);
-        this.opts.log.warn(`VRRP_Script(${e.spec.name}) disabled: ${problem}`);
-        e.disabled = true;
-        return;
-      }
+    // Checked once here (as keepalived does at start-up); every run then executes the file
+    // that was checked, whatever happens to the path's symlinks afterwards.
+    const who: { user?: string; group?: string } = {};
+    if (e.spec.user !== undefined) who.user = e.spec.user;
+    if (e.spec.group !== undefined) who.group = e.spec.group;
+    e.prepared = this.policy.prepare(e.argv, who, { kind: 'vrrp_script', name: e.spec.name });
+    if (!e.prepared) {
+      e.disabled = true; // logged by the policy
+      return;
     }
     const now = this.opts.clock.now();
     if (!this.opts.spreadRuns) return this.tick(e, now);
@@ -345,9 +331,7 @@ export class Trackers {
     e.running = true;
     e.runStartedAt = this.opts.clock.now();
     // a check script's output is not used: no pipes to set up and drain for each run
-    const runOpts: { timeoutMs: number; uid?: number; gid?: number; discardOutput: boolean } = { timeoutMs: e.spec.timeoutMs ?? e.spec.intervalMs, discardOutput: true };
-    if (e.switchTo?.uid !== undefined) runOpts.uid = e.switchTo.uid;
-    if (e.switchTo?.gid !== undefined) runOpts.gid = e.switchTo.gid;
+    const runOpts = { ...(e.prepared ? runOptionsOf(e.prepared) : {}), timeoutMs: e.spec.timeoutMs ?? e.spec.intervalMs, discardOutput: true };
     this.runner.run(e.argv, runOpts).then(
       (r) => this.onResult(e, r.outcome),
       (err: Error) => this.onResult(e, { kind: 'spawn_error', message: err.message }),

@@ -182,23 +182,17 @@ t.test('child_process.spawn and ProcessScriptRunner work alongside', async (t) =
   t.same(myChildren(), [], 'no leftovers');
 });
 
-t.test('output wanted → delegated to the fallback runner', async (t) => {
-  const seen: string[][] = [];
-  const r = new NativeScriptRunner({
-    fallback: {
-      run: (argv) => {
-        seen.push([...argv]);
-        return Promise.resolve({ outcome: { kind: 'exited', status: 42 }, stdout: 'x', stderr: '', durationMs: 0 });
-      },
-    },
-  });
-  t.same((await r.run(['echo', 'hi'])).outcome, { kind: 'exited', status: 42 });
-  t.same((await r.run(['echo', 'env'], { ...D, env: { A: '1' } })).outcome, { kind: 'exited', status: 42 });
-  t.same((await r.run(['true'], D)).outcome, { kind: 'exited', status: 0 }, 'discardOutput stays native');
-  t.same(seen, [['echo', 'hi'], ['echo', 'env']]);
+t.test('output wanted: captured through pipes by the native runner; a given env is the whole env', async (t) => {
+  const r = await runner.run(['sh', '-c', 'echo hi; echo oops >&2; echo "A=$A HOME=$HOME"']);
+  t.same(r.outcome, { kind: 'exited', status: 0 });
+  t.equal(r.stdout, 'hi\nA= HOME=\n', 'stdout; the default environment has no HOME');
+  t.equal(r.stderr, 'oops\n');
+  const e = await runner.run(['sh', '-c', 'echo "A=$A"'], { env: { A: '1', PATH: '/usr/bin:/bin' } });
+  t.equal(e.stdout, 'A=1\n');
   const none = new NativeScriptRunner({ addon: null, fallback: { run: () => Promise.resolve({ outcome: { kind: 'exited', status: 9 }, stdout: '', stderr: '', durationMs: 0 }) } });
   t.equal(none.native, false);
   t.same((await none.run(['true'], D)).outcome, { kind: 'exited', status: 9 }, 'no addon → fallback');
+  t.same(myChildren(), [], 'no zombie');
 });
 
 t.test('parent CPU per spawn: native vs ProcessScriptRunner', async (t) => {

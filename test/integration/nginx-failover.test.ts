@@ -52,6 +52,7 @@ function config(dir: string, priority: number, extra = ''): string {
   return `global_defs {
   router_id ${path.basename(dir)}
   enable_script_security
+  script_user root
 }
 vrrp_script check_nginx {
   script "${dir}/check_nginx.sh"

@@ -42,6 +42,7 @@ t.test('notify_fifo lines, smtp_alert mails, USR1/USR2 dumps to configured files
   fs.writeFileSync(reader, `#!/bin/sh\nexec cat "$1" >> ${dir}/fifo.out\n`);
   fs.chmodSync(reader, 0o755);
   const global = `enable_script_security
+  script_user root
   notify_fifo ${dir}/notify.fifo
   notify_fifo_script ${reader}
   smtp_server 127.0.0.1 ${port}
@@ -111,7 +112,7 @@ global_defs {`;
   d0.cp.kill('SIGTERM');
   await d0.exited;
 
-  const d1 = startDaemon(lab, h1, vrrpConfig({ priority: 100, global: `${scripts}\n  enable_script_security`, extra }), [], tmpDir('sec1'));
+  const d1 = startDaemon(lab, h1, vrrpConfig({ priority: 100, global: `${scripts}\n  enable_script_security\n  script_user root`, extra }), [], tmpDir('sec1'));
   logsOnFailure(t, d1);
   t.ok(await d1.out.waitFor(`Unsafe permissions found for script '${unsafe}' - disabling.`, 5000), 'unsafe script refused');
   t.ok(d1.out.has(new RegExp(`${unsafe.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is writable by others`)), 'the message says what is unsafe');
@@ -130,7 +131,7 @@ t.test('a slow notify hook never delays adverts', { skip }, async (t) => {
   const cap = new WireCapture(lab.bridgeNs);
   t.teardown(() => cap.stop());
   await cap.ready();
-  const d = startDaemon(lab, h1, vrrpConfig({ priority: 100, global: 'enable_script_security', extra: `notify_master ${slow}\n  notify ${slow}` }), [], dir);
+  const d = startDaemon(lab, h1, vrrpConfig({ priority: 100, global: 'enable_script_security\n  script_user root', extra: `notify_master ${slow}\n  notify ${slow}` }), [], dir);
   logsOnFailure(t, d);
   t.ok(await waitFor(() => lab.hasAddress(h1, VIP), 8000), 'master');
   const masterAt = Date.now() / 1000;

@@ -35,6 +35,7 @@ function config(dir: string, prio: number, withTrack: boolean): string {
   return `global_defs {
   router_id ${path.basename(dir)}
   enable_script_security
+  script_user root
 }
 vrrp_track_file gate {
   file ${dir}/gate

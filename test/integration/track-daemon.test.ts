@@ -47,7 +47,8 @@ vrrp_script rev {
   weight 7 reverse
 }
 global_defs {
-  enable_script_security`;
+  enable_script_security
+  script_user root`;
   const extra = 'track_script {\n    hang\n    flag\n    rev\n  }';
   const cap = new WireCapture(lab.bridgeNs);
   t.teardown(() => cap.stop());
@@ -91,7 +92,8 @@ vrrp_script gate {
   init_fail
 }
 global_defs {
-  enable_script_security`;
+  enable_script_security
+  script_user root`;
   const d = startDaemon(lab, h1, vrrpConfig({ priority: 100, global, extra: 'track_script {\n    gate\n  }' }), [], dir);
   logsOnFailure(t, d);
   t.ok(await d.out.waitFor('Entering FAULT STATE', 5000), 'FAULT while the weight-0 script fails');

@@ -146,7 +146,7 @@ t.test('script security refuses a world-writable hook, runs a safe one', async (
   const unsafe = script(dir, 'unsafe.sh', `touch ${marker}.unsafe`, 0o777);
   const safe = script(dir, 'safe.sh', `touch ${marker}.safe`);
   const log = new MemoryLogger();
-  const hooks = new HookRunner({ log, scriptSecurity: true });
+  const hooks = new HookRunner({ log, scriptSecurity: true, scriptUser: { user: 'root' } });
   await hooks.enqueue('VI_1', [{ argv: [unsafe], keyword: 'notify_master' }, { argv: [safe], keyword: 'notify_master' }]);
   t.notOk(fs.existsSync(`${marker}.unsafe`));
   t.ok(fs.existsSync(`${marker}.safe`));

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { ScriptPolicy } from '../../src/notify/script-policy';
 import { LvsRuntime, parseSyncArgs, type HealthEvent, type HealthSource, type LvsModel } from '../../src/runtime/lvs';
 import { MemoryLogger } from '../../src/observe/log';
 import type { ScriptRunner, ScriptResult } from '../../src/notify/exec';
@@ -188,8 +189,9 @@ t.test('scripts with `user` run under the resolved uid/gid', async (t) => {
   const ipvs = new FakeIpvs();
   const health = new FakeHealth();
   const scripts = new RecordingRunner();
-  const rt = new LvsRuntime({ model: { virtualServers: [v], virtualServerGroups: [], globalDefs: globals, vrrpInstances: [] }, ipvs, log: new MemoryLogger(), health, scripts,
-    resolveUser: (u) => (u === 'nobody' ? { uid: 65534, gid: 65534 } : undefined) });
+  const log = new MemoryLogger();
+  const rt = new LvsRuntime({ model: { virtualServers: [v], virtualServerGroups: [], globalDefs: globals, vrrpInstances: [] }, ipvs, log, health, scripts,
+    scriptPolicy: new ScriptPolicy({ log, lookup: (u) => (u === 'nobody' ? { uid: 65534, gid: 65534 } : undefined) }) });
   await rt.start();
   health.emit({ vsKey: VS, rsKey: H1, up: false });
   await rt.settled();

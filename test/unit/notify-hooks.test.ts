@@ -49,7 +49,8 @@ t.test('script_user resolution', async (t) => {
   const hooks = new HookRunner({ log, runner, lookup, scriptUser: { user: 'ks', group: 'grp' } });
   await hooks.enqueue('x', [{ argv: ['/a'], keyword: 'notify' }, { argv: ['/b'], keyword: 'notify', user: 'ks' }, { argv: ['/c'], keyword: 'notify', user: 'nope' }]);
   t.same(runner.opts.map((o) => [o?.uid, o?.gid]), [[500, 77], [500, 500]]);
-  t.ok(log.has("Unable to run notify script /c: unknown user 'nope'"));
+  t.ok(log.has("Script user 'nope' does not exist"));
+  t.ok(log.has('Invalid user/group for notify script /c - ignoring'), "keepalived's words");
 });
 
 t.test('lookupUser reads passwd/group files', async (t) => {
@@ -60,7 +61,8 @@ t.test('lookupUser reads passwd/group files', async (t) => {
   fs.writeFileSync(files.group, 'root:x:0:\nwww:x:33:\n');
   t.same(lookupUser('keepalived_script', undefined, files), { uid: 998, gid: 997 });
   t.same(lookupUser('keepalived_script', 'www', files), { uid: 998, gid: 33 });
-  t.same(lookupUser('1234', '55', files), { uid: 1234, gid: 55 });
+  t.equal(lookupUser('1234', '55', files), undefined, 'a number that is no user is unknown (never uid 1234 with gid 0)');
+  t.same(lookupUser('998', 'www', files), { uid: 998, gid: 33 }, 'a numeric uid/gid of existing entries');
   t.equal(lookupUser('ghost', undefined, files), undefined);
   t.equal(lookupUser('root', 'nogroup-here', files), undefined);
 });
@@ -95,7 +97,7 @@ t.test('script security: writable file or parent directory is refused', async (t
 
   const log = new MemoryLogger();
   const runner = new SlowRunner({});
-  const hooks = new HookRunner({ log, runner, scriptSecurity: true });
+  const hooks = new HookRunner({ log, runner, scriptSecurity: true, scriptUser: { user: 'root' } });
   await hooks.enqueue('x', [{ argv: [worldFile, 'MASTER'], keyword: 'notify_master' }, { argv: [safe], keyword: 'notify' }]);
   t.ok(log.has(`Unsafe permissions found for script '${worldFile}' - disabling.`));
   t.same(runner.events, [`start ${safe}`, `end ${safe}`], 'unsafe not run, safe one run');

@@ -106,7 +106,7 @@ t.test('user lookup: uid/gid passed to the runner; unknown user disables', async
   t.equal(runner.runs.length, 1);
   t.same([runner.last().opts?.uid, runner.last().opts?.gid], [1234, 99]);
   t.ok(tr.scriptDisabled('b'));
-  t.ok(log.has("unknown user 'nobody-here'"));
+  t.ok(log.has("Script user 'nobody-here' does not exist"));
   tr.stop();
 });
 

@@ -171,7 +171,15 @@ function responseLength(raw: Buffer): number | 'chunked' | undefined {
   return m ? end + 4 + Number(m[1]) : undefined;
 }
 
-/** Send the request and read to EOF (or the end of a delimited body), with connect_timeout as the idle timeout. */
+/** A response header (status line and fields) larger than this fails the check. */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * Send the request and read to EOF (or the end of a delimited body). One hard deadline of
+ * connect_timeout covers the whole exchange (data arriving does not extend it: a server that
+ * trickles bytes fails in time); memory is bounded by maxResponseBytes and MAX_HEADER_BYTES;
+ * each byte is scanned once for the end of the header and chunks are joined once, at the end.
+ */
 function exchange(sock: net.Socket, request: string, o: HttpOptions, signal: AbortSignal): Promise<Buffer | ProbeResult> {
   const max = o.maxResponseBytes ?? 16 << 20;
   return new Promise((resolve) => {
@@ -181,31 +189,46 @@ function exchange(sock: net.Socket, request: string, o: HttpOptions, signal: Abo
     const done = (r: Buffer | ProbeResult): void => {
       if (settled) return;
       settled = true;
+      limit.clear();
       signal.removeEventListener('abort', onAbort);
       sock.destroy();
       resolve(r);
     };
     const onAbort = (): void => done(fail('timeout', 'aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
-    sock.setTimeout(o.connectTimeoutMs, () => done(fail('timeout', 'read timeout')));
+    const limit = deadline(o.connectTimeoutMs, () => done(fail('timeout', 'read timeout')));
     let expected: number | undefined; // total bytes once the header told us (Content-Length)
     let chunked = false;
+    let headerDone = false;
+    let carry = Buffer.alloc(0); // the last 3 bytes while looking for the header's end ("\r\n\r\n" may straddle reads)
+    let tail = Buffer.alloc(0); // the last bytes received (for the chunked terminator across reads)
     sock.on('data', (d: Buffer) => {
       size += d.length;
       if (size > max) return done(fail('protocol', `response larger than ${max} bytes`));
       chunks.push(d);
       // Stop at the end of the response even if the server keeps the connection open.
-      if (expected === undefined && !chunked) {
-        const all = Buffer.concat(chunks);
-        const info = responseLength(all);
+      if (!headerDone) {
+        const win = Buffer.concat([carry, d]);
+        const at = win.indexOf('\r\n\r\n');
+        if (at < 0) {
+          if (size > MAX_HEADER_BYTES) return done(fail('protocol', `response header larger than ${MAX_HEADER_BYTES} bytes`));
+          carry = win.subarray(-3);
+          return;
+        }
+        headerDone = true;
+        const end = size - d.length - carry.length + at + 4; // stream offset just past the header
+        const info = responseLength(Buffer.concat(chunks, size).subarray(0, end));
         if (info === 'chunked') chunked = true;
         else if (info !== undefined) expected = info;
       }
-      if (expected !== undefined && size >= expected) done(Buffer.concat(chunks));
-      else if (chunked && d.subarray(-5).toString('latin1') === '0\r\n\r\n') done(Buffer.concat(chunks));
+      if (expected !== undefined && size >= expected) return done(Buffer.concat(chunks, size));
+      if (chunked) {
+        tail = Buffer.concat([tail, d.subarray(-5)]).subarray(-5);
+        if (tail.toString('latin1') === '0\r\n\r\n') done(Buffer.concat(chunks, size));
+      }
     });
-    sock.on('end', () => done(Buffer.concat(chunks)));
-    sock.on('close', () => done(Buffer.concat(chunks)));
+    sock.on('end', () => done(Buffer.concat(chunks, size)));
+    sock.on('close', () => done(Buffer.concat(chunks, size)));
     sock.on('error', (e: NodeJS.ErrnoException) => done(fail(o.tls ? 'tls' : 'connect_error', e.code ?? e.message)));
     sock.write(request);
   });

@@ -6,14 +6,15 @@
  */
 import { splitCommand } from '../../notify/argv';
 import { ProcessScriptRunner, type ScriptRunner, type ScriptOutcome } from '../../notify/exec';
+import { runOptionsOf, type PreparedScript } from '../../notify/script-policy';
 import { fail, ok, type Probe, type ProbeResult } from '../result';
 
 export interface MiscOptions {
   path: string;
   timeoutMs: number;
   dynamic?: boolean;
-  uid?: number;
-  gid?: number;
+  /** From the ScriptPolicy: credentials and the checked file to exec (absent: run `path` as ourselves). */
+  prepared?: PreparedScript;
   runner?: ScriptRunner;
 }
 
@@ -40,10 +41,7 @@ export function miscProbe(o: MiscOptions): Probe {
   const argv = splitCommand(o.path);
   return async (signal) => {
     if (signal.aborted) return fail('timeout', 'aborted');
-    const opts: { timeoutMs: number; uid?: number; gid?: number } = { timeoutMs: o.timeoutMs };
-    if (o.uid !== undefined) opts.uid = o.uid;
-    if (o.gid !== undefined) opts.gid = o.gid;
-    const r = await runner.run(argv, opts);
+    const r = await runner.run(argv, { ...(o.prepared ? runOptionsOf(o.prepared) : {}), timeoutMs: o.timeoutMs, discardOutput: true });
     return judgeMiscOutcome(r.outcome, Boolean(o.dynamic));
   };
 }
