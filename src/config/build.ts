@@ -10,6 +10,7 @@ import type { Diagnostics } from './diagnostics';
 import { splitCommand } from '../notify/argv';
 import { nearest } from './suggest';
 import type { BlockTable, KwSpec } from './keywords/types';
+import { fallbackAction, fallbackNote } from './fallback';
 
 export type Json = Record<string, unknown>;
 
@@ -155,7 +156,7 @@ function convert(node: ConfigNode, spec: KwSpec, ctx: Ctx): unknown {
       return noArg ? true : toBool(node, a0, ctx);
     case 'int':
     case 'num':
-      return noArg ? missing(node, ctx) : toNumber(node, a0, spec.kind, ctx);
+      return noArg ? missing(node, ctx) : toNumber(node, a0, spec, ctx);
     case 'str':
       return noArg ? missing(node, ctx) : toStr(node, a0, spec, ctx);
     case 'words':
@@ -182,10 +183,17 @@ function toBool(node: ConfigNode, word: string, ctx: Ctx): boolean | typeof SKIP
   return SKIP;
 }
 
-function toNumber(node: ConfigNode, word: string, kind: 'int' | 'num', ctx: Ctx): number | typeof SKIP {
-  if ((kind === 'int' ? INT_RE : NUM_RE).test(word)) return Number(word);
-  const what = kind === 'int' ? 'integer' : 'number';
-  ctx.diags.error('ERR_CONFIG_BAD_VALUE', `invalid ${what} '${word}' for '${node.keyword}'`, node.argLocs[0] ?? node.loc);
+/** "; using the default 100": what replaces a value that could not be read (config/fallback). */
+function replacedBy(spec: KwSpec, block: string): string {
+  const action = fallbackAction(spec.fallback, spec.default);
+  // Not stored: the default (or, for a refused value, the missing required keyword) takes over.
+  return fallbackNote(action.kind === 'set' && !action.isDefault ? { kind: 'drop' } : action, block);
+}
+
+function toNumber(node: ConfigNode, word: string, spec: KwSpec, ctx: Ctx): number | typeof SKIP {
+  if ((spec.kind === 'int' ? INT_RE : NUM_RE).test(word)) return Number(word);
+  const what = spec.kind === 'int' ? 'integer' : 'number';
+  ctx.diags.error('ERR_CONFIG_BAD_VALUE', `invalid ${what} '${word}' for '${node.keyword}'${replacedBy(spec, 'the block')}`, node.argLocs[0] ?? node.loc);
   return SKIP;
 }
 
@@ -197,7 +205,7 @@ function toStr(node: ConfigNode, word: string, spec: KwSpec, ctx: Ctx): string |
     ctx.diags.warn('ERR_CONFIG_CASE', `'${node.keyword} ${word}' should be written '${match}'; accepted`, at);
     return match;
   }
-  ctx.diags.error('ERR_CONFIG_BAD_VALUE', `invalid value '${word}' for '${node.keyword}' (expected ${spec.enum.join('|')})`, at, nearest(word, spec.enum));
+  ctx.diags.error('ERR_CONFIG_BAD_VALUE', `invalid value '${word}' for '${node.keyword}' (expected ${spec.enum.join('|')})${replacedBy(spec, 'the block')}`, at, nearest(word, spec.enum));
   return SKIP;
 }
 

@@ -34,11 +34,12 @@ function ip(value: string | undefined, kw: string, loc: Loc, diags: Diagnostics)
   return n;
 }
 
-/** advert_int: v2 whole seconds 1..255 (a fraction is rounded, with a warning); v3 centiseconds up to 40.95 s. */
+/** advert_int: v2 whole seconds 1..255 (a fraction is rounded, reported as an error as keepalived does); v3 centiseconds up to 40.95 s. */
 function advertIntMs(raw: number, version: 2 | 3, name: string, loc: Loc, diags: Diagnostics): number {
   if (version === 2) {
     const s = Math.max(1, Math.round(raw));
-    if (s !== raw) diags.warn('ERR_CONFIG_ADVERT_INT_ROUNDED', `(${name}) advert_int ${raw} is not a whole number of seconds for VRRPv2; using ${s}`, loc);
+    // keepalived -t counts it as a config error (exit 5) and runs with the rounded value.
+    if (s !== raw) diags.error('ERR_CONFIG_ADVERT_INT_ROUNDED', `(${name}) advert_int ${raw} is not a whole number of seconds for VRRPv2; using ${s}`, loc);
     return s * 1000;
   }
   const cs = Math.round(raw * 100);

@@ -9,6 +9,7 @@ import { LOCS, type Json } from './build';
 import type { ConfigNode, Loc } from './ast';
 import type { BlockTable, KwSpec } from './keywords/types';
 import { topTable } from './keywords/top';
+import { applyFallbacks, fallbackAction, fallbackNote, type Fallback, type PendingFallback } from './fallback';
 
 type Schema = Record<string, unknown>;
 
@@ -51,6 +52,7 @@ function propSchema(kw: string, spec: KwSpec): Schema | undefined {
       break;
   }
   if (spec.default !== undefined) s.default = spec.default;
+  if (spec.fallback !== undefined) s['x-fallback'] = spec.fallback;
   if (spec.repeat && !(spec.kind === 'lines' && !spec.keepArgs)) return { type: 'array', items: s, 'x-kw': kw };
   return s;
 }
@@ -68,6 +70,7 @@ export function tableSchema(tbl: BlockTable): Schema {
     }
     const ps = propSchema(kw, spec);
     if (!ps) continue;
+    ps['x-in'] = tbl.name;
     // Aliases (lb_algo → lvsSched) share a property; the current keyword names it.
     if (!properties[prop] || !spec.deprecated) properties[prop] = { ...properties[prop], ...ps, 'x-kw': properties[prop] && spec.deprecated ? properties[prop]['x-kw'] : kw };
     if (spec.required) required.push(prop);
@@ -130,7 +133,10 @@ function validator(): ValidateFunction {
 export function validateSchema(root: Json, diags: Diagnostics): void {
   const validate = validator();
   if (validate(root)) return;
-  for (const e of validate.errors ?? []) report(e, root, diags);
+  const pending: PendingFallback[] = [];
+  for (const e of validate.errors ?? []) report(e, root, diags, pending);
+  // A value that failed validation is never used: keepalived's fallback replaces it (config/fallback).
+  applyFallbacks(root, pending);
 }
 
 /** The keyword line that set the value at `ptr` (or the block that holds it). */
@@ -149,7 +155,21 @@ export function locOf(ptr: string, root: Json): Loc | undefined {
   return loc;
 }
 
-function report(e: ErrorObject, root: Json, diags: Diagnostics): void {
+/** `vrrp_instance VI_1`: the block that holds the value at `ptr`, for "… is not used". */
+function ownerName(ptr: string, root: Json, blockName: string): string {
+  const segs = ptr.split('/').slice(1, -1);
+  let cur: unknown = root;
+  let name: string | undefined;
+  for (const s of segs) {
+    if (cur === null || typeof cur !== 'object') break;
+    cur = (cur as Record<string, unknown>)[s];
+    const args = (cur as { args?: unknown } | undefined)?.args;
+    if (Array.isArray(args) && typeof args[0] === 'string') name = args[0];
+  }
+  return name === undefined ? blockName : `${blockName} ${name}`;
+}
+
+function report(e: ErrorObject, root: Json, diags: Diagnostics, pending: PendingFallback[]): void {
   const ps = (e.parentSchema ?? {}) as Schema;
   const loc = locOf(e.instancePath, root);
   const kw = (ps['x-kw'] as string | undefined) ?? e.instancePath.split('/').pop();
@@ -158,7 +178,10 @@ function report(e: ErrorObject, root: Json, diags: Diagnostics): void {
     case 'maximum': {
       const lo = ps.minimum ?? '-inf';
       const hi = ps.maximum ?? 'inf';
-      diags.error('ERR_CONFIG_OUT_OF_RANGE', `'${kw}' value ${String(e.data)} is outside range [${lo}, ${hi}]`, loc);
+      const action = fallbackAction(ps['x-fallback'] as Fallback | undefined, ps.default);
+      const note = fallbackNote(action, ownerName(e.instancePath, root, String(ps['x-in'] ?? 'block')));
+      diags.error('ERR_CONFIG_OUT_OF_RANGE', `'${kw}' value ${String(e.data)} is outside range [${lo}, ${hi}]${note}`, loc);
+      pending.push({ ptr: e.instancePath, action });
       return;
     }
     case 'required': {

@@ -162,10 +162,10 @@ t.test('wrong-case state accepted with a warning', async (t) => {
   t.equal(withCode(r, 'ERR_CONFIG_CASE')[0]?.severity, 'warning');
 });
 
-t.test('advert_int: fractional v2 rounded with warning; v3 keeps centiseconds', async (t) => {
+t.test('advert_int: fractional v2 rounded (an error, as keepalived -t); v3 keeps centiseconds', async (t) => {
   const r = load(instance('  advert_int 1.6'));
   t.equal(r.model?.vrrpInstances[0]?.advertIntMs, 2000);
-  t.equal(withCode(r, 'ERR_CONFIG_ADVERT_INT_ROUNDED')[0]?.severity, 'warning');
+  t.equal(withCode(r, 'ERR_CONFIG_ADVERT_INT_ROUNDED')[0]?.severity, 'error');
   const r3 = load(instance('  version 3\n  advert_int 0.25'));
   t.equal(r3.model?.vrrpInstances[0]?.advertIntMs, 250);
   t.same(withCode(r3, 'ERR_CONFIG_ADVERT_INT_ROUNDED'), []);

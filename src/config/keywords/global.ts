@@ -79,11 +79,11 @@ const keywords: Record<string, KwSpec> = {
   vrrp_mcast_group4: str({ default: '224.0.0.18', use: 'runtime/wiring.ts', field: 'mcastDstIp' }),
   vrrp_mcast_group6: str({ default: 'ff02::12', use: 'runtime/wiring.ts', field: 'mcastDstIp' }),
   // The vrrp_garp_* defaults are inherited by every vrrp_instance (config/resolve-vrrp).
-  vrrp_garp_master_delay: int(0, 255, { default: 5, use: VRRP, field: 'garpMasterDelayMs' }),
-  vrrp_garp_master_repeat: int(1, 255, { default: 5, use: VRRP, field: 'garpMasterRepeat' }),
+  vrrp_garp_master_delay: int(0, 4294, { default: 5, use: VRRP, field: 'garpMasterDelayMs' }),
+  vrrp_garp_master_repeat: int(1, 255, { default: 5, fallback: { value: 1 }, use: VRRP, field: 'garpMasterRepeat' }),
   vrrp_garp_master_refresh: int(0, undefined, { default: 0, use: VRRP, field: 'garpMasterRefreshMs' }),
-  vrrp_garp_master_refresh_repeat: int(1, 255, { default: 1, use: VRRP, field: 'garpMasterRefreshRepeat' }),
-  vrrp_garp_lower_prio_delay: int(0, 255, { use: VRRP, field: 'garpLowerPrioDelayMs' }),
+  vrrp_garp_master_refresh_repeat: int(1, 255, { default: 1, fallback: { value: 1 }, use: VRRP, field: 'garpMasterRefreshRepeat' }),
+  vrrp_garp_lower_prio_delay: int(0, 4294, { use: VRRP, field: 'garpLowerPrioDelayMs' }),
   vrrp_garp_lower_prio_repeat: int(0, 255, { use: VRRP, field: 'garpLowerPrioRepeat' }),
   // keepalived 2.2 warns "number '0' outside range" for 0 and then uses 0 (no spacing): we warn in validate.
   vrrp_garp_interval: num(0, 1, { default: 0, use: VRRP, field: 'garpIntervalMs' }),

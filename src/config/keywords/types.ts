@@ -5,6 +5,7 @@
  * the same entries, so a range or a default is written exactly once, here.
  */
 import type { ConfigNode } from '../ast';
+import type { Fallback } from '../fallback';
 
 export type ScalarKind =
   | 'int' // one integer argument
@@ -59,6 +60,12 @@ export interface KwShape {
   /** For kind 'script': every word is part of the command (vrrp_script `script`, `misc_path`);
    *  otherwise a quoted command may be followed by [user [group]] as for notify hooks. */
   wholeLine?: boolean;
+  /**
+   * What is used when the value fails validation (config/fallback): by default the value is
+   * dropped and the keyword's default applies; `{value}` uses that value; `{refuse: true}` drops
+   * the enclosing block. A failed value is never used.
+   */
+  fallback?: Fallback;
   /** Number of arguments the keyword needs at least (an error otherwise). */
   minArgs?: number;
 }
