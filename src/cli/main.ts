@@ -14,6 +14,8 @@ import { signum } from './signum';
 import { runGenhash } from './genhash';
 import { removePidfile, writePidfile } from './pidfile';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
+import type { InterfaceLookup } from '../config/interfaces';
+import { configTestStatus } from './exit-status';
 
 /** Subcommands that talk to a running daemon over its control socket (never start one). */
 const CLIENT_COMMANDS: readonly string[] = ['status', 'standby', 'resume', 'reload', 'dump'];
@@ -53,20 +55,21 @@ export function versionText(): string {
   ].join('\n');
 }
 
-type LoadFn = (p: string, o: { configId: string; allConfig?: boolean }) => { model?: unknown; diagnostics: Diagnostic[] };
+type LoadFn = (p: string, o: { configId: string; allConfig?: boolean; interfaceExists?: InterfaceLookup }) => { model?: unknown; diagnostics: Diagnostic[] };
 
 /** Loaded lazily so that -v/-h/--signum never pay for the configuration language. */
-function loader(): LoadFn {
-  return (require('../runtime/config-files') as { loadConfigFile: LoadFn }).loadConfigFile;
+function loader(): { load: LoadFn; hostInterface: InterfaceLookup } {
+  const m = require('../runtime/config-files') as { loadConfigFile: LoadFn; hostInterface: InterfaceLookup };
+  return { load: m.loadConfigFile, hostInterface: m.hostInterface };
 }
 
-/** keepalived -t exit status: 3 cannot run, 4 errors, 5 scripts without enable_script_security. */
-export function configTestStatus(diags: readonly Diagnostic[]): number {
-  if (diags.some((d) => d.severity === 'fatal')) return 3;
-  if (diags.some((d) => d.severity === 'error')) return 4;
-  if (diags.some((d) => d.code === 'ERR_CONFIG_SCRIPT_SECURITY')) return 5;
-  return 0;
+/** What main() asks the host, replaceable in tests. */
+export interface Deps {
+  /** Whether an interface exists (default: the host's, asked through the addon). */
+  interfaceExists?: InterfaceLookup;
 }
+
+export { configTestStatus } from './exit-status';
 
 /** -f default with keepalived's deprecated fallback to /etc/keepalived.conf. */
 function configPath(o: CliOptions): string {
@@ -74,8 +77,9 @@ function configPath(o: CliOptions): string {
   return o.configFile;
 }
 
-function runConfigTest(o: CliOptions, io: Io): number {
-  const result = loader()(configPath(o), { configId: o.configId, allConfig: o.allConfig });
+function runConfigTest(o: CliOptions, io: Io, deps: Deps): number {
+  const { load, hostInterface } = loader();
+  const result = load(configPath(o), { configId: o.configId, allConfig: o.allConfig, interfaceExists: deps.interfaceExists ?? hostInterface });
   const text = result.diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join('');
   if (o.configTestFile !== undefined) {
     try {
@@ -85,8 +89,8 @@ function runConfigTest(o: CliOptions, io: Io): number {
       io.err(text);
     }
   } else io.err(text);
-  const status = configTestStatus(result.diagnostics);
-  if (o.dumpConfig && result.model !== undefined && status !== 3) io.out(`${JSON.stringify(result.model, null, 2)}\n`);
+  const status = configTestStatus(result.diagnostics, { allConfig: o.allConfig });
+  if (o.dumpConfig && result.model !== undefined) io.out(`${JSON.stringify(result.model, null, 2)}\n`);
   return status;
 }
 
@@ -155,7 +159,7 @@ function helpKeywordText(): string {
 }
 
 /** Runs the command; resolves to the exit status. */
-export async function main(argv: readonly string[], io: Io = processIo, hostname: string = os.hostname()): Promise<number> {
+export async function main(argv: readonly string[], io: Io = processIo, hostname: string = os.hostname(), deps: Deps = {}): Promise<number> {
   // Ours: `keepalived status|standby|resume|reload|dump` talk to the running daemon (src/control/client.ts).
   if (argv[0] !== undefined && CLIENT_COMMANDS.includes(argv[0])) {
     return (require('../control/client') as typeof import('../control/client')).runClient(argv, io);
@@ -189,7 +193,7 @@ export async function main(argv: readonly string[], io: Io = processIo, hostname
   if (o.snmp) io.err('SNMP is not supported by tskeepalived; continuing without it\n');
   for (const note of unsupportedNotes(o)) io.err(`${note}\n`);
   if (o.umask !== undefined) process.umask(o.umask);
-  if (o.configTest || o.dumpConfig) return runConfigTest(o, io);
+  if (o.configTest || o.dumpConfig) return runConfigTest(o, io, deps);
   return runDaemonMode(o, argv, io);
 }
 

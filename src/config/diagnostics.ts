@@ -1,8 +1,8 @@
 import type { Loc } from './ast';
 
 /**
- * Ranked the way `keepalived -t` ranks them: fatal = cannot run (exit 3), error = would run
- * after fixing up (exit 4), warning/deprecated = reported only.
+ * Ranked the way `keepalived -t` ranks them: fatal = cannot run, error = would run
+ * after fixing up, warning/deprecated = reported only (exit codes: cli/exit-status.ts).
  */
 export type Severity = 'fatal' | 'error' | 'warning' | 'deprecated';
 

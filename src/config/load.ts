@@ -18,15 +18,22 @@ import { resolveBfdInstance } from './resolve-bfd';
 import { resolveVirtualServer, resolveVsg } from './resolve-lvs';
 import { resolveInstance, resolveSyncGroup } from './resolve-vrrp';
 import { validateSchema } from './schema';
+import { checkInterfaces, type InterfaceLookup } from './interfaces';
 import { scriptsInUse, validateModel } from './validate';
 
 export interface LoadOptions extends ParseOptions {
   /**
    * Whether a script's executable exists. keepalived drops scripts whose file is missing, so only
-   * existing ones count for the enable_script_security check (and -t exit 5). The CLI passes an
+   * existing ones count for the enable_script_security check (and -t exit 6). The CLI passes an
    * fs-based check; without it every configured script counts (the config core does no I/O).
    */
   scriptExists?: (path: string) => boolean;
+  /**
+   * Whether an interface exists (and is not a loopback): with it, every interface the config
+   * names is checked as keepalived does (config/interfaces). The CLI's -t and the daemon pass
+   * the host's; without it nothing is checked.
+   */
+  interfaceExists?: InterfaceLookup;
 }
 
 export interface LoadResult {
@@ -50,6 +57,7 @@ function finish(nodes: ConfigNode[], parseDiags: Diagnostic[], files: string[], 
   const diags = new Diagnostics();
   diags.items.push(...parseDiags);
   const model = modelFromNodes(nodes, diags, opts.scriptExists);
+  if (opts.interfaceExists && !diags.hasFatal()) checkInterfaces(model, diags, opts.interfaceExists);
   return { model: diags.hasFatal() ? undefined : model, diagnostics: inFileOrder(diags.items, files), files };
 }
 

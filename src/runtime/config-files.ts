@@ -104,3 +104,18 @@ export function withDisk<T extends object>(opts: T): T & { readFile: (p: string)
 export function loadConfigFile(file: string, opts: LoadOptions): LoadResult {
   return loadConfig(file, withDisk({ scriptExists, ...opts }));
 }
+
+/**
+ * The host's answer for config/interfaces: asked with an ioctl through the addon (net/ifinfo), so
+ * it is right in any network namespace (/sys may be the host's under `unshare -n`).
+ */
+export function hostInterface(name: string): 'present' | 'absent' | 'loopback' {
+  try {
+    const { interfaceInfo } = require('../net/ifinfo') as typeof import('../net/ifinfo');
+    return interfaceInfo(name).loopback ? 'loopback' : 'present';
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    // Only "no such device" means absent; any other failure must not refuse a config.
+    return code === 'ENODEV' || code === 'ENXIO' ? 'absent' : 'present';
+  }
+}

@@ -11,7 +11,7 @@
  */
 import type { CliOptions } from '../cli/args';
 import { writePidfile, removePidfile } from '../cli/pidfile';
-import { loadConfigFile } from './config-files';
+import { hostInterface, loadConfigFile } from './config-files';
 import type { Model } from '../config/model';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
 import { createLogger, type Logger } from '../observe/log';
@@ -45,7 +45,7 @@ export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void 
 }
 
 function load(o: CliOptions, log: Logger, reloading = false): Model | undefined {
-  const r = loadConfigFile(o.configFile, { configId: o.configId, allConfig: o.allConfig });
+  const r = loadConfigFile(o.configFile, { configId: o.configId, allConfig: o.allConfig, interfaceExists: hostInterface });
   logDiagnostics(log, r.diagnostics);
   // At start-up keepalived runs a fixed-up config despite errors; a reload must not replace a
   // working configuration with a fixed-up one, so any error refuses it.

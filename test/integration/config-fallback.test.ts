@@ -37,3 +37,17 @@ t.test('priority 300: the daemon runs at 100 (keepalived\'s fallback), never adv
   t.ok(d.out.has(/'priority' value 300 is outside range \[1, 255\]; using the default 100/), 'the log says which value is used');
   t.ok(cap.prios.every((p) => p === 100), `every advert carries priority 100 (seen ${cap.prios.join(',')})`);
 });
+
+t.test('an interface that does not exist: the daemon refuses to start, as keepalived ("Non-existent interface specified in configuration")', { skip: !isRoot() && 'needs root' }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 1 });
+  const d = startDaemon(lab, lab.host(1), vrrpConfig({ priority: 100, iface: 'eth7' }));
+  logsOnFailure(t, d);
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([d.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 20000)))]);
+  clearTimeout(timer);
+  t.not(code, 'timeout', 'exits by itself');
+  t.not(code, 0, `exit status ${String(code)} is a failure`);
+  t.ok(d.out.has(/interface eth7 for vrrp_instance VI_1 doesn't exist/), 'names the interface');
+  t.ok(d.out.has(/Non-existent interface specified in configuration/), "keepalived's line");
+  t.notOk(d.out.has(/Entering (BACKUP|MASTER) STATE/), 'no instance ran');
+});

@@ -40,7 +40,7 @@ function run(args: string[], timeoutMs = 20_000): Promise<Run> {
 async function runIn(args: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { out: (s) => (stdout += s), err: (s) => (stderr += s) }, 'host1.example');
+  const code = await main(args, { out: (s) => (stdout += s), err: (s) => (stderr += s) }, 'host1.example', { interfaceExists: (n) => (n === 'eth0' ? 'present' : 'absent') });
   return { code, stdout, stderr };
 }
 
@@ -82,23 +82,37 @@ t.test('modes that exit at once', async (t) => {
   t.same([r.code, r.stderr], [1, 'Unknown sigfunc stop\n']);
 });
 
-t.test('config test exit codes (spawned)', async (t) => {
+t.test('config test exit codes (keepalived 2.2.7 binary\'s; test/interop/config-test-codes compares them)', async (t) => {
+  // The fixtures name eth0: the host's interfaces are replaced by a fake in which only eth0 exists.
+  const deps = { interfaceExists: (n: string) => (n === 'eth0' ? 'present' : n === 'lo' ? 'loopback' : 'absent') as 'present' | 'absent' | 'loopback' };
+  const runT = async (args: string[]): Promise<Run> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(args, { out: (s) => (stdout += s), err: (s) => (stderr += s) }, 'host1.example', deps);
+    return { code, stdout, stderr };
+  };
   const rows: [string, string[], number, RegExp | undefined][] = [
     ['good config', ['good.conf'], 0, undefined],
-    ['extra brace', ['extra-brace.conf'], 4, /extra-brace\.conf:10:1: error: Extra '\}' found/],
-    ['typo names file:line and the suggestion', ['typo.conf'], 4, /typo\.conf:4:3: .*virtual_router_idd.*did you mean `virtual_router_id`/],
+    ['extra brace', ['extra-brace.conf'], 5, /extra-brace\.conf:10:1: error: Extra '\}' found/],
+    ['typo names file:line and the suggestion', ['typo.conf'], 5, /typo\.conf:4:3: .*virtual_router_idd.*did you mean `virtual_router_id`/],
     ['missing plain include only warns', ['include-missing.conf'], 0, /include-missing\.conf:1:9: warning: .*does-not-exist\.conf/],
-    ['scripts without enable_script_security', ['scripts.conf'], 5, /script_security/],
-    ['missing config file cannot run', ['no-such-file.conf'], 3, /no-such-file\.conf/],
+    ['scripts without enable_script_security', ['scripts.conf'], 6, /script_security/],
+    ['missing config file (keepalived: 0 without -e)', ['no-such-file.conf'], 0, /no-such-file\.conf/],
   ];
   for (const [name, [file], code, msg] of rows) {
-    const r = await run(['-t', '-f', path.join(FIX, file as string)]);
+    const r = await runT(['-t', '-f', path.join(FIX, file as string)]);
     t.equal(r.code, code, `${name}: exit ${code}`);
     if (msg) t.match(r.stderr, msg, `${name}: message`);
     else t.equal(r.stderr, '', `${name}: silent`);
   }
-  const e = await run(['-t', '-e', '-f', path.join(FIX, 'include-missing.conf')]);
-  t.equal(e.code, 4, '-e: missing include is an error');
+  let e = await runT(['-t', '-e', '-f', path.join(FIX, 'include-missing.conf')]);
+  t.equal(e.code, 6, '-e: missing include exits 6');
+  e = await runT(['-t', '-e', '-f', path.join(FIX, 'no-such-file.conf')]);
+  t.equal(e.code, 4, '-e: missing main file exits 4');
+  const noIf = await main(['-t', '-f', path.join(FIX, 'good.conf')], { out: () => undefined, err: () => undefined }, 'h', { interfaceExists: () => 'absent' });
+  t.equal(noIf, 5, 'an interface that does not exist exits 5');
+  const spawned = await run(['-t', '-f', path.join(FIX, 'no-such-file.conf'), '-e']);
+  t.equal(spawned.code, 4, 'the spawned binary returns the same status');
 });
 
 t.test('config test to a file, --dump-config, -x', async (t) => {
@@ -106,7 +120,7 @@ t.test('config test to a file, --dump-config, -x', async (t) => {
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const out = path.join(dir, 'diag.txt');
   let r = await runIn([`--config-test=${out}`, '-f', path.join(FIX, 'extra-brace.conf')]);
-  t.equal(r.code, 4);
+  t.equal(r.code, 5);
   t.equal(r.stderr, '', 'nothing on stderr');
   t.match(fs.readFileSync(out, 'utf8'), /Extra '\}' found/);
   r = await runIn(['--dump-config', '-f', path.join(FIX, 'good.conf')]);
@@ -120,8 +134,9 @@ t.test('config test to a file, --dump-config, -x', async (t) => {
   t.equal(r.code, 0, 'developer flags accepted');
   t.match(r.stderr, /-m\/--core-dump is not supported by tskeepalived; ignored\n--perf is not supported/);
   t.equal(configTestStatus([{ severity: 'warning', code: 'X', message: '' }]), 0);
-  t.equal(configTestStatus([{ severity: 'warning', code: 'ERR_CONFIG_SCRIPT_SECURITY', message: '' }, { severity: 'error', code: 'Y', message: '' }]), 4, 'errors outrank script security');
-  t.equal(configTestStatus([{ severity: 'fatal', code: 'Z', message: '' }, { severity: 'error', code: 'Y', message: '' }]), 3);
+  t.equal(configTestStatus([{ severity: 'warning', code: 'ERR_CONFIG_SCRIPT_SECURITY', message: '' }, { severity: 'error', code: 'Y', message: '' }]), 6, 'script security outranks errors (keepalived 2.2.7)');
+  t.equal(configTestStatus([{ severity: 'warning', code: 'ERR_CONFIG_SCRIPT_SECURITY', message: '' }, { severity: 'fatal', code: 'ERR_CONFIG_NO_INTERFACE', message: '' }]), 5, 'a missing interface outranks script security');
+  t.equal(configTestStatus([{ severity: 'fatal', code: 'Z', message: '' }, { severity: 'error', code: 'Y', message: '' }]), 5);
 });
 
 t.test('pid files', async (t) => {

@@ -1,0 +1,83 @@
+/**
+ * `-t` exit codes equal those of the installed keepalived 2.2.7 binary (issue #11 point 4): a table
+ * of broken configurations goes through `/usr/sbin/keepalived -t` and our `keepalived -t`, each
+ * run in a private network namespace (`unshare -n`) holding only lo and a veth named eth0, with
+ * private pid files, so neither depends on the host's interfaces nor disturbs anything.
+ */
+import t from 'tap';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { isRoot } from '../support/netns';
+import { MAIN, NODE_FLAGS } from '../support/daemon';
+import { KEEPALIVED_BIN } from '../support/keepalived';
+
+const skip = !isRoot() ? 'needs root (network namespaces)' : !KEEPALIVED_BIN ? 'keepalived is not installed' : false;
+
+const inst = (body = '', iface = 'eth0', vrid = '51'): string =>
+  `vrrp_instance VI_1 {\n    interface ${iface}\n    virtual_router_id ${vrid}\n${body}\n    virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n`;
+const SCRIPT = 'vrrp_script chk {\n    script "/bin/true"\n}\n';
+const tracked = (body = '', iface = 'eth0'): string => SCRIPT + inst(`    track_script {\n        chk\n    }\n${body}`, iface);
+
+interface Row {
+  name: string;
+  /** Config text; undefined = the file does not exist. */
+  text?: string;
+  args?: string[];
+  /** keepalived 2.2.7's status, as measured when this table was written (both are checked against the binary now). */
+  measured: number;
+}
+
+const rows: Row[] = [
+  { name: 'valid', text: inst(), measured: 0 },
+  { name: 'empty file', text: '', measured: 0 },
+  { name: 'missing include', text: `include ${'/nonexistent-tk/x.conf'}\n${inst()}`, measured: 0 },
+  { name: 'missing include, -e', text: `include ${'/nonexistent-tk/x.conf'}\n${inst()}`, args: ['-e'], measured: 6 },
+  { name: 'missing main file', measured: 0 },
+  { name: 'missing main file, -e', args: ['-e'], measured: 4 },
+  { name: 'priority 300', text: inst('    priority 300'), measured: 5 },
+  { name: 'garp_master_repeat 0', text: inst('    garp_master_repeat 0'), measured: 5 },
+  { name: 'state FOO', text: inst('    state FOO'), measured: 5 },
+  { name: 'fractional VRRPv2 advert_int', text: inst('    advert_int 1.5'), measured: 5 },
+  { name: 'virtual_router_id 0', text: inst('', 'eth0', '0'), measured: 5 },
+  { name: 'no virtual_router_id', text: 'vrrp_instance VI_1 {\n    interface eth0\n}\n', measured: 5 },
+  { name: 'unknown keyword', text: `${inst()}bogus_keyword 1\n`, measured: 5 },
+  { name: 'missing }', text: `global_defs {\n${inst()}`, measured: 5 },
+  { name: 'extra }', text: `${inst()}}\n`, measured: 5 },
+  { name: 'interface that does not exist', text: inst('', 'eth7'), measured: 5 },
+  { name: 'loopback interface', text: inst('', 'lo'), measured: 5 },
+  { name: 'track_interface that does not exist', text: inst('    track_interface {\n        eth7\n    }'), measured: 5 },
+  { name: 'VIP dev that does not exist', text: inst().replace('192.0.2.100/24', '192.0.2.100/24 dev eth7'), measured: 5 },
+  { name: 'missing interface with dynamic_interfaces', text: `global_defs {\n    dynamic_interfaces\n}\n${inst('', 'eth7')}`, measured: 0 },
+  { name: 'script without enable_script_security', text: tracked(), measured: 6 },
+  { name: 'script without enable_script_security, and an error', text: tracked('    priority 300'), measured: 6 },
+  { name: 'script without enable_script_security, and a missing interface', text: tracked('', 'eth7'), measured: 5 },
+  { name: 'missing include with -e, and an error', text: `include /nonexistent-tk/x.conf\n${inst('    priority 300')}`, args: ['-e'], measured: 6 },
+];
+
+/** Runs `argv` in a new network namespace with lo and eth0 (a veth whose peer is eth9). */
+function inNetns(argv: string[]): { status: number | null; out: string } {
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && ip link add eth0 type veth peer name eth9 && ip link set eth0 up && exec "$@"', 'sh', ...argv], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+  });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+t.test('keepalived -t exit codes: ours equal the binary\'s on every row', { skip }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-codes-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pids = (who: string): string[] => ['-p', path.join(dir, `${who}.pid`), '-r', path.join(dir, `${who}-vrrp.pid`), '-c', path.join(dir, `${who}-chk.pid`)];
+  rows.forEach((row, i) => {
+    const conf = path.join(dir, `c${i}.conf`);
+    if (row.text !== undefined) fs.writeFileSync(conf, row.text);
+    const args = ['-t', '-f', conf, ...(row.args ?? [])];
+    const theirs = inNetns([KEEPALIVED_BIN as string, ...args, '-l', ...pids('ka')]);
+    const ours = inNetns([process.execPath, ...NODE_FLAGS, MAIN, ...args, ...pids('tk')]);
+    t.equal(theirs.status, row.measured, `${row.name}: keepalived still exits ${row.measured}`);
+    t.equal(ours.status, theirs.status, `${row.name}: ours exits ${ours.status}, keepalived ${theirs.status}`);
+    if (ours.status !== theirs.status) t.comment(`keepalived said:\n${theirs.out}\nwe said:\n${ours.out}`);
+  });
+});
