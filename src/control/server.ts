@@ -90,7 +90,7 @@ export async function openControlServer(p: string, log: Logger): Promise<OpenRes
     process.umask(oldMask);
   }
   fs.chmodSync(p, 0o600);
-  log.info(`Control socket listening on ${p}`);
+  log.debug(`Control socket listening on ${p}`); // ours: -D only, as every line keepalived does not log
   return {
     ok: true,
     server: {

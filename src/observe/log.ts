@@ -109,7 +109,8 @@ class Sink {
       }
     }
     if (this.fileFd !== undefined) fs.writeSync(this.fileFd, `${fileStamp(now)}: ${text}\n`);
-    if (this.syslogFn) this.syslogFn(this.facility * 8 + SYSLOG_PRIORITY[level], this.opts.ident ?? 'Keepalived', text);
+    // A line's `ident` binding (the parent's lines: Keepalived, checkers: Keepalived_healthcheckers) wins over the logger's.
+    if (this.syslogFn) this.syslogFn(this.facility * 8 + SYSLOG_PRIORITY[level], (bindings.ident as string | undefined) ?? this.opts.ident ?? 'Keepalived', text);
   }
 }
 

@@ -34,6 +34,8 @@ import { Recorder } from '../observe/recorder';
 import { openControl, serveControl, startMetrics, type RunningParts } from '../control/glue';
 import { StaticConfig, hasStaticConfig } from './static-config';
 import { loadIproute2Names } from './iproute2-files';
+import { msg } from '../vrrp/messages';
+import { CHECKER_IDENT, PARENT_IDENT, commandLine, configurationFile, cpuTimes, cpuUsage, openingFile, runningOn, stoppedUsed } from '../observe/daemon-lines';
 import { sdNotifierFromEnv } from './sd-notify';
 
 export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void {
@@ -45,7 +47,10 @@ export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void 
 }
 
 function load(o: CliOptions, log: Logger, reloading = false): Model | undefined {
+  const parent = log.child({ ident: PARENT_IDENT });
+  parent.debug(openingFile(o.configFile));
   const r = loadConfigFile(o.configFile, { configId: o.configId, allConfig: o.allConfig, interfaceExists: hostInterface });
+  if (!r.diagnostics.some((d) => d.code === 'ERR_CONFIG_FILE_NOT_FOUND')) parent.info(configurationFile(o.configFile));
   logDiagnostics(log, r.diagnostics);
   // At start-up keepalived runs a fixed-up config despite errors; a reload must not replace a
   // working configuration with a fixed-up one, so any error refuses it.
@@ -60,6 +65,39 @@ function load(o: CliOptions, log: Logger, reloading = false): Model | undefined 
     for (const [section, value] of Object.entries(r.model)) log.info(`Configuration ${section}: ${JSON.stringify(value)}`);
   }
   return r.model as Model;
+}
+
+/**
+ * keepalived's -D start-up lines of its VRRP process: the netlink channels, then every address on
+ * the interfaces the instances use ("Assigned address 192.0.2.1 for interface eth0"), then the
+ * GARP channel. Logging only: a failure to list addresses is not a start-up failure.
+ */
+async function startupDetail(log: Logger, rtnl: Rtnl, model: Model): Promise<void> {
+  if (!log.detail) return;
+  log.debug('Registering Kernel netlink reflector');
+  log.debug('Registering Kernel netlink command channel');
+  await assignedAddresses(log, rtnl, model);
+  log.debug('Registering gratuitous ARP shared channel');
+}
+
+/**
+ * -D, at start-up and on reload: the addresses the instances' interfaces will send from, as
+ * keepalived logs them ("Assigned address 192.0.2.1 for interface eth0"): the first IPv4 address
+ * and the first IPv6 link-local one (measured: a global IPv6 address on the link is not listed).
+ */
+async function assignedAddresses(log: Logger, rtnl: Rtnl, model: Model): Promise<void> {
+  if (!log.detail) return;
+  const ifnames = [...new Set(model.vrrpInstances.map((vi) => vi.interface).filter((x): x is string => x !== undefined))];
+  for (const ifname of ifnames) {
+    try {
+      const addrs = await rtnl.listAddresses(ifname);
+      const v4 = addrs.find((x) => x.family === 'inet');
+      const ll6 = addrs.find((x) => x.family === 'inet6' && /^fe[89ab]/i.test(x.address));
+      for (const a of [v4, ll6]) if (a) log.debug(`Assigned address ${a.address} for interface ${ifname}`);
+    } catch {
+      /* logging only */
+    }
+  }
 }
 
 /**
@@ -89,9 +127,11 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   process.on('SIGINT', early);
   // systemd Type=notify: READY=1 after start-up, RELOADING=1/READY=1 around reloads, STOPPING=1.
   const sd = sdNotifierFromEnv(process.env, (m) => log.warn(m));
-  log.info(`Starting ${VERSION_TEXT}`);
-  log.info(`Command line: ${process.argv.slice(1).map((a) => `'${a}'`).join(' ')}`);
-  log.info(`Opening file '${o.configFile}'.`);
+  // keepalived's parent-process lines (syslog ident Keepalived), in its order and words (observe/daemon-lines).
+  const parent = log.child({ ident: PARENT_IDENT });
+  parent.info(`Starting ${VERSION_TEXT}`);
+  parent.info(runningOn());
+  parent.info(commandLine());
   let model = load(o, log);
   if (!model) return 1;
   let dumpPaths = dumpPathsFromFile(o.configFile, { configId: o.configId, allConfig: o.allConfig });
@@ -143,6 +183,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     bfd.onStateChange((name, up) => vrrp?.setBfdState(name, up));
     bfd.start(m);
   };
+  if (runVrrp) await startupDetail(log, rtnl, model);
   try {
     await statics?.start();
     if (vrrp) await vrrp.start();
@@ -150,7 +191,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     if (runLvs) {
       // Required only with virtual servers: IPVS, checkers and probes are 18 modules a VRRP-only start-up does not need.
       const { startLvs } = require('./lvs-service') as typeof import('./lvs-service');
-      lvs = await startLvs(model, { clock, log, keepOnShutdown: o.dontReleaseIpvs, runner, recorder });
+      lvs = await startLvs(model, { clock, log: log.child({ ident: CHECKER_IDENT }), keepOnShutdown: o.dontReleaseIpvs, runner, recorder });
       for (const name of vrrp?.names ?? []) lvs.setVrrpMaster(name, vrrp?.instance(name)?.state.state === 'MASTER');
     }
   } catch (e) {
@@ -179,7 +220,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       sd?.stop();
-      log.info('Stopping');
+      parent.info('Stopping');
       const hardStop = setTimeout(() => process.exit(0), 3000);
       hardStop.unref();
       await reloading.catch(() => undefined);
@@ -192,7 +233,10 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       for (const f of pidFiles) removePidfile(f);
       delete realtimeSignalHooks.jsonDump;
       delete realtimeSignalHooks.clearStats;
-      log.info(`Stopped ${VERSION_TEXT}`);
+      const cpu = cpuTimes();
+      log.info(stoppedUsed(cpu, log.detail));
+      parent.debug(cpuUsage(cpu));
+      parent.info(`Stopped ${VERSION_TEXT}`);
       resolve(0);
     };
     const reload = async (): Promise<void> => {
@@ -204,14 +248,18 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       }
     };
     const reloadConfig = async (): Promise<void> => {
-      log.info('Reloading');
+      parent.info('Reloading ...');
       const next = load(o, log, true);
       if (!next || !model) return;
+      log.info('Reloading');
+      if (vrrp) await assignedAddresses(log, rtnl, next);
       dumpPaths = dumpPathsFromFile(o.configFile, { configId: o.configId, allConfig: o.allConfig });
       const diff = diffModels(model, next);
       const changed = new Set(diff.changed.map((c) => c.name));
       await statics?.reload(next);
       if (vrrp) await vrrp.reload(next, changed, diff.removed, diff.added);
+      // keepalived re-sets the VIPs of its masters on every reload and says so; so do we (the reload keeps them in place).
+      for (const name of vrrp?.names ?? []) if (vrrp?.instance(name)?.state.state === 'MASTER') log.info(msg.settingVips(name));
       if (lvs) await lvs.reload(next);
       if (JSON.stringify(model.bfdInstances ?? []) !== JSON.stringify(next.bfdInstances ?? [])) {
         // Any change restarts every session (Down, then the three-way handshake again).

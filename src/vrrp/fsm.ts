@@ -111,12 +111,12 @@ function becomeMaster(o: Out, s: InstanceState, reason: string): InstanceState {
 /** Into BACKUP (from MASTER, FAULT or a sync-group force): VIPs go, the down timer starts. */
 function becomeBackup(o: Out, s: InstanceState, reason: string): InstanceState {
   const { cfg, now } = o;
-  if (s.state === 'MASTER') {
-    o.push({ type: 'remove-vips' });
-    o.log('info', msg.removingVips(cfg.name));
-  }
+  const wasMaster = s.state === 'MASTER';
+  if (wasMaster) o.push({ type: 'remove-vips' });
   transition(o, s.state, 'BACKUP', reason);
+  // keepalived 2.2.7 logs the new state first, then "removing VIPs." (measured).
   o.log('info', msg.enteringBackup(cfg.name));
+  if (wasMaster) o.log('info', msg.removingVips(cfg.name));
   o.push({ type: 'notify', state: 'BACKUP', priority: s.priority });
   const next: InstanceState = { ...s, ...NO_DEADLINES, state: 'BACKUP', lastTransitionAt: now };
   return { ...next, masterDownAt: now + mdi(cfg, next) };
@@ -147,6 +147,8 @@ function onStartup(o: Out, s0: InstanceState): InstanceState {
   // keepalived: `state MASTER` below 255 still starts in BACKUP and waits Master_Down_Interval.
   const down = mdi(cfg, s);
   transition(o, 'INIT', 'BACKUP', `startup (initial state ${cfg.initialState}, priority ${s.priority}): waiting ${down}ms for a master`);
+  // keepalived 2.2.7 logs this before its first state (stale VIPs are removed by the runtime at start-up).
+  o.log('info', msg.removingVips(cfg.name));
   o.log('info', msg.enteringBackupInit(cfg.name));
   o.push({ type: 'notify', state: 'BACKUP', priority: s.priority });
   return {

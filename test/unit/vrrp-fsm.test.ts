@@ -52,7 +52,7 @@ t.test('RFC 5798 §6.4.1 + keepalived §(d) Startup: state MASTER below 255 star
     const d = new Driver(testConfig({ initialState }));
     const a = d.ev({ type: 'startup' });
     t.same(types(a), ['transition:INIT>BACKUP', 'notify:BACKUP:100'], `${initialState}: BACKUP hooks run at start-up`);
-    t.same(logs(a), ['(VI_1) Entering BACKUP STATE (init)']);
+    t.same(logs(a), ['(VI_1) removing VIPs.', '(VI_1) Entering BACKUP STATE (init)'], 'keepalived 2.2.7 logs removing VIPs. first');
     const mdi = masterDownIntervalMs(100, 100, 2);
     t.equal(nextDeadline(d.state), mdi, 'Master_Down_Timer = Master_Down_Interval');
     t.same(d.advanceTo(mdi - 1), [], '1 ms before Master_Down_Interval: still BACKUP');
