@@ -74,6 +74,11 @@ export interface GlobalDefs extends GarpSettings {
   readonly vrrpMcastGroup4: string;
   readonly vrrpMcastGroup6: string;
   readonly vrrpStrict: boolean;
+  /** nftables [TABLENAME]: the no_accept firewall's table name (undefined: not given, keepalived's default). */
+  readonly nftablesTable?: string;
+  readonly nftablesPriority: number;
+  readonly nftablesCounters: boolean;
+  readonly nftablesIfindex: boolean;
   readonly vrrpSkipCheckAdvAddr: boolean;
   readonly vrrpCheckUnicastSrc: boolean;
   readonly vrrpMinGarp: boolean;

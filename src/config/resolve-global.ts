@@ -34,6 +34,8 @@ export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
   if (smtp?.[1] !== undefined && !/^\d+$/.test(smtp[1])) diags.error('ERR_CONFIG_BAD_VALUE', `invalid smtp_server port '${smtp[1]}'`, loc);
   const metrics = g.metricsListen !== undefined ? parseListen(g.metricsListen as string) : undefined;
   if (g.metricsListen !== undefined && !metrics) diags.error('ERR_CONFIG_BAD_VALUE', `invalid metrics_listen '${String(g.metricsListen)}' (want ADDRESS:PORT, IPv6 as [::1]:9650)`, loc);
+  const nftTable = g.nftables === undefined ? undefined : ((g.nftables as string[])[0] ?? 'keepalived');
+  if (nftTable !== undefined && !/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(nftTable)) diags.error('ERR_CONFIG_BAD_VALUE', `invalid nftables table name '${nftTable}'`, loc);
   return defined({
     loc,
     routerId: g.routerId,
@@ -61,6 +63,10 @@ export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
     vrrpMcastGroup4: g.vrrpMcastGroup4,
     vrrpMcastGroup6: g.vrrpMcastGroup6,
     vrrpStrict: g.vrrpStrict,
+    nftablesTable: nftTable,
+    nftablesPriority: g.nftablesPriority,
+    nftablesCounters: g.nftablesCounters,
+    nftablesIfindex: g.nftablesIfindex,
     vrrpSkipCheckAdvAddr: g.vrrpSkipCheckAdvAddr,
     vrrpCheckUnicastSrc: g.vrrpCheckUnicastSrc,
     vrrpMinGarp: g.vrrpMinGarp,

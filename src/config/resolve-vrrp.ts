@@ -7,6 +7,7 @@ import { normalizeIp } from './addresses';
 import type { Family, GlobalDefs, NotifyScripts, ScriptCommand, VipEntry, VrrpInstance, VrrpSyncGroup } from './model';
 import { defined, scriptOf, sToMs, type Raw } from './resolve-common';
 import { parseRoute, parseRule, parseTrackInterface, parseTrackRef, parseUnicastPeer, parseVip } from './resolve-lines';
+import { acceptMode, acceptResetText } from '../vrrp/strict';
 
 const each = <T>(lines: RawLine[] | undefined, f: (l: RawLine) => T | undefined): T[] =>
   (lines ?? []).map(f).filter((x): x is T => x !== undefined);
@@ -122,7 +123,9 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
   }
   const strictMode = (r.strictMode ?? g.vrrpStrict) as boolean;
   const priority = r.priority as number;
-  const accept = r.accept ? true : r.noAccept ? false : !strictMode || priority === 255;
+  const am = acceptMode({ strict: strictMode, version, priority, accept: r.accept as boolean, noAccept: r.noAccept as boolean });
+  if (am.resetV2) diags.warn('ERR_CONFIG_STRICT', acceptResetText(name), loc);
+  const accept = am.accept;
   const p = <T>(v: T | undefined, d: T): T => (v === undefined ? d : v);
   const tr = trackers(r, diags);
   const ns = notifyScripts(r);

@@ -21,6 +21,7 @@ import { writeParentData } from './dump-view';
 import { Rtnl } from '../net/rtnl';
 import { NativeVrrpSocketFactory } from '../net/vrrp-socket';
 import { PacketAnnouncer } from '../net/announce';
+import { NftCli } from '../net/nft';
 import { SystemClock } from './clock';
 import { VrrpService } from './vrrp-service';
 import { BfdService } from './bfd-service';
@@ -172,6 +173,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         addressMonitoring: o.addressMonitoring,
         recorder,
         names,
+        nft: new NftCli(),
       })
     : undefined;
   const statics = runVrrp ? new StaticConfig(model, { rtnl, log, names }) : undefined;

@@ -14,6 +14,7 @@ import type { Action, Advert, FsmEvent, InstanceConfig, InstanceState, NotifySta
 import { vipToAddressSpec } from './address-specs';
 import { routeSpecOrThrow, ruleSpecOrThrow } from './route-specs';
 import type { Iproute2Names } from '../config/rt-tables';
+import type { VipFirewall } from './firewall';
 
 /** keepalived's per-instance counters (names as in its JSON stats). */
 export interface InstanceStats {
@@ -76,6 +77,8 @@ export interface InstanceDeps {
   names?: Iproute2Names;
   onTransition?: (inst: InstanceRuntime, from: VrrpStateName, to: VrrpStateName, reason: string) => void;
   onNotify?: (inst: InstanceRuntime, state: NotifyState | 'DELETED', priority: number) => void;
+  /** The no_accept firewall: drop rule set before the VIPs are added, removed after they go. */
+  firewall?: VipFirewall;
 }
 
 export function fsmConfig(m: VrrpInstance, primaryAddress: string, minGarp = false): InstanceConfig {
@@ -399,6 +402,7 @@ export class InstanceRuntime {
   private async addVips(): Promise<void> {
     const m = this.model;
     const vips = [...m.virtualIpaddress, ...m.virtualIpaddressExcluded];
+    if (!m.accept && this.deps.firewall) await this.deps.firewall.hold(m, this.wiring.vipIfname);
     const adds = vips.map((v) => this.deps.rtnl.addAddress(vipToAddressSpec(v, this.wiring.vipIfname)));
     this.vipsRequested = true;
     const failed = (await Promise.allSettled(adds)).flatMap((r, i) => (r.status === 'rejected' ? [`VIP ${vips[i]?.address}: ${(r.reason as Error).message}`] : []));
@@ -419,6 +423,7 @@ export class InstanceRuntime {
       await this.tolerate(() => this.deps.rtnl.delAddress(vipToAddressSpec(v, this.wiring.vipIfname)), `VIP ${v.address}`);
     }
     this.vipsInstalled = false;
+    await this.deps.firewall?.release(this.name);
   }
 
   /**

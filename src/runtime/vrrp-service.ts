@@ -26,6 +26,8 @@ import type { Recorder } from '../observe/recorder';
 import { buildDataView } from './dump-view';
 import { diffModels } from './reload';
 import { AhSession } from './ah-session';
+import { Firewall } from './firewall';
+import type { NftPort } from '../net/nft';
 
 export interface VrrpServiceDeps {
   clock: Clock;
@@ -44,6 +46,8 @@ export interface VrrpServiceDeps {
   recorder?: Recorder;
   /** iproute2 names for virtual_routes/virtual_rules (rt_tables, rt_protos, rt_realms). */
   names?: Iproute2Names;
+  /** nftables for the no_accept firewall (none: no firewall, as in unit tests). */
+  nft?: NftPort;
 }
 
 interface Running {
@@ -79,8 +83,10 @@ export class VrrpService {
   private stopping = false;
   /** script_user, or keepalived's default user when it exists (undefined: root). */
   private scriptUser: { user: string; group?: string } | undefined;
+  private readonly firewall: Firewall | undefined;
 
   constructor(private model: Model, private readonly deps: VrrpServiceDeps) {
+    this.firewall = deps.nft ? new Firewall(model, deps.nft, deps.log) : undefined;
     this.scriptUser = resolveScriptUser(model.globalDefs, deps.log, model.hasScripts);
     this.notifier = new Notifier(model.globalDefs, deps.log, deps.runner, this.scriptUser);
   }
@@ -100,6 +106,7 @@ export class VrrpService {
       (err) => this.deps.log.warn(`Netlink watch error: ${err.message}`),
     );
     this.startTrackers(this.model);
+    await this.firewall?.start();
     for (const m of this.model.vrrpInstances) await this.addInstance(m);
     for (const r of this.instances.values()) {
       this.refreshTracking(r);
@@ -202,6 +209,7 @@ export class VrrpService {
           this.onTransition(inst, from, to);
         },
         onNotify: (inst, state, prio) => this.notifier.notify('INSTANCE', inst.name, inst.model, state, prio),
+        firewall: this.firewall,
       },
       this.model.globalDefs.vrrpMinGarp,
     );
@@ -375,6 +383,7 @@ export class VrrpService {
     this.stopping = true;
     this.trackers?.stop();
     await Promise.all([...this.instances.values()].map((r) => r.rt.stop()));
+    await this.firewall?.stop(this.deps.dontReleaseVrrp);
     for (const g of this.model.vrrpSyncGroups) this.notifier.notify('GROUP', g.name, g, 'STOP', 0);
     await this.notifier.idle(700);
     this.watch?.close();

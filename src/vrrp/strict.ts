@@ -1,74 +1,38 @@
 /**
- * What `vrrp_strict` / `strict_mode` forbids (keepalived-features.md §(c) vrrp_strict), as
- * data for the config validator to report. `fix` says what keepalived does instead of
- * refusing the instance, so the mapping can apply the same correction and warn.
+ * Accept_Mode (RFC 5798 §6.1) as keepalived 2.2.7 settles it, pure. Accept_Mode false is what
+ * the no_accept firewall (runtime/firewall.ts) enforces: a node holding a VIP it does not own
+ * drops traffic addressed to it.
+ *
+ * Observed with Debian's keepalived 2.2.7: without vrrp_strict/strict_mode an instance accepts
+ * unless `no_accept` is given; in strict mode it does not accept unless `accept` is given or it
+ * is the address owner (priority 255); and strict mode with VRRPv2 resets an explicit `accept`
+ * ("accept mode for VRRP version 2 does not comply with RFC3768 - resetting"), since RFC 3768
+ * has no Accept_Mode: the VIPs are then dropped all the same.
  */
-import type { Family, VrrpVersion } from './types';
+import type { VrrpVersion } from './types';
 
-export interface StrictInput {
-  name: string;
+export interface AcceptInput {
+  strict: boolean;
   version: VrrpVersion;
-  family: Family;
-  vips: readonly string[];
-  unicastPeers: readonly string[];
-  initialState: 'MASTER' | 'BACKUP';
-  basePriority: number;
-  preemptDelayMs: number;
-  /** auth_type configured (PASS/AH), if any. */
-  authType?: string;
-  /** `accept` given explicitly. */
-  acceptExplicit?: boolean;
-  /** garp_lower_prio_repeat (the RFC has a master silently discard lower-priority adverts). */
-  garpLowerPrioRepeat?: number;
-  vmacXmitBase?: boolean;
+  priority: number;
+  /** `accept` given. */
+  accept?: boolean;
+  /** `no_accept` given. */
+  noAccept?: boolean;
 }
 
-export type StrictCode =
-  | 'STRICT_NO_VIPS'
-  | 'STRICT_UNICAST'
-  | 'STRICT_V2_IPV6'
-  | 'STRICT_IPV6_FIRST_NOT_LINK_LOCAL'
-  | 'STRICT_MASTER_NOT_OWNER'
-  | 'STRICT_AUTH'
-  | 'STRICT_PREEMPT_DELAY'
-  | 'STRICT_ACCEPT_V2'
-  | 'STRICT_GARP_REPEAT'
-  | 'STRICT_VMAC_XMIT_BASE';
-
-export interface StrictProblem {
-  code: StrictCode;
-  text: string;
-  /** What keepalived does about it: refuse the instance, or correct a setting and go on. */
-  fix: 'reject' | 'state-backup' | 'drop-auth' | 'drop-preempt-delay' | 'no-accept' | 'drop-garp-repeat' | 'drop-vmac-xmit-base';
+export interface AcceptMode {
+  accept: boolean;
+  /** An explicit `accept` was reset (strict mode, VRRPv2): keepalived warns. */
+  resetV2: boolean;
 }
 
-function isLinkLocal6(a: string): boolean {
-  return /^fe[89ab][0-9a-f]?:/i.test(a.trim());
+export function acceptMode(i: AcceptInput): AcceptMode {
+  if (i.accept && i.strict && i.version === 2) return { accept: false, resetV2: true };
+  if (i.accept) return { accept: true, resetV2: false };
+  if (i.noAccept) return { accept: false, resetV2: false };
+  return { accept: !i.strict || i.priority === 255, resetV2: false };
 }
 
-export function vrrpStrictProblems(c: StrictInput): StrictProblem[] {
-  const p: StrictProblem[] = [];
-  const add = (code: StrictCode, text: string, fix: StrictProblem['fix']): void => void p.push({ code, text, fix });
-  const n = c.name;
-  if (c.vips.length === 0) add('STRICT_NO_VIPS', `(${n}) strict mode requires at least one virtual IP address`, 'reject');
-  if (c.unicastPeers.length > 0) add('STRICT_UNICAST', `(${n}) unicast_peer is not allowed in strict mode`, 'reject');
-  if (c.family === 'inet6' && c.version === 2) add('STRICT_V2_IPV6', `(${n}) VRRPv2 cannot carry IPv6 in strict mode`, 'reject');
-  if (c.family === 'inet6' && c.vips[0] !== undefined && !isLinkLocal6(c.vips[0]))
-    add('STRICT_IPV6_FIRST_NOT_LINK_LOCAL', `(${n}) the first IPv6 VIP address should be link local`, 'reject');
-  if (c.initialState === 'MASTER' && c.basePriority < 255)
-    add('STRICT_MASTER_NOT_OWNER', `(${n}) state MASTER requires priority 255 in strict mode - setting BACKUP`, 'state-backup');
-  if (c.authType !== undefined) add('STRICT_AUTH', `(${n}) authentication is not allowed in strict mode - removing`, 'drop-auth');
-  if (c.preemptDelayMs > 0)
-    add('STRICT_PREEMPT_DELAY', `(${n}) preempt_delay is not allowed in strict mode - removing`, 'drop-preempt-delay');
-  if (c.acceptExplicit && c.version === 2)
-    add('STRICT_ACCEPT_V2', `(${n}) accept mode is not allowed with VRRPv2 in strict mode - setting no_accept`, 'no-accept');
-  if ((c.garpLowerPrioRepeat ?? 0) > 0)
-    add('STRICT_GARP_REPEAT', `(${n}) gratuitous ARPs on a lower priority advert are not allowed in strict mode - clearing`, 'drop-garp-repeat');
-  if (c.vmacXmitBase) add('STRICT_VMAC_XMIT_BASE', `(${n}) vmac_xmit_base is not allowed in strict mode`, 'drop-vmac-xmit-base');
-  return p;
-}
-
-/** Strict mode's accept default: accept only for the owner (keepalived), unless set otherwise. */
-export function strictAcceptDefault(basePriority: number): boolean {
-  return basePriority >= 255;
-}
+/** keepalived's warning for the VRRPv2 reset. */
+export const acceptResetText = (name: string): string => `(${name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`;

@@ -5,6 +5,7 @@ import { bool, flag, ignore, ignored, int, lines, num, script, str, table, words
 const VRRP = 'runtime/instance.ts';
 const NOTIFIER = 'runtime/notifier.ts';
 const LVS = 'runtime/lvs.ts';
+const FIREWALL = 'runtime/firewall.ts';
 
 /** Keywords keepalived accepts in global_defs that we store nowhere, grouped by reason. */
 const ACCEPTED: Record<string, KwSpec> = {
@@ -24,8 +25,7 @@ const ACCEPTED: Record<string, KwSpec> = {
     'lvs_netlink_monitor_rcv_bufs_force'], R.NETLINK_BUFS),
   ...ignored(['vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier'], 'the VRRP socket receive buffer size is fixed by tskeepalived'),
   ...ignored(['vrrp_iptables', 'vrrp_ipsets', 'namespace_with_ipsets'], R.IPTABLES),
-  ...ignored(['nftables', 'nftables_priority', 'nftables_ifindex', 'nftables_counters', 'nftables_ipvs', 'nftables_ipvs_priority',
-    'nftables_ipvs_start_fwmark'], R.NFTABLES),
+  ...ignored(['nftables_ipvs', 'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark'], R.NFTABLES_IPVS),
   ...ignored(['vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl'], R.VMAC_GARP),
   use_symlink_paths: ignore('script paths are always resolved through symbolic links for the script-security check'),
   disable_local_igmp: ignore('IGMP reports for the VRRP group are left to the kernel'),
@@ -95,7 +95,12 @@ const keywords: Record<string, KwSpec> = {
   vrrp_version: int(2, 3, { default: 2, use: VRRP, field: 'version' }),
   vrrp_check_unicast_src: flag({ default: false, use: 'runtime/vrrp-service.ts', field: 'checkUnicastSrc' }),
   vrrp_skip_check_adv_addr: flag({ default: false, use: 'runtime/vrrp-service.ts', field: 'skipCheckAdvAddr' }),
-  vrrp_strict: flag({ default: false, unsupported: R.STRICT_FW }),
+  vrrp_strict: flag({ default: false, use: FIREWALL }),
+  // nftables [TABLENAME]: the no_accept firewall's table (keepalived's default name when bare).
+  nftables: words({ bareValue: [], use: FIREWALL, field: 'nftablesTable' }),
+  nftables_priority: int(-2147483648, 2147483647, { default: -1, use: FIREWALL }),
+  nftables_counters: flag({ default: false, use: FIREWALL }),
+  nftables_ifindex: flag({ default: false, use: FIREWALL }),
   vrrp_startup_delay: num(0, 300, { default: 0, unsupported: R.NOT_YET }),
   log_unknown_vrids: flag({ default: false, use: 'runtime/vrrp-service.ts' }),
   vrrp_owner_ignore_adverts: flag({ default: false, use: VRRP, field: 'ownerIgnoreAdverts' }),
