@@ -200,9 +200,13 @@ t.test('vrrp_strict: accept resolution and warnings', async (t) => {
   t.equal(vi?.accept, false);
   t.match(withCode(r, 'ERR_CONFIG_STRICT_NO_ACCEPT')[0]?.message, /unreachable/);
   t.ok(withCode(r, 'ERR_CONFIG_STRICT').some((d) => /authentication/.test(d.message)));
-  const ok = load('global_defs {\n vrrp_strict\n}\n' + instance('  accept'));
+  const ok = load('global_defs {\n vrrp_strict\n}\n' + instance('  version 3\n  accept'));
   t.equal(ok.model?.vrrpInstances[0]?.accept, true);
   t.same(withCode(ok, 'ERR_CONFIG_STRICT_NO_ACCEPT'), []);
+  // keepalived 2.2.7 (observed): strict mode with VRRPv2 resets an explicit accept, and drops.
+  const v2 = load('global_defs {\n vrrp_strict\n}\n' + instance('  accept'));
+  t.equal(v2.model?.vrrpInstances[0]?.accept, false);
+  t.ok(withCode(v2, 'ERR_CONFIG_STRICT').some((d) => /accept mode for VRRP version 2 does not comply with RFC3768 - resetting/.test(d.message)));
   const owner = load('global_defs {\n vrrp_strict\n}\n' + instance('  priority 255'));
   t.equal(owner.model?.vrrpInstances[0]?.accept, true, 'owner accepts by default even in strict mode');
 });
