@@ -26,7 +26,7 @@ async function pingAnswered(lab: Lab, from: LabHost, ip: string): Promise<boolea
 }
 
 async function masterWithVip(lab: Lab, h: LabHost, d: RunningDaemon): Promise<boolean> {
-  return Boolean(await d.out.waitFor('(VI_1) Entering MASTER STATE', 10_000)) && Boolean(await waitFor(() => lab.hasAddress(h, VIP), 3000));
+  return Boolean(await d.out.waitFor('(VI_1) Entering MASTER STATE', 30_000)) && Boolean(await waitFor(() => lab.hasAddress(h, VIP), 3000));
 }
 
 async function stop(d: RunningDaemon): Promise<void> {
@@ -62,7 +62,7 @@ async function noAccept(t: Test, start: Starter, who: string, seen: Seen): Promi
   const d3 = start(lab, h1, conf);
   logsOnFailure(t, d3);
   if (who === 'ours') {
-    t.ok(await d3.out.waitFor('Startup complete', 15_000), 'ours: started');
+    t.ok(await d3.out.waitFor('Startup complete', 30_000), 'ours: started');
     const early = await ruleset(lab, h1);
     if (!d3.out.has('Entering MASTER STATE')) t.equal(early, '', 'ours: the stale table is deleted at start-up, before any election');
     t.ok(d3.out.has('Deleting old ip keepalived table'), 'ours: says so');
