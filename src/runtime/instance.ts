@@ -442,6 +442,8 @@ export class InstanceRuntime {
     for (const r of gone(ua, ub)) await this.tolerate(() => this.deps.rtnl.delRule(ruleSpecOrThrow(r, this.deps.names)), `rule ${r.args.join(' ')}`);
     for (const r of gone(ra, rb)) await this.tolerate(() => this.deps.rtnl.delRoute(routeSpecOrThrow(r, from.interface, this.deps.names)), `route ${r.args.join(' ')}`);
     for (const v of gone(va, vb)) await this.tolerate(() => this.deps.rtnl.delAddress(vipToAddressSpec(v, ifn)), `VIP ${v.address}`);
+    // The drop set follows: gone VIPs leave it after their removal, new ones join before they are added.
+    if (this.deps.firewall) await (to.accept ? this.deps.firewall.release(this.name) : this.deps.firewall.hold(to, ifn));
     for (const v of gone(vb, va)) await this.tolerate(() => this.deps.rtnl.addAddress(vipToAddressSpec(v, ifn)), `VIP ${v.address}`);
     for (const r of gone(rb, ra)) await this.tolerate(() => this.deps.rtnl.addRoute(routeSpecOrThrow(r, to.interface, this.deps.names)), `route ${r.args.join(' ')}`);
     for (const r of gone(ub, ua)) await this.tolerate(() => this.deps.rtnl.addRule(ruleSpecOrThrow(r, this.deps.names)), `rule ${r.args.join(' ')}`);

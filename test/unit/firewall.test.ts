@@ -98,3 +98,14 @@ t.test('held sets are the union of every holder, changes applied in call order',
   await fw.release('VI_1');
   t.match(nft.scripts[2], /add element ip keepalived vips \{ 192\.0\.2\.101 \}$/m);
 });
+
+t.test('hold again (reload in place) replaces the instance\'s entries', async (t) => {
+  const m = strict();
+  const nft = new FakeNft();
+  const fw = new Firewall(m, nft, new MemoryLogger());
+  await fw.hold(m.vrrpInstances[0]!, 'eth0');
+  const next = strict('', '').vrrpInstances[0]!;
+  await fw.hold({ ...next, virtualIpaddress: [{ ...next.virtualIpaddress[0]!, address: '192.0.2.102' }] }, 'eth0');
+  t.match(nft.scripts[1], /add element ip keepalived vips \{ 192\.0\.2\.102 \}$/m);
+  t.notMatch(nft.scripts[1], /192\.0\.2\.100/);
+});
