@@ -18,7 +18,7 @@ import { Trackers, trackerSpecsFromModel } from './trackers';
 import { syncOnTransition, groupStateOf, type GroupState } from '../vrrp/sync-group';
 import { InstanceRuntime } from './instance';
 import { Notifier } from './notifier';
-import { resolveWiring, type ResolvedWiring } from './wiring';
+import { baseInterfaceOf, resolveWiring, type ResolvedWiring } from './wiring';
 import { vipToAddressSpec } from './address-specs';
 import { formatJson, type DaemonSnapshot, type InstanceSnapshot } from '../observe/dump';
 import { resolveScriptUser } from './script-user';
@@ -71,6 +71,15 @@ export class VrrpService {
   private rxIndex: Map<string, Running> | undefined;
   private readonly sockets = new Map<string, VrrpSocket>();
   private readonly links = new Map<string, LinkInfo>();
+  /**
+   * Interfaces deleted under running instances: when one comes back (a new ifindex), those
+   * instances are rewired (new socket, new wiring), else they would send with ENODEV, hear
+   * nothing, and take the VIP beside the real master.
+   */
+  private readonly deletedUnder = new Set<string>();
+  /** Instances stopped for a rewire whose new wiring failed (no address yet): retried on addr-added. */
+  private readonly unwired = new Set<string>();
+  private rewiring: Promise<void> = Promise.resolve();
   private readonly groupStates = new Map<string, GroupState>();
   private readonly rateLimit = new Map<string, number>();
   /** Instances in manual standby (`keepalived standby`), kept across reloads. */
@@ -326,14 +335,21 @@ export class VrrpService {
       const prev = this.links.get(e.link.ifname);
       this.links.set(e.link.ifname, e.link);
       if (prev && prev.up !== e.link.up) log.info(`Netlink reports ${e.link.ifname} ${e.link.up ? 'up' : 'down'}`);
+      if (e.link.up && (this.deletedUnder.has(e.link.ifname) || (prev && prev.ifindex !== e.link.ifindex))) {
+        this.deletedUnder.delete(e.link.ifname);
+        this.queueRewire(e.link.ifname);
+        return;
+      }
       if (!prev || prev.up !== e.link.up) this.refreshAll();
       return;
     }
     if (e.type === 'link-deleted') {
       if (this.links.delete(e.ifname)) log.info(`Interface ${e.ifname} deleted`);
+      if (this.instancesOn(e.ifname).length) this.deletedUnder.add(e.ifname);
       this.refreshAll();
       return;
     }
+    if (e.type === 'addr-added' && this.unwired.size) this.queueRewire(e.addr.ifname);
     const ours = [...this.instances.values()].find((r) =>
       [...r.rt.model.virtualIpaddress, ...r.rt.model.virtualIpaddressExcluded].some((v) => v.address === e.addr.address),
     );
@@ -347,6 +363,56 @@ export class VrrpService {
         void ours.rt.restoreVip(e.addr.address);
       }
     }
+  }
+
+  /** Running (or unwired) instances whose sending or base interface is `ifname`. */
+  private instancesOn(ifname: string): string[] {
+    return this.model.vrrpInstances
+      .filter((m) => {
+        const r = this.instances.get(m.name);
+        return r ? r.wiring.xmitIfname === ifname || baseInterfaceOf(m, this.model.globalDefs) === ifname : this.unwired.has(m.name) && baseInterfaceOf(m, this.model.globalDefs) === ifname;
+      })
+      .map((m) => m.name);
+  }
+
+  private queueRewire(ifname: string): void {
+    this.rewiring = this.rewiring.then(() => this.rewire(ifname)).catch((err: Error) => this.deps.log.error(`Rewiring instances on ${ifname}: ${err.message}`));
+  }
+
+  /** The interface under these instances was re-created: stop them, rebuild wiring and sockets, start again. */
+  private async rewire(ifname: string): Promise<void> {
+    if (this.stopping) return;
+    const names = this.instancesOn(ifname);
+    if (!names.length) return;
+    this.deps.log.info(`Interface ${ifname} re-created: reopening its VRRP instances (${names.join(', ')})`);
+    for (const name of names) {
+      const r = this.instances.get(name);
+      if (!r) continue;
+      await r.rt.stop();
+      if (r.wiring.vmac) await this.deps.rtnl.deleteLink(r.wiring.vmac).catch(() => undefined);
+      this.instances.delete(name);
+      this.rxIndex = undefined;
+    }
+    for (const [key, sock] of [...this.sockets.entries()]) {
+      if (![...this.instances.values()].some((r) => r.socketKey === key)) {
+        sock.close();
+        this.sockets.delete(key);
+      }
+    }
+    for (const name of names) {
+      const m = this.model.vrrpInstances.find((x) => x.name === name);
+      if (!m || this.stopping) continue;
+      await this.addInstance(m);
+      const r = this.instances.get(name);
+      if (!r) {
+        this.unwired.add(name);
+        continue;
+      }
+      this.unwired.delete(name);
+      this.refreshTracking(r);
+      r.rt.start();
+    }
+    this.refreshAll();
   }
 
   // ---- sync groups ------------------------------------------------------------------

@@ -1,0 +1,155 @@
+/**
+ * Fault matrix (issue #14): two of our daemons on one link (h1 priority 100, h2 priority 90,
+ * VRRPv2, advert_int 1 s, VIP 192.0.2.100), one fault per test. Each test asserts that after
+ * the fault (and its repair, where it has one) exactly one host holds the VIP, and stays the
+ * only one for 3 s; the time to converge is printed. Faults: SIGSTOP of the master for 5 s then
+ * SIGCONT; one-way loss (the master's adverts dropped at the backup) then healed; a partition
+ * (both ways) then healed; 40 SIGHUPs in 8 s while a vrrp_script runs; kill -9 during a reload
+ * and a restart that must clean the stale VIP; the master's interface deleted and re-created.
+ */
+import t, { type Test } from 'tap';
+import { Lab, isRoot, sleep, waitFor, type LabHost } from '../support/netns';
+import { logsOnFailure, startDaemon, vrrpConfig, type RunningDaemon } from '../support/daemon';
+
+const VIP = '192.0.2.100';
+const skip = !isRoot() && 'needs root';
+
+async function holders(lab: Lab, hosts: LabHost[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const h of hosts) if (await lab.hasAddress(h, VIP)) out.push(h.name);
+  return out;
+}
+
+/** Wait until exactly `who` holds the VIP, then check it stays the only holder for `stableMs`. */
+async function convergesTo(t: Test, lab: Lab, hosts: LabHost[], who: string, since: number, boundMs: number, what: string, stableMs = 3000): Promise<void> {
+  const ok = await waitFor(async () => {
+    const h = await holders(lab, hosts);
+    return h.length === 1 && h[0] === who ? true : undefined;
+  }, boundMs, 50);
+  const took = Date.now() - since;
+  t.ok(ok, `${what}: exactly one holder (${who}) within ${boundMs} ms (took ${took} ms; holders now ${JSON.stringify(await holders(lab, hosts))})`);
+  if (!ok) return;
+  const end = Date.now() + stableMs;
+  while (Date.now() < end) {
+    const h = await holders(lab, hosts);
+    if (h.length !== 1 || h[0] !== who) {
+      t.fail(`${what}: holder set changed to ${JSON.stringify(h)} after converging`);
+      return;
+    }
+    await sleep(100);
+  }
+  t.pass(`${what}: ${who} stayed the only holder for ${stableMs} ms`);
+}
+
+async function pair(t: Test, cfg1?: string, cfg2?: string): Promise<{ lab: Lab; h1: LabHost; h2: LabHost; d1: RunningDaemon; d2: RunningDaemon }> {
+  const lab = await Lab.create(t, { hosts: 2 });
+  const [h1, h2] = [lab.host(1), lab.host(2)];
+  const d1 = startDaemon(lab, h1, cfg1 ?? vrrpConfig({ state: 'MASTER', priority: 100 }));
+  const d2 = startDaemon(lab, h2, cfg2 ?? vrrpConfig({ state: 'BACKUP', priority: 90 }));
+  logsOnFailure(t, d1, d2);
+  await convergesTo(t, lab, [h1, h2], 'h1', Date.now(), 15_000, 'start-up', 1000);
+  return { lab, h1, h2, d1, d2 };
+}
+
+/** nft on `h`: drop VRRP (protocol 112) arriving from `from`. */
+async function dropVrrpFrom(lab: Lab, h: LabHost, from: string): Promise<void> {
+  const r = await lab.exec(h.ns, ['nft', `add table inet fm; add chain inet fm in { type filter hook input priority 0; }; add rule inet fm in ip saddr ${from} ip protocol 112 drop`]);
+  if (r.code !== 0) throw new Error(`nft: ${r.stderr}`);
+}
+async function heal(lab: Lab, h: LabHost): Promise<void> {
+  await lab.exec(h.ns, ['nft', 'delete table inet fm']);
+}
+
+t.test('SIGSTOP of the master for 5 s, then SIGCONT: one holder again', { skip }, async (t) => {
+  const { lab, h1, h2, d1 } = await pair(t);
+  const pid = d1.cp.pid!;
+  const stopped = Date.now();
+  process.kill(pid, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      /* gone */
+    }
+  });
+  t.ok(await waitFor(() => lab.hasAddress(h2, VIP), 8000), 'h2 takes the VIP while h1 is stopped');
+  await sleep(Math.max(0, stopped + 5000 - Date.now()));
+  const cont = Date.now();
+  process.kill(pid, 'SIGCONT');
+  // h1 (100) resumes advertising and h2 (90) yields: h1 must not keep the VIP beside another master
+  await convergesTo(t, lab, [h1, h2], 'h1', cont, 5000, 'after SIGCONT');
+});
+
+t.test("one-way loss (the master's adverts dropped at the backup), then healed", { skip }, async (t) => {
+  const { lab, h1, h2, d2 } = await pair(t);
+  await dropVrrpFrom(lab, h2, h1.ipv4);
+  // h2 no longer hears h1 and becomes MASTER too (as keepalived: nothing in VRRP can prevent it)
+  t.ok(await d2.out.waitFor('(VI_1) Entering MASTER STATE', 8000), 'h2 takes over while it hears nothing');
+  const healed = Date.now();
+  await heal(lab, h2);
+  await convergesTo(t, lab, [h1, h2], 'h1', healed, 4000, 'after the loss heals');
+});
+
+t.test('partition (both ways), then healed', { skip }, async (t) => {
+  const { lab, h1, h2, d2 } = await pair(t);
+  await dropVrrpFrom(lab, h2, h1.ipv4);
+  await dropVrrpFrom(lab, h1, h2.ipv4);
+  t.ok(await d2.out.waitFor('(VI_1) Entering MASTER STATE', 8000), 'h2 becomes MASTER in its partition');
+  t.ok(await lab.hasAddress(h1, VIP), 'h1 stays MASTER in its own');
+  const healed = Date.now();
+  await heal(lab, h1);
+  await heal(lab, h2);
+  await convergesTo(t, lab, [h1, h2], 'h1', healed, 4000, 'after the partition heals');
+});
+
+t.test('40 SIGHUPs in 8 s while a vrrp_script runs: the master stays master, one holder', { skip }, async (t) => {
+  const script = `vrrp_script chk {\n  script "/bin/sleep 0.2"\n  interval 1\n  weight -20\n}\n`;
+  const cfg = (priority: number, state: 'MASTER' | 'BACKUP') => script + vrrpConfig({ state, priority, extra: 'track_script {\n    chk\n  }' });
+  const { lab, h1, h2, d1, d2 } = await pair(t, cfg(100, 'MASTER'), cfg(90, 'BACKUP'));
+  const masters1 = d1.out.count(/Entering MASTER STATE/);
+  const masters2 = d2.out.count(/Entering MASTER STATE/);
+  const start = Date.now();
+  for (let i = 0; i < 40; i++) {
+    d1.cp.kill('SIGHUP');
+    await sleep(200);
+  }
+  t.ok(await waitFor(() => d1.out.count(/Reload/) > 0, 5000), 'reloads were handled');
+  t.equal(d1.cp.exitCode, null, 'h1 still running after 40 SIGHUPs');
+  await convergesTo(t, lab, [h1, h2], 'h1', start, 10_000, 'after 40 SIGHUPs');
+  t.equal(d1.out.count(/Entering MASTER STATE/), masters1, 'h1 never left MASTER');
+  t.equal(d2.out.count(/Entering MASTER STATE/), masters2, 'h2 never became MASTER');
+});
+
+t.test('kill -9 during a reload, restart at lower priority: the stale VIP is cleaned, one holder', { skip }, async (t) => {
+  const { lab, h1, h2, d1 } = await pair(t);
+  d1.cp.kill('SIGHUP');
+  d1.cp.kill('SIGKILL');
+  await d1.exited;
+  t.ok(await lab.hasAddress(h1, VIP), 'the killed master left its VIP behind (kernel state)');
+  t.ok(await waitFor(() => lab.hasAddress(h2, VIP), 8000), 'h2 takes over');
+  const restart = Date.now();
+  const d1b = startDaemon(lab, h1, vrrpConfig({ state: 'BACKUP', priority: 50 }));
+  logsOnFailure(t, d1b);
+  await convergesTo(t, lab, [h1, h2], 'h2', restart, 5000, 'after the restart');
+});
+
+t.test("the master's interface deleted and re-created: one holder throughout recovery", { skip }, async (t) => {
+  const { lab, h1, h2 } = await pair(t);
+  const del = Date.now();
+  const r = await lab.exec(h1.ns, ['ip', 'link', 'del', 'eth0']);
+  t.equal(r.code, 0, 'eth0 deleted on h1');
+  await convergesTo(t, lab, [h1, h2], 'h2', del, 8000, 'after the delete');
+  // re-created: a new veth into the lab bridge, same name and address
+  const mk = [
+    ['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'p1', 'netns', lab.bridgeNs],
+    ['ip', '-n', lab.bridgeNs, 'link', 'set', 'p1', 'master', 'br0', 'up'],
+    ['ip', 'addr', 'add', `${h1.ipv4}/24`, 'dev', 'eth0'],
+    ['ip', 'link', 'set', 'eth0', 'up'],
+  ];
+  for (const c of mk) {
+    const x = await lab.exec(h1.ns, c);
+    t.equal(x.code, 0, `${c.join(' ')} ${x.stderr}`);
+  }
+  const back = Date.now();
+  await convergesTo(t, lab, [h1, h2], 'h1', back, 8000, 'after the interface comes back (h1 preempts)');
+});
