@@ -177,6 +177,22 @@ export class Lab {
     this.destroyed = true;
     live.delete(this);
     await killAll([...this.procs]);
+    // Anything still running inside the lab (a daemon's forked child whose parent is gone,
+    // a script it started) is killed by namespace, and no pipe of ours keeps this test alive.
+    for (const ns of this.namespaces) {
+      const r = await sh('ip', ['netns', 'pids', ns]);
+      for (const pid of r.stdout.split('\n').map(Number).filter((n) => n > 1)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    for (const cp of this.procs) {
+      cp.stdout?.destroy();
+      cp.stderr?.destroy();
+    }
     for (const ns of this.namespaces.reverse()) await sh('ip', ['netns', 'del', ns]);
     for (const fn of this.cleanups) {
       try {
