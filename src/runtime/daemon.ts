@@ -9,6 +9,7 @@
  * SIGSTATS_CLEAR (SIGRTMAX-1) cannot be caught by Node: runDaemon fills `realtimeSignalHooks`
  * so a native real-time-signal watcher can call them.
  */
+import { runLifecycleScript } from './lifecycle-scripts';
 import type { CliOptions } from '../cli/args';
 import { writePidfile, removePidfile } from '../cli/pidfile';
 import { hostInterface, loadConfigFile } from './config-files';
@@ -159,6 +160,8 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   // One runner for trackers, hooks, MISC_CHECK and LVS scripts; check scripts are spread over
   // their interval (Trackers spreadRuns) so spawning never comes in bursts that delay adverts.
   const runner = new NativeScriptRunner();
+  // keepalived's parent runs startup_script before any child starts (waited for, killed at its timeout).
+  await runLifecycleScript('startup', model, { log: parent, runner });
   let lvs: LvsHandle | undefined;
   const vrrp = runVrrp
     ? new VrrpService(model, {
@@ -223,13 +226,16 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       stopping = true;
       sd?.stop();
       parent.info('Stopping');
-      const hardStop = setTimeout(() => process.exit(0), 3000);
+      // shutdown_script runs after everything stopped: the hard stop leaves it its timeout.
+      const shutdownMs = model?.globalDefs.shutdownScript ? model.globalDefs.shutdownScriptTimeoutMs : 0;
+      const hardStop = setTimeout(() => process.exit(0), 3000 + shutdownMs);
       hardStop.unref();
       await reloading.catch(() => undefined);
       await Promise.all([control.close(), metricsServer?.close()]);
       bfd?.stop();
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
       await statics?.stop(o.dontReleaseVrrp).catch((e: Error) => log.error(`stop: ${e.message}`));
+      if (model) await runLifecycleScript('shutdown', model, { log: parent, runner }).catch((e: Error) => log.error(`shutdown script: ${e.message}`));
       rtnl.close();
       stopRt();
       for (const f of pidFiles) removePidfile(f);
