@@ -191,14 +191,15 @@ export class InstanceRuntime {
     return this.vipsInstalled;
   }
 
-  start(): void {
+  /** `startupDelayMs`: vrrp_startup_delay, given at daemon start only (not to instances added by a reload). */
+  start(startupDelayMs = 0): void {
     try {
       this.deps.announcer.prepare?.();
     } catch (e) {
       this.log.error(`(${this.name}) cannot open the GARP/NA socket: ${(e as Error).message}`);
     }
     this.warmTakeoverPath();
-    this.dispatch({ type: 'startup' });
+    this.dispatch(startupDelayMs > 0 ? { type: 'startup', delayMs: startupDelayMs } : { type: 'startup' });
   }
 
   /**

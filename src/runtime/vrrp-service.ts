@@ -117,9 +117,11 @@ export class VrrpService {
     this.startTrackers(this.model);
     await this.firewall?.start();
     for (const m of this.model.vrrpInstances) await this.addInstance(m);
+    const delayMs = this.model.globalDefs.vrrpStartupDelayMs;
+    if (delayMs > 0 && this.instances.size) this.deps.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     for (const r of this.instances.values()) {
       this.refreshTracking(r);
-      r.rt.start();
+      r.rt.start(delayMs);
     }
   }
 

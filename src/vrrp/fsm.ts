@@ -137,15 +137,15 @@ function becomeFault(o: Out, s: InstanceState, reason: string, init = false): In
   return { ...s, ...NO_DEADLINES, state: 'FAULT', preemptAt: undefined, lastTransitionAt: now };
 }
 
-function onStartup(o: Out, s0: InstanceState): InstanceState {
+function onStartup(o: Out, s0: InstanceState, delayMs: number): InstanceState {
   const { cfg, now } = o;
   if (s0.state !== 'INIT') return s0;
   const s: InstanceState = { ...s0, stopped: false, masterAdverIntCs: cfg.advertIntCs, masterAddr: undefined };
   if (s.faulted) return becomeFault(o, s, `startup with a fault: ${s.faultReason ?? 'unknown'}`, true);
   // RFC 5798 §6.4.1: the owner (priority 255) goes straight to MASTER.
-  if (isOwner(cfg) && !s.standby) return becomeMaster(o, s, 'startup as address owner (priority 255)');
+  if (isOwner(cfg) && !s.standby && delayMs <= 0) return becomeMaster(o, s, 'startup as address owner (priority 255)');
   // keepalived: `state MASTER` below 255 still starts in BACKUP and waits Master_Down_Interval.
-  const down = mdi(cfg, s);
+  const down = mdi(cfg, s) + Math.max(0, delayMs);
   transition(o, 'INIT', 'BACKUP', `startup (initial state ${cfg.initialState}, priority ${s.priority}): waiting ${down}ms for a master`);
   // keepalived 2.2.7 logs this before its first state (stale VIPs are removed by the runtime at start-up).
   o.log('info', msg.removingVips(cfg.name));
@@ -448,7 +448,7 @@ export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent,
   let next: InstanceState;
   switch (event.type) {
     case 'startup':
-      next = onStartup(o, state.stopped ? { ...state, state: 'INIT' } : state);
+      next = onStartup(o, state.stopped ? { ...state, state: 'INIT' } : state, event.delayMs ?? 0);
       break;
     case 'shutdown':
       next = onShutdown(o, state);

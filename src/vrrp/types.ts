@@ -201,7 +201,8 @@ export interface InstanceState {
 }
 
 export type FsmEvent =
-  | { type: 'startup' }
+  /** `delayMs`: vrrp_startup_delay, at daemon start only: every instance (the owner too) starts in BACKUP and waits delay + Master_Down_Interval, as keepalived 2.2.7. */
+  | { type: 'startup'; delayMs?: number }
   | { type: 'shutdown' }
   | { type: 'tick' }
   | { type: 'advert'; advert: Advert; src: string }

@@ -101,7 +101,7 @@ const keywords: Record<string, KwSpec> = {
   nftables_priority: int(-2147483648, 2147483647, { default: -1, use: FIREWALL }),
   nftables_counters: flag({ default: false, use: FIREWALL }),
   nftables_ifindex: flag({ default: false, use: FIREWALL }),
-  vrrp_startup_delay: num(0, 300, { default: 0, unsupported: R.NOT_YET }),
+  vrrp_startup_delay: num(0, 300, { default: 0, use: 'runtime/vrrp-service.ts', field: 'vrrpStartupDelayMs' }),
   log_unknown_vrids: flag({ default: false, use: 'runtime/vrrp-service.ts' }),
   vrrp_owner_ignore_adverts: flag({ default: false, use: VRRP, field: 'ownerIgnoreAdverts' }),
   vmac_prefix: str({ default: 'vrrp', use: 'runtime/wiring.ts' }),
