@@ -4,6 +4,7 @@
  * and tracker changes into priority/fault events, keeps sync groups together and routes
  * notifications. Everything kernel-facing goes through the ports it is given.
  */
+import { applySysctls, fsSysctlIo, restoreSysctls, type AppliedSetting } from '../net/sysctl';
 import { trackedBfdLine } from './bfd-service';
 import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
 import type { AnnouncePort, LinkInfo, NetEvent, ReceivedPacket, RtnlPort, RtnlWatch, VrrpSocket, VrrpSocketFactory } from '../net/ports';
@@ -80,6 +81,8 @@ export class VrrpService {
   /** Instances stopped for a rewire whose new wiring failed (no address yet): retried on addr-added. */
   private readonly unwired = new Set<string>();
   private rewiring: Promise<void> = Promise.resolve();
+  /** promote_secondaries: the sysctls we set (restored at stop, as keepalived 2.2.7 does). */
+  private promoted: AppliedSetting[] = [];
   private readonly groupStates = new Map<string, GroupState>();
   private readonly rateLimit = new Map<string, number>();
   /** Instances in manual standby (`keepalived standby`), kept across reloads. */
@@ -187,6 +190,7 @@ export class VrrpService {
       return;
     }
     await this.cleanStale(m, wiring);
+    if (m.promoteSecondaries) this.promoteSecondaries(wiring.vipIfname);
     const ah = m.auth?.type === 'AH' && m.version === 2 && m.family === 'inet' ? new AhSession(m.auth.pass) : undefined;
     const socketKey = `${m.family}|${wiring.xmitIfname}|${wiring.group ?? 'unicast'}${ah ? '|ah' : ''}`;
     let sock = this.sockets.get(socketKey);
@@ -367,6 +371,15 @@ export class VrrpService {
     }
   }
 
+  /** promote_secondaries: net.ipv4.conf.IF.promote_secondaries=1 while we run (keepalived sets it at start, restores it at stop). */
+  private promoteSecondaries(ifname: string): void {
+    try {
+      this.promoted.push(...applySysctls(fsSysctlIo(), [{ family: 'inet', ifname, key: 'promote_secondaries', value: '1' }]));
+    } catch (e) {
+      this.deps.log.warn(`Unable to set promote_secondaries on ${ifname}: ${(e as Error).message}`);
+    }
+  }
+
   /** Running (or unwired) instances whose sending or base interface is `ifname`. */
   private instancesOn(ifname: string): string[] {
     return this.model.vrrpInstances
@@ -459,6 +472,8 @@ export class VrrpService {
     this.sockets.clear();
     if (!this.deps.dontReleaseVrrp) {
       for (const r of this.instances.values()) if (r.wiring.vmac) await this.deps.rtnl.deleteLink(r.wiring.vmac).catch(() => undefined);
+      for (const e of restoreSysctls(fsSysctlIo(), this.promoted)) this.deps.log.warn(e.message);
+      this.promoted = [];
     }
     this.notifier.close();
   }

@@ -68,7 +68,7 @@ const keywords: Record<string, KwSpec> = {
   virtual_ipaddress_excluded: lines({ repeat: true, use: SVC }),
   // Its only effect: no "no virtual_ipaddress" warning from the config check.
   no_virtual_ipaddress: flag({ default: false, use: 'config/validate.ts' }),
-  promote_secondaries: flag({ default: false, unsupported: R.NOT_YET }),
+  promote_secondaries: flag({ default: false, use: 'runtime/vrrp-service.ts' }),
   virtual_routes: lines({ repeat: true, use: INST }),
   virtual_rules: lines({ repeat: true, use: INST }),
   v3_checksum_as_v2: bool({ default: false, use: INST }),
