@@ -64,6 +64,16 @@ t.test('exit statuses', async (t) => {
   t.equal(readFileSync(f, 'utf8'), 'a b||ü|');
 });
 
+t.test('a script without "#!" is not run (as keepalived 2.2.7, observed) and says why (keepalived is silent)', async (t) => {
+  const f = join(dir, 'noshebang.sh');
+  const out = join(dir, 'noshebang.out');
+  writeFileSync(f, `printf "%s|" "$@" > ${out}\n`, { mode: 0o755 });
+  const r = await runner.run([f, 'INSTANCE', 'VI_1', 'MASTER'], { ...D, execPath: f });
+  t.equal(r.outcome.kind, 'spawn_error', 'a spawn error, not a silent success');
+  t.match(r.outcome.kind === 'spawn_error' ? r.outcome.message : '', /ENOEXEC|Exec format error/, 'naming the exec format error');
+  t.throws(() => readFileSync(out), 'the script did not run');
+});
+
 t.test('stdio is /dev/null and the child leads its own session', async (t) => {
   const f = join(dir, 'stdio');
   const r = await runner.run(['sh', '-c', 'l=$(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2); s=$(ps -o sid= -o pgid= -p $$); printf "%s\\n%s\\n%s\\n" "$l" "$s" $$ > "$0"', f], D);
