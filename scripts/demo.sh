@@ -15,6 +15,8 @@ ms_now() { date +%s%3N; }
 say "Preparing (system packages, npm ci, build) — only what is missing"
 bash scripts/install-deps.sh
 [ -d node_modules ] && [ -f native/build/Release/tskeepalived_native.node ] || npm ci --no-audit --no-fund
+# an addon older than its sources (a checkout updated since the last build) is rebuilt
+if [ -n "$(find native/src native/binding.gyp -newer native/build/Release/tskeepalived_native.node | head -1)" ]; then npm run install >/dev/null; fi
 if [ ! -f dist/src/cli/main.js ] || [ -n "$(find src -newer dist/src/cli/main.js -name '*.ts' | head -1)" ]; then npm run build >/dev/null; fi
 
 P="tkdemo$$"
