@@ -35,12 +35,14 @@ function listTree(dir: string): string[] {
   return out;
 }
 
+// dynamic_interfaces: -t here runs in the host's namespace, whose interface names this test cannot know
 const sample = `global_defs {
   router_id lb1
+  dynamic_interfaces
 }
 vrrp_instance VI_1 {
   state BACKUP
-  interface lo
+  interface eth0
   virtual_router_id 51
   priority 100
   advert_int 1

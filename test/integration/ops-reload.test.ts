@@ -63,6 +63,7 @@ function config(dir: string, instances: string[], prio = 100): string {
   return `global_defs {
   router_id ${path.basename(dir)}
   enable_script_security
+  script_user root
 }
 vrrp_script chk {
   script "${dir}/chk.sh"

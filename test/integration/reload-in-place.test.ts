@@ -56,6 +56,7 @@ function oursConf(dir: string, o: Ours): string {
   router_id ours
   vrrp_version 3
   enable_script_security
+  script_user root
 }
 vrrp_script chk {
   script "${dir}/chk.sh"

@@ -28,7 +28,14 @@ export function startWithPrivateTmp(lab: Lab, host: LabHost, impl: 'ours' | 'kee
     '-p', path.join(dir, 'keepalived.pid'), '-r', path.join(dir, 'vrrp.pid'), '-c', path.join(dir, 'checkers.pid'),
     ...extraArgs,
   ];
-  const cp = lab.spawn(host.ns, ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /tmp && exec "$@"', tmp, ...argv]);
+  // A checkout under /tmp (CI clones to /tmp/x) must stay visible to the daemon (its code, and
+  // node_modules for NODE_OPTIONS from the test runner): it is bound back in at the same path.
+  const root = path.resolve(path.dirname(MAIN), '..', '..', '..');
+  const rel = path.relative('/tmp', root);
+  const under = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  if (under) fs.mkdirSync(path.join(tmp, rel), { recursive: true });
+  const script = under ? 'mount --bind "$1" "$0/$2" && mount --rbind "$0" /tmp && shift 2 && exec "$@"' : 'mount --bind "$0" /tmp && exec "$@"';
+  const cp = lab.spawn(host.ns, ['unshare', '-m', 'sh', '-c', script, tmp, ...(under ? [root, rel] : []), ...argv]);
   const out = new OutputWatcher(cp);
   const exited = new Promise<number | null>((r) => cp.on('exit', (code) => r(code)));
   return { host, cp, out, dir, conf, exited, tmp };
