@@ -8,7 +8,7 @@
 import type { Logger } from '../observe/log';
 import type { HookCall } from './notify';
 import { ProcessScriptRunner, type ScriptResult, type ScriptRunner } from './exec';
-import { ScriptPolicy, runOptionsOf, type Ids } from './script-policy';
+import { ScriptPolicy, policyForRunner, runOptionsOf, type Ids } from './script-policy';
 import type { SelfCredentials } from './credentials';
 
 export { lookupUser, resolveScriptPath, scriptSecurityProblem, type Ids } from './script-policy';
@@ -34,11 +34,7 @@ export class HookRunner {
   readonly policy: ScriptPolicy;
   constructor(private readonly opts: HookRunnerOptions) {
     this.runner = opts.runner ?? new ProcessScriptRunner();
-    const p: ConstructorParameters<typeof ScriptPolicy>[0] = { log: opts.log, security: opts.scriptSecurity ?? false };
-    if (opts.scriptUser) p.scriptUser = opts.scriptUser;
-    if (opts.lookup) p.lookup = opts.lookup;
-    if (opts.self) p.self = opts.self;
-    this.policy = new ScriptPolicy(p);
+    this.policy = policyForRunner(opts);
   }
 
   /** Queue `calls` (run one after another) behind everything queued for `key`. */

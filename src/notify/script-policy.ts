@@ -160,6 +160,23 @@ export interface ScriptPolicyOptions {
   self?: SelfCredentials;
 }
 
+/** The options of a runner that owns a policy (hooks, trackers) mapped onto a policy's. */
+export interface RunnerPolicyOptions {
+  log: Logger;
+  scriptSecurity?: boolean;
+  scriptUser?: { user: string; group?: string };
+  lookup?: (user: string, group?: string) => Ids | undefined;
+  self?: SelfCredentials;
+}
+
+export function policyForRunner(o: RunnerPolicyOptions): ScriptPolicy {
+  const p: ScriptPolicyOptions = { log: o.log, security: o.scriptSecurity ?? false };
+  if (o.scriptUser) p.scriptUser = o.scriptUser;
+  if (o.lookup) p.lookup = o.lookup;
+  if (o.self) p.self = o.self;
+  return new ScriptPolicy(p);
+}
+
 /** keepalived quotes each word: '/bin/x' 'arg'. */
 function quoted(argv: readonly string[]): string {
   return argv.map((a) => `'${a}'`).join(' ');

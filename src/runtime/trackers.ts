@@ -23,7 +23,7 @@ import type { Clock, TimerHandle } from './clock';
 import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptOutcome, type ScriptRunner } from '../notify/exec';
 import { splitCommand } from '../notify/argv';
-import { ScriptPolicy, runOptionsOf, type Ids, type PreparedScript } from '../notify/script-policy';
+import { ScriptPolicy, policyForRunner, runOptionsOf, type Ids, type PreparedScript } from '../notify/script-policy';
 import type { SelfCredentials } from '../notify/credentials';
 import { applyResult, initRiseFall, type RiseFallState, type TrackState } from '../track/rise-fall';
 import { parseTrackFileValue } from '../track/file-value';
@@ -154,11 +154,7 @@ export class Trackers {
   private readonly policy: ScriptPolicy;
   constructor(private readonly opts: TrackersOptions) {
     this.runner = opts.runner ?? new ProcessScriptRunner();
-    const p: ConstructorParameters<typeof ScriptPolicy>[0] = { log: opts.log, security: opts.scriptSecurity ?? false };
-    if (opts.scriptUser) p.scriptUser = opts.scriptUser;
-    if (opts.lookup) p.lookup = opts.lookup;
-    if (opts.self) p.self = opts.self;
-    this.policy = new ScriptPolicy(p);
+    this.policy = policyForRunner(opts);
   }
 
   addScript(spec: ScriptTrackerSpec): void {

@@ -7,35 +7,12 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Lab, isRoot, waitFor, sleep } from '../support/netns';
 import { logsOnFailure, startDaemon, tmpDir } from '../support/daemon';
 import { WireCapture } from '../../scripts/bench/wire-capture';
+import { GarpCapture, GARP_TCPDUMP_ARGS } from '../support/garp-capture';
 
 const skip = !isRoot() && 'needs root';
-
-/** Gratuitous ARPs (sender IP == target IP) seen on the lab bridge. */
-class ArpCapture {
-  readonly garps: Array<{ t: number; ip: string }> = [];
-  private cp: ChildProcess;
-  private buf = '';
-  constructor(bridgeNs: string) {
-    this.cp = spawn('ip', ['netns', 'exec', bridgeNs, 'tcpdump', '-i', 'br0', '-n', '-tt', '-l', '-U', 'arp'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.cp.stdout?.on('data', (d: Buffer) => {
-      this.buf += d.toString();
-      let i: number;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        const m = /^(\d+\.\d+) ARP, (?:Request who-has (\S+)(?: \([^)]*\))? tell (\S+),|Reply (\S+) is-at)/.exec(line);
-        if (m && (m[4] || m[2] === m[3])) this.garps.push({ t: Number(m[1]), ip: (m[4] ?? m[2]) as string });
-      }
-    });
-  }
-  stop(): void {
-    this.cp.kill('SIGTERM');
-  }
-}
 
 function instance(name: string, vrid: number, vip: string, prio: number, dir: string, extra = ''): string {
   return `vrrp_instance ${name} {
@@ -95,7 +72,7 @@ t.test('SIGHUP: unchanged instance untouched on the wire; removed releases; new 
   const lab = await Lab.create(t, { hosts: 2 });
   const [h1, h2] = [lab.host(1), lab.host(2)];
   const cap = new WireCapture(lab.bridgeNs);
-  const arp = new ArpCapture(lab.bridgeNs);
+  const arp = new GarpCapture(lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'br0', ...GARP_TCPDUMP_ARGS], { stdio: ['ignore', 'pipe', 'ignore'] }));
   t.teardown(() => {
     cap.stop();
     arp.stop();

@@ -10,35 +10,14 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { Lab, isRoot, sleep, waitFor } from '../support/netns';
 import { execFileSync } from 'node:child_process';
 import { MAIN, logsOnFailure, startDaemon, tmpDir } from '../support/daemon';
 import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
 import { WireCapture } from '../../scripts/bench/wire-capture';
+import { GarpCapture, GARP_TCPDUMP_ARGS } from '../support/garp-capture';
 
 const skip = (!isRoot() && 'needs root') || (!KEEPALIVED_BIN && 'keepalived not installed (.ci/run installs it)');
-
-/** Gratuitous ARPs (sender IP == target IP, or a reply) seen on the lab bridge. */
-class ArpCapture {
-  readonly garps: Array<{ t: number; ip: string }> = [];
-  private buf = '';
-  constructor(private cp: ChildProcess) {
-    cp.stdout?.on('data', (d: Buffer) => {
-      this.buf += d.toString();
-      let i: number;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        const m = /^(\d+\.\d+) ARP, (?:Request who-has (\S+)(?: \([^)]*\))? tell (\S+),|Reply (\S+) is-at)/.exec(line);
-        if (m && (m[4] || m[2] === m[3])) this.garps.push({ t: Number(m[1]), ip: (m[4] ?? m[2]) as string });
-      }
-    });
-  }
-  stop(): void {
-    this.cp.kill('SIGTERM');
-  }
-}
 
 /** The VIPs of this test are 192.0.2.100 and up; hosts are 192.0.2.1.. */
 const isVip = (cidr: string): boolean => /^192\.0\.2\.(\d+)\//.test(cidr) && Number(/^192\.0\.2\.(\d+)/.exec(cidr)?.[1]) >= 100;
@@ -99,7 +78,7 @@ t.test('SIGHUP applied in place on a master, keepalived 2.2.7 as the backup peer
   const lab = await Lab.create(t, { hosts: 2 });
   const [h1, h2] = [lab.host(1), lab.host(2)];
   const cap = new WireCapture(lab.bridgeNs);
-  const arp = new ArpCapture(lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'br0', '-n', '-tt', '-l', '-U', 'arp'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const arp = new GarpCapture(lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'br0', ...GARP_TCPDUMP_ARGS], { stdio: ['ignore', 'pipe', 'ignore'] }));
   t.teardown(() => {
     cap.stop();
     arp.stop();

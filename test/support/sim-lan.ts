@@ -9,6 +9,7 @@ import { initialState, nextDeadline, step } from '../../src/vrrp/fsm';
 import { advertToSend, decodeAdvert, encodeAdvert, validateForInstance, wireConfigFor, VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../../src/vrrp/packet';
 import type { TimerHandle } from '../../src/runtime/clock';
 import type { Action, FsmEvent, InstanceConfig, InstanceState, InstanceWireConfig, PassAuth, VrrpStateName } from '../../src/vrrp/types';
+import { seededRandom as rng } from './seeded-random';
 
 export interface TransitionRecord {
   at: number;
@@ -24,17 +25,6 @@ export interface SentRecord {
   priority: number;
 }
 
-/** Mulberry32: seeded, so a lossy run is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class SimRouter {
   state: InstanceState;

@@ -1,20 +1,10 @@
 import t from 'tap';
 import { BfdState, decodeControl, encodeControl, BFD_DROP_REASONS } from '../../src/bfd/packet';
 import type { BfdDropReason } from '../../src/bfd/packet';
+import { seededRandom as rng } from '../support/seeded-random';
 
 const base = { diag: 0, state: BfdState.Down, poll: false, final: false, detectMult: 3, myDiscr: 0x11223344, yourDiscr: 0, desiredMinTxUs: 1_000_000, requiredMinRxUs: 50_000 };
 
-// Deterministic PRNG (mulberry32) so a failure is reproducible.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('RFC 5880 §4.1: encode lays out the mandatory section bit by bit', async (t) => {
   const b = encodeControl({ ...base, state: BfdState.Up, diag: 3, poll: true, yourDiscr: 0xaabbccdd, desiredMinTxUs: 50_000, requiredMinRxUs: 60_000 });

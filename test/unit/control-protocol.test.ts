@@ -9,17 +9,8 @@ import { openControlServer, ControlFailure } from '../../src/control/server';
 import { controlSocketPath } from '../../src/control/paths';
 import { parseClientArgs, exchange } from '../../src/control/client';
 import type { Logger } from '../../src/observe/log';
+import { seededRandom as rng } from '../support/seeded-random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('valid requests parse; each malformed one gets its stable code', async (t) => {
   t.same(parseRequest('{"v":1,"id":7,"cmd":"status","target":"VI_1"}'), { ok: true, request: { v: 1, id: 7, cmd: 'status', target: 'VI_1' } });

@@ -1,18 +1,8 @@
 import t from 'tap';
 import { decodeAdvert, encodeAdvert, validateForInstance } from '../../src/vrrp/packet';
 import type { DropReason, RxMeta } from '../../src/vrrp/types';
+import { seededRandom as rng } from '../support/seeded-random';
 
-// Deterministic PRNG (mulberry32) so a failure is reproducible from the printed seed.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('100,000 random and mutated packets decode without an exception (house rule 3)', async (t) => {
   const rand = rng(0xdecaf);
