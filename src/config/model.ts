@@ -94,6 +94,10 @@ export interface GlobalDefs extends GarpSettings {
   readonly vmacAddrPrefix?: string;
   readonly lvsFlush: boolean;
   readonly lvsFlushOnStop: boolean;
+  /** `lvs_flush_on_stop VS`: at stop delete only our virtual servers (not a full flush). */
+  readonly lvsFlushOnStopVsOnly?: boolean;
+  /** rs_init_notifies: notify_up / RS UP for every real server that starts up. */
+  readonly rsInitNotifies?: boolean;
   readonly lvsTimeouts?: { readonly tcpS?: number; readonly tcpfinS?: number; readonly udpS?: number };
   readonly lvsSyncDaemon?: { readonly interface: string; readonly instance?: string; readonly args: readonly string[] };
   readonly netNamespace?: string;
@@ -324,6 +328,13 @@ export interface VrrpSyncGroup extends Located, NotifyScripts {
 // ---------------------------------------------------------------- LVS
 
 export type LvsMethod = 'NAT' | 'DR' | 'TUN';
+/** `lvs_method TUN type ipip|gue port N|gre [nocsum|csum|remcsum]` (kernel IPVS_DEST_ATTR_TUN_*). */
+export interface TunnelSpec {
+  readonly type: 'ipip' | 'gue' | 'gre';
+  /** GUE's UDP destination port. */
+  readonly port?: number;
+  readonly csum?: 'nocsum' | 'csum' | 'remcsum';
+}
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
 export interface VsgEntry extends Located {
@@ -445,6 +456,7 @@ export interface RealServer extends Located {
   readonly port?: number;
   readonly weight: number;
   readonly lvsMethod: LvsMethod;
+  readonly tunnel?: TunnelSpec;
   readonly inhibitOnFailure: boolean;
   readonly alpha: boolean;
   readonly notifyUp?: ScriptCommand;
@@ -461,6 +473,7 @@ export interface SorryServer extends Located {
   readonly port?: number;
   readonly inhibit: boolean;
   readonly lvsMethod: LvsMethod;
+  readonly tunnel?: TunnelSpec;
 }
 
 export interface VirtualServer extends Located {
@@ -475,6 +488,7 @@ export interface VirtualServer extends Located {
   /** Scheduler flags: flag-1..3, sh-port, sh-fallback, mh-port, mh-fallback, ops. */
   readonly schedFlags: readonly string[];
   readonly lvsMethod: LvsMethod;
+  readonly tunnel?: TunnelSpec;
   readonly persistenceTimeoutS?: number;
   readonly persistenceGranularity?: string;
   readonly persistenceEngine?: string;

@@ -25,6 +25,13 @@ export function parseListen(text: string): { host: string; port: number } | unde
   return { host: m[1] as string, port };
 }
 
+/** `lvs_sync_daemon IF [[inst] VI] [id N] ...`: the instance follows `inst`, or is the bare second word. */
+function syncdInstance(w: readonly string[]): string | undefined {
+  if (w[1] === 'inst') return w[2];
+  if (w[1] !== undefined && !['id', 'maxlen', 'port', 'ttl', 'group'].includes(w[1])) return w[1];
+  return undefined;
+}
+
 export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
   const loc = g.loc;
   const masterDelay = g.vrrpGarpMasterDelay as number;
@@ -82,9 +89,11 @@ export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
     vmacAddrPrefix: g.vmacAddrPrefix,
     lvsFlush: g.lvsFlush,
     lvsFlushOnStop: g.lvsFlushOnStop !== undefined,
+    lvsFlushOnStopVsOnly: (g.lvsFlushOnStop as string[] | undefined)?.[0]?.toUpperCase() === 'VS' ? true : undefined,
+    rsInitNotifies: g.rsInitNotifies === true ? true : undefined,
     lvsTimeouts: lvsTimeouts(g.lvsTimeouts),
     lvsSyncDaemon: syncd?.[0] !== undefined
-      ? defined({ interface: syncd[0], instance: syncd.includes('inst') ? syncd[syncd.indexOf('inst') + 1] : undefined, args: syncd.slice(1) })
+      ? defined({ interface: syncd[0], instance: syncdInstance(syncd), args: syncd.slice(1) })
       : undefined,
     netNamespace: g.netNamespace,
     checkerLogAllFailures: g.checkerLogAllFailures,

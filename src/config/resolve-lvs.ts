@@ -3,7 +3,7 @@ import type { Loc } from './ast';
 import type { RawLine } from './build';
 import type { Diagnostics } from './diagnostics';
 import { formatIp, normalizeIp, parseRange, familyOf } from './addresses';
-import type { Checker, CheckerCommon, Family, HttpUrl, LvsMethod, RealServer, SorryServer, VirtualServer, VirtualServerGroup, VsgEntry } from './model';
+import type { Checker, CheckerCommon, Family, HttpUrl, LvsMethod, RealServer, SorryServer, TunnelSpec, VirtualServer, VirtualServerGroup, VsgEntry } from './model';
 import { defined, optMs, scriptOf, sToMs, type Raw } from './resolve-common';
 
 const PORT_RE = /^\d{1,5}$/;
@@ -17,12 +17,50 @@ function port(word: string | undefined, loc: Loc, diags: Diagnostics): number | 
   return Number(word);
 }
 
-function method(words: string[] | undefined, dflt: LvsMethod, loc: Loc, diags: Diagnostics): LvsMethod {
+interface Method {
+  lvsMethod: LvsMethod;
+  tunnel?: TunnelSpec;
+}
+
+/** `TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` after the method word. */
+function tunnelOf(words: readonly string[], loc: Loc, diags: Diagnostics): TunnelSpec | undefined {
+  if (words.length === 0) return undefined;
+  const bad = (what: string): undefined => {
+    diags.error('ERR_CONFIG_BAD_VALUE', `lvs_method TUN: ${what}`, loc);
+    return undefined;
+  };
+  if (words[0] !== 'type') return bad(`unknown option '${words[0]}' (expected type ipip|gue|gre)`);
+  const type = words[1];
+  if (type !== 'ipip' && type !== 'gue' && type !== 'gre') return bad(`invalid tunnel type '${type ?? ''}' (expected ipip|gue|gre)`);
+  let i = 2;
+  let tport: number | undefined;
+  if (type === 'gue') {
+    if (words[2] !== 'port' || words[3] === undefined) return bad('type gue needs port NUM');
+    tport = port(words[3], loc, diags);
+    if (tport === undefined || tport === 0) return bad(`invalid gue port '${words[3]}'`);
+    i = 4;
+  }
+  const csum = words[i];
+  if (csum !== undefined) {
+    if (csum !== 'nocsum' && csum !== 'csum' && csum !== 'remcsum') return bad(`unknown option '${csum}' (expected nocsum|csum|remcsum)`);
+    if (type === 'ipip') return bad(`'${csum}' is not valid for type ipip`);
+    if (csum === 'remcsum' && type !== 'gue') return bad("'remcsum' is only valid for type gue");
+    if (words[i + 1] !== undefined) return bad(`unexpected '${words[i + 1]}'`);
+  }
+  return defined({ type, port: tport, csum: csum as TunnelSpec['csum'] }) as TunnelSpec;
+}
+
+function method(words: string[] | undefined, dflt: Method, loc: Loc, diags: Diagnostics): Method {
   if (!words?.[0]) return dflt;
   const m = words[0].toUpperCase();
   if (m === 'NAT' || m === 'DR' || m === 'TUN') {
     if (m !== words[0]) diags.warn('ERR_CONFIG_CASE', `lvs_method '${words[0]}' should be written '${m}'; accepted`, loc);
-    return m;
+    if (m !== 'TUN') {
+      if (words.length > 1) diags.error('ERR_CONFIG_BAD_VALUE', `lvs_method ${m} takes no options ('${words.slice(1).join(' ')}')`, loc);
+      return { lvsMethod: m };
+    }
+    const tunnel = tunnelOf(words.slice(1), loc, diags);
+    return tunnel ? { lvsMethod: m, tunnel } : { lvsMethod: m };
   }
   diags.error('ERR_CONFIG_BAD_VALUE', `invalid lvs_method '${words[0]}' (expected NAT|DR|TUN)`, loc);
   return dflt;
@@ -153,7 +191,7 @@ function checker(c: Raw, up: Inherit, diags: Diagnostics): Checker {
   }
 }
 
-function realServer(r: Raw, vs: Raw, up: Inherit, dfltMethod: LvsMethod, diags: Diagnostics): RealServer | undefined {
+function realServer(r: Raw, vs: Raw, up: Inherit, dfltMethod: Method, diags: Diagnostics): RealServer | undefined {
   const address = normalizeIp(r.args[0]);
   if (!address) {
     diags.error('ERR_CONFIG_BAD_ADDRESS', `invalid real_server address '${r.args[0]}'`, r.loc);
@@ -165,7 +203,7 @@ function realServer(r: Raw, vs: Raw, up: Inherit, dfltMethod: LvsMethod, diags: 
     family: familyOf(address) as Family,
     port: port(r.args[1], r.loc, diags),
     weight: r.weight,
-    lvsMethod: method(r.lvsMethod, dfltMethod, r.loc, diags),
+    ...method(r.lvsMethod, dfltMethod, r.loc, diags),
     inhibitOnFailure: r.inhibitOnFailure ?? vs.inhibitOnFailure,
     alpha: mine.alpha ?? false,
     notifyUp: scriptOf(r.notifyUp),
@@ -197,18 +235,18 @@ function head(r: Raw, diags: Diagnostics): Pick<VirtualServer, 'kind' | 'address
   return defined({ kind: 'ip' as const, address, port: port(b, r.loc, diags), family: familyOf(address) as Family });
 }
 
-function sorry(r: Raw, lvsMethod: LvsMethod, diags: Diagnostics): SorryServer | undefined {
+function sorry(r: Raw, vsMethod: Method, diags: Diagnostics): SorryServer | undefined {
   const w = r.sorryServer as string[] | undefined;
   if (!w) return undefined;
   const address = normalizeIp(w[0] as string);
   if (!address) return badIp(w[0] as string, r.loc, diags);
-  return defined({ address, port: port(w[1], r.loc, diags), inhibit: r.sorryServerInhibit, lvsMethod: r.sorryServerLvsMethod ?? lvsMethod, loc: r.loc });
+  return defined({ address, port: port(w[1], r.loc, diags), inhibit: r.sorryServerInhibit, ...method(r.sorryServerLvsMethod, vsMethod, r.loc, diags), loc: r.loc });
 }
 
 export function resolveVirtualServer(r: Raw, diags: Diagnostics): VirtualServer | undefined {
   const h = head(r, diags);
   if (!h) return undefined;
-  const lvsMethod = method(r.lvsMethod, 'NAT', r.loc, diags);
+  const vsMethod = method(r.lvsMethod, { lvsMethod: 'NAT' }, r.loc, diags);
   const up = inherit(r, {});
   const flags = ['ops', 'flag1', 'flag2', 'flag3', 'shPort', 'shFallback', 'mhPort', 'mhFallback'].filter((f) => r[f]);
   return defined({
@@ -216,7 +254,7 @@ export function resolveVirtualServer(r: Raw, diags: Diagnostics): VirtualServer 
     protocol: r.protocol,
     lvsSched: r.lvsSched ?? 'wlc',
     schedFlags: flags.map((f) => f.replace(/([A-Z])/g, '-$1').replace(/(\d)$/, '-$1').toLowerCase()),
-    lvsMethod,
+    ...vsMethod,
     persistenceTimeoutS: r.persistenceTimeout,
     persistenceGranularity: r.persistenceGranularity,
     persistenceEngine: r.persistenceEngine,
@@ -231,8 +269,8 @@ export function resolveVirtualServer(r: Raw, diags: Diagnostics): VirtualServer 
     haSuspend: r.haSuspend,
     virtualhost: r.virtualhost,
     smtpAlert: r.smtpAlert,
-    sorryServer: sorry(r, lvsMethod, diags),
-    realServers: ((r.realServers ?? []) as Raw[]).map((rs) => realServer(rs, r, up, lvsMethod, diags)).filter((x): x is RealServer => !!x),
+    sorryServer: sorry(r, vsMethod, diags),
+    realServers: ((r.realServers ?? []) as Raw[]).map((rs) => realServer(rs, r, up, vsMethod, diags)).filter((x): x is RealServer => !!x),
     loc: r.loc,
   } as VirtualServer);
 }

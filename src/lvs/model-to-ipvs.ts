@@ -4,7 +4,7 @@
  * instead of removal), alpha (start down), and expands virtual_server_group entries.
  * No I/O, no clock: the runtime feeds health and the previous quorum state.
  */
-import type { Family, RealServer, VirtualServer, VirtualServerGroup, LvsMethod, VsgEntry } from '../config/model';
+import type { Family, RealServer, VirtualServer, VirtualServerGroup, LvsMethod, TunnelSpec, VsgEntry } from '../config/model';
 import {
   SvcFlag, destKey, formatIpv4, formatIpv6, normalizeAddr, parseIpv4, parseIpv6, serviceKey,
   type FwdMethod, type IpvsDest, type IpvsProtocol, type IpvsService, type ServiceId,
@@ -148,8 +148,15 @@ export function nextQuorumUp(prev: boolean | undefined, live: number, quorum: nu
   return live >= quorum + hysteresis;
 }
 
-function dest(rs: { address: string; family: Family; port?: number }, port: number, method: LvsMethod, weight: number, u = 0, l = 0): IpvsDest {
-  return { addr: normalizeAddr(rs.family, rs.address), port, af: rs.family, fwd: FWD[method], weight, upperThreshold: u, lowerThreshold: l };
+function dest(rs: { address: string; family: Family }, port: number, m: { lvsMethod: LvsMethod; tunnel?: TunnelSpec }, weight: number, u = 0, l = 0): IpvsDest {
+  const d: IpvsDest = { addr: normalizeAddr(rs.family, rs.address), port, af: rs.family, fwd: FWD[m.lvsMethod], weight, upperThreshold: u, lowerThreshold: l };
+  const t = m.lvsMethod === 'TUN' ? m.tunnel : undefined;
+  if (t) {
+    d.tunType = t.type;
+    if (t.port !== undefined) d.tunPort = t.port;
+    if (t.csum !== undefined) d.tunCsum = t.csum;
+  }
+  return d;
 }
 
 /** One VS: its services and the destinations each should carry. */
@@ -177,11 +184,11 @@ export function desiredForVs(
     if (!up && !inhibit) continue;
     const w = up ? rsWeight(rs, h) : 0;
     rsInTable.set(rsKey(rs), w);
-    dests.push({ rsKey: rsKey(rs), make: (p) => dest(rs, rs.port ?? p, rs.lvsMethod, w, rs.uthreshold, rs.lthreshold) });
+    dests.push({ rsKey: rsKey(rs), make: (p) => dest(rs, rs.port ?? p, rs, w, rs.uthreshold, rs.lthreshold) });
   }
   if (sorry && (sorryActive || sorry.inhibit)) {
     const sfam: Family = parseIpv4(sorry.address) ? 'inet' : 'inet6';
-    dests.push({ make: (p) => dest({ address: sorry.address, family: sfam }, sorry.port ?? p, sorry.lvsMethod, sorryActive ? 1 : 0) });
+    dests.push({ make: (p) => dest({ address: sorry.address, family: sfam }, sorry.port ?? p, sorry, sorryActive ? 1 : 0) });
   }
   const entries = ids.map((id) => {
     const service = serviceAttrs(vs, id);

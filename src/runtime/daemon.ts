@@ -74,6 +74,22 @@ function load(o: CliOptions, log: Logger, reloading = false): Model | undefined 
  * the interfaces the instances use ("Assigned address 192.0.2.1 for interface eth0"), then the
  * GARP channel. Logging only: a failure to list addresses is not a start-up failure.
  */
+/** The instance-following IPVS sync daemon, when the config asks for one (loaded only then). */
+async function startSyncd(model: Model, log: Logger): Promise<import('./lvs-syncd').SyncDaemonFollower | undefined> {
+  const { syncdSpecOf, SyncDaemonFollower } = require('./lvs-syncd') as typeof import('./lvs-syncd');
+  const spec = syncdSpecOf(model);
+  if (!spec) return undefined;
+  try {
+    const { NetlinkIpvs } = require('../lvs/ipvs') as typeof import('../lvs/ipvs');
+    const f = new SyncDaemonFollower(spec, await NetlinkIpvs.open({}), log);
+    await f.start();
+    return f;
+  } catch (e) {
+    log.error(`IPVS: cannot run the sync daemon for ${spec.instance}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
 async function startupDetail(log: Logger, rtnl: Rtnl, model: Model): Promise<void> {
   if (!log.detail) return;
   log.debug('Registering Kernel netlink reflector');
@@ -163,13 +179,18 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   // keepalived's parent runs startup_script before any child starts (waited for, killed at its timeout).
   await runLifecycleScript('startup', model, { log: parent, runner });
   let lvs: LvsHandle | undefined;
+  // lvs_sync_daemon tied to a VRRP instance: the VRRP side runs it (as keepalived's VRRP process does).
+  const syncd = runVrrp ? await startSyncd(model, log) : undefined;
   const vrrp = runVrrp
     ? new VrrpService(model, {
         clock,
         log,
         rtnl,
         runner,
-        onStateChange: (name, state) => lvs?.setVrrpMaster(name, state === 'MASTER'),
+        onStateChange: (name, state) => {
+          lvs?.setVrrpMaster(name, state === 'MASTER');
+          void syncd?.setState(name, state);
+        },
         sockets: new NativeVrrpSocketFactory(),
         announcer: new PacketAnnouncer(),
         dontReleaseVrrp: o.dontReleaseVrrp,
@@ -234,6 +255,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       await Promise.all([control.close(), metricsServer?.close()]);
       bfd?.stop();
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
+      await syncd?.stop().catch((e: Error) => log.error(`stop: ${e.message}`));
       await statics?.stop(o.dontReleaseVrrp).catch((e: Error) => log.error(`stop: ${e.message}`));
       if (model) await runLifecycleScript('shutdown', model, { log: parent, runner }).catch((e: Error) => log.error(`shutdown script: ${e.message}`));
       rtnl.close();

@@ -12,6 +12,7 @@ import { NetlinkIpvs } from '../lvs/ipvs';
 import { buildCheckers } from '../check/build';
 import { CheckerRuntime } from './checkers';
 import { LvsRuntime } from './lvs';
+import { LvsNotifier } from './lvs-notify';
 import { ScriptPolicy } from '../notify/script-policy';
 import type { ScriptRunner } from '../notify/exec';
 import type { Recorder } from '../observe/recorder';
@@ -83,8 +84,11 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
   const relay = new HealthRelay();
   relay.attach(checkers);
   relay.on('health', (e: { vsKey: string; rsKey: string; up: boolean; dynamicWeight?: number }) => deps.recorder?.health(e.vsKey, e.rsKey, e));
+  const policy = scriptPolicyOf(model, deps);
+  let notifier = new LvsNotifier(model.globalDefs, log, { ...(deps.runner ? { runner: deps.runner } : {}), policy });
   const lvs = new LvsRuntime({
     model,
+    events: (e) => notifier.handle(e),
     ipvs,
     log,
     health: relay,
@@ -99,10 +103,13 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
     async stop() {
       checkers.stop();
       await lvs.stop();
+      notifier.close();
       ipvs.close();
     },
     async reload(next: Model) {
       checkers.stop();
+      notifier.close();
+      notifier = new LvsNotifier(next.globalDefs, log, { ...(deps.runner ? { runner: deps.runner } : {}), policy: scriptPolicyOf(next, deps) });
       await lvs.reload(next);
       checkers = checkersFor(next, deps);
       relay.attach(checkers);

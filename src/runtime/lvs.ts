@@ -13,9 +13,10 @@ import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptRunner } from '../notify/exec';
 import { ScriptPolicy, runOptionsOf } from '../notify/script-policy';
 import type { IpvsPort } from '../lvs/ipvs';
-import { normalizeAddr, type IpvsDaemon } from '../lvs/ipvs-codec';
+import { normalizeAddr, serviceKey, type IpvsDaemon } from '../lvs/ipvs-codec';
 import { desiredTable, formatEndpoint, formatVs, rsIsUp, rsKey, vsKey, type IpvsTable, type RsHealth, type VsOutcome } from '../lvs/model-to-ipvs';
 import { reconcile, type ActualService, type IpvsOp } from '../lvs/reconcile';
+import type { LvsEvent } from './lvs-notify';
 
 /** What the checker runtime emits for one real server. */
 export interface HealthEvent {
@@ -37,7 +38,7 @@ export interface HealthSource {
 export interface LvsModel {
   readonly virtualServers: Model['virtualServers'];
   readonly virtualServerGroups: Model['virtualServerGroups'];
-  readonly globalDefs: Pick<GlobalDefs, 'lvsFlush' | 'lvsFlushOnStop' | 'lvsTimeouts' | 'lvsSyncDaemon'>;
+  readonly globalDefs: Pick<GlobalDefs, 'lvsFlush' | 'lvsFlushOnStop' | 'lvsTimeouts' | 'lvsSyncDaemon'> & Partial<Pick<GlobalDefs, 'rsInitNotifies' | 'lvsFlushOnStopVsOnly'>>;
   readonly vrrpInstances: readonly Pick<VrrpInstance, 'name' | 'virtualIpaddress'>[];
 }
 
@@ -58,6 +59,8 @@ export interface LvsRuntimeOptions {
   ownedStateFile?: string;
   /** User, script security and file to exec for notify/quorum scripts (default: no script security). */
   scriptPolicy?: ScriptPolicy;
+  /** Quorum and real-server state changes, for lvs_notify_fifo and smtp_alert (runtime/lvs-notify). */
+  events?: (e: LvsEvent) => void;
 }
 
 export class LvsRuntime {
@@ -94,17 +97,40 @@ export class LvsRuntime {
       const g = this.model.globalDefs;
       if (g.lvsFlush) await this.ipvs.flush();
       if (g.lvsTimeouts) await this.applyTimeouts(g.lvsTimeouts);
-      if (g.lvsSyncDaemon) await this.startSyncDaemon(g.lvsSyncDaemon);
+      // with an instance the VRRP side runs it, following the instance (runtime/lvs-syncd)
+      if (g.lvsSyncDaemon && g.lvsSyncDaemon.instance === undefined) await this.startSyncDaemon(g.lvsSyncDaemon);
       const { table, outcomes } = desiredTable(this.model.virtualServers, this.model.virtualServerGroups, this.health, this.quorum);
       for (const o of outcomes) {
         this.quorum.set(o.vsKey, o.quorumUp);
         const v = this.vsByKey(o.vsKey);
         if (v && o.sorryActive && v.sorryServer) this.log.info(`Adding sorry server ${this.sorryText(v)} to VS ${formatVs(v)}`);
+        if (v) this.announceStart(v, o);
       }
       this.outcomes = new Map(outcomes.map((o) => [o.vsKey, o]));
       for (const k of this.loadOwned()) this.owned.add(k);
       await this.applyTable(table, await this.readKernel(), 'owned');
     });
+  }
+
+  /**
+   * keepalived 2.2.7 at start-up (observed): a VS whose quorum is met by the servers that start
+   * up logs "Gained quorum", runs quorum_up and reports VS UP; one that starts below quorum
+   * (alpha) says nothing until a crossing. With rs_init_notifies, every real server that starts
+   * up first runs notify_up and reports RS UP.
+   */
+  private announceStart(v: VirtualServer, o: VsOutcome): void {
+    if (this.model.globalDefs.rsInitNotifies) {
+      const h = this.health.get(o.vsKey);
+      for (const r of v.realServers) {
+        if (!rsIsUp(v, r, h?.get(rsKey(r)))) continue;
+        this.runScript(r.notifyUp);
+        this.opts.events?.({ kind: 'rs', vs: v, rs: r, up: true, init: true });
+      }
+    }
+    if (!o.quorumUp) return;
+    this.log.info(`Gained quorum ${v.quorum}+${v.hysteresis}=${v.quorum + v.hysteresis} <= ${o.liveWeight} for VS ${formatVs(v)}`);
+    this.runScript(v.quorumUp);
+    this.opts.events?.({ kind: 'quorum', vs: v, up: true, start: true, liveWeight: o.liveWeight });
   }
 
   /** Feed one checker verdict; resolves once the resulting diff is applied. */
@@ -118,7 +144,10 @@ export class LvsRuntime {
     const r = v?.realServers.find((x) => rsKey(x) === e.rsKey);
     if (v && r) {
       const wasUp = rsIsUp(v, r, prev);
-      if (wasUp !== e.up) this.runScript(e.up ? r.notifyUp : r.notifyDown);
+      if (wasUp !== e.up) {
+        this.runScript(e.up ? r.notifyUp : r.notifyDown);
+        this.opts.events?.({ kind: 'rs', vs: v, rs: r, up: e.up, init: false });
+      }
     }
     return this.scheduleRecompute();
   }
@@ -183,8 +212,20 @@ export class LvsRuntime {
         if (o?.quorumUp) this.runScript(v.quorumDown);
         for (const r of v.realServers) if (rsIsUp(v, r, this.health.get(vsKey(v))?.get(rsKey(r)))) this.runScript(r.notifyDown);
       }
-      if (this.model.globalDefs.lvsFlushOnStop) {
+      if (this.model.globalDefs.lvsFlushOnStop && !this.model.globalDefs.lvsFlushOnStopVsOnly) {
         await this.ipvs.flush();
+      } else if (this.model.globalDefs.lvsFlushOnStopVsOnly) {
+        // lvs_flush_on_stop VS: each of our services goes, its real servers with it (no per-dest deletes)
+        for (const s of await this.ipvs.listServices()) {
+          if (!this.owned.has(serviceKey(s))) continue;
+          try {
+            await this.ipvs.delService(s);
+          } catch (e) {
+            this.log.error(`IPVS: delete service failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+        this.owned = new Set();
+        this.saveOwned();
       } else if (!this.opts.keepOnShutdown) {
         const kernel = await this.readKernel();
         await this.execute(reconcile(new Map(), kernel, { removeStale: 'owned', owned: this.owned }));
@@ -294,6 +335,7 @@ export class LvsRuntime {
       if (after.quorumUp) this.log.info(`Gained quorum ${v.quorum}+${v.hysteresis}=${v.quorum + v.hysteresis} <= ${after.liveWeight} for VS ${vsText}`);
       else this.log.info(`Lost quorum ${v.quorum}-${v.hysteresis}=${v.quorum - v.hysteresis} > ${after.liveWeight} for VS ${vsText}`);
       this.runScript(after.quorumUp ? v.quorumUp : v.quorumDown);
+      this.opts.events?.({ kind: 'quorum', vs: v, up: after.quorumUp, start: false, liveWeight: after.liveWeight });
     }
     if (before && v.sorryServer && before.sorryActive !== after.sorryActive) {
       if (after.sorryActive) this.log.info(`Adding sorry server ${this.sorryText(v)} to VS ${vsText}`);

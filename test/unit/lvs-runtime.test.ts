@@ -87,18 +87,64 @@ t.test('quorum lost → sorry server + quorum_down; regained → real servers ba
   const v = vs({ quorum: 3, hysteresis: 0, quorumUp: cmd('/bin/qup'), quorumDown: cmd('/bin/qdown'), sorryServer: { loc, address: '192.0.2.200', port: 80, inhibit: false, lvsMethod: 'DR' } });
   const { ipvs, log, health, scripts, rt } = setup(v);
   await rt.start();
+  // keepalived 2.2.7 (observed): a VS that starts with quorum runs quorum_up at start-up
+  t.ok(log.has('Gained quorum 3+0=3 <= 5 for VS [192.0.2.100]:tcp:80'), 'start-up gain logged');
+  t.same(scripts.ran, ['/bin/qup'], 'quorum_up at start-up');
   health.emit({ vsKey: VS, rsKey: H2, up: false });
   await rt.settled();
   t.ok(log.has('Lost quorum 3-0=3 > 2 for VS [192.0.2.100]:tcp:80'), texts(log).join('\n'));
   t.ok(log.has('Adding sorry server [192.0.2.200]:tcp:80 to VS [192.0.2.100]:tcp:80'));
   t.same(ipvs.weights(SVC), { '192.0.2.200|80': 1 });
-  t.same(scripts.ran, ['/bin/qdown']);
+  t.same(scripts.ran, ['/bin/qup', '/bin/qdown']);
   health.emit({ vsKey: VS, rsKey: H2, up: true });
   await rt.settled();
   t.ok(log.has('Gained quorum 3+0=3 <= 5 for VS [192.0.2.100]:tcp:80'));
   t.ok(log.has('Removing sorry server [192.0.2.200]:tcp:80 from VS [192.0.2.100]:tcp:80'));
   t.same(ipvs.weights(SVC), { [R1]: 2, [R2]: 3 });
-  t.same(scripts.ran, ['/bin/qdown', '/bin/qup']);
+  t.same(scripts.ran, ['/bin/qup', '/bin/qdown', '/bin/qup']);
+});
+
+t.test('start-up events as keepalived 2.2.7: quorum met → VS UP; alpha below quorum → silent; rs_init_notifies → RS UP first', async (t) => {
+  const events: string[] = [];
+  const mk = (v: VirtualServer, rsInit: boolean) => {
+    const ipvs = new FakeIpvs();
+    const scripts = new RecordingRunner();
+    const model: LvsModel = { virtualServers: [v], virtualServerGroups: [], globalDefs: { ...globals, rsInitNotifies: rsInit }, vrrpInstances: [] };
+    const rt = new LvsRuntime({ model, ipvs, log: new MemoryLogger(), health: new FakeHealth(), scripts, events: (e) => events.push(`${e.kind} ${e.kind === 'rs' ? e.rs.address : ''} ${e.up ? 'UP' : 'DOWN'}${e.kind === 'quorum' && e.start ? ' start' : ''}`) });
+    return { rt, scripts };
+  };
+  const qv = vs({ quorum: 3, hysteresis: 1, quorumUp: cmd('/bin/qup'), realServers: [rs('192.0.2.11', 80, { weight: 2, notifyUp: cmd('/bin/up 11') }), rs('192.0.2.12', 80, { weight: 2 })] });
+  let x = mk(qv, false);
+  await x.rt.start();
+  t.same(events, ['quorum  UP start'], 'no RS events without rs_init_notifies');
+  t.same(x.scripts.ran, ['/bin/qup']);
+  events.length = 0;
+  x = mk(qv, true);
+  await x.rt.start();
+  t.same(events, ['rs 192.0.2.11 UP', 'rs 192.0.2.12 UP', 'quorum  UP start'], 'rs_init_notifies: every RS UP, then VS UP');
+  t.same(x.scripts.ran, ['/bin/up 11', '/bin/qup']);
+  events.length = 0;
+  x = mk(vs({ ...qv, alpha: true }), false);
+  await x.rt.start();
+  t.same(events, [], 'alpha: starts below quorum, nothing reported');
+  t.same(x.scripts.ran, []);
+});
+
+t.test('lvs_flush_on_stop VS deletes only our services (a foreign one stays); bare lvs_flush_on_stop flushes all', async (t) => {
+  const foreign = { af: 'inet' as const, protocol: 'udp' as const, addr: '198.51.100.1', port: 53, fwmark: 0, scheduler: 'rr', flags: 0, timeoutS: 0, netmaskPrefix: 32 };
+  let x = setup(vs(), { globalDefs: { ...globals, lvsFlushOnStop: true, lvsFlushOnStopVsOnly: true } });
+  await x.ipvs.addService(foreign);
+  await x.rt.start();
+  t.ok(x.ipvs.services.has(SVC));
+  x.ipvs.calls.length = 0;
+  await x.rt.stop();
+  t.same([...x.ipvs.services.keys()], ['udp|198.51.100.1|53'], 'foreign service kept');
+  t.same(x.ipvs.calls, [`delService ${SVC}`], 'one delete per VS, no per-RS deletes');
+  x = setup(vs(), { globalDefs: { ...globals, lvsFlushOnStop: true } });
+  await x.ipvs.addService(foreign);
+  await x.rt.start();
+  await x.rt.stop();
+  t.same([...x.ipvs.services.keys()], [], 'bare: full flush');
 });
 
 t.test('start-up adopts existing entries with a minimal diff and leaves foreign services', async (t) => {
@@ -116,6 +162,7 @@ t.test('start-up adopts existing entries with a minimal diff and leaves foreign 
 
 t.test('lvs_flush at start, lvs_timeouts, sync daemon; -I keeps entries at shutdown', async (t) => {
   const { ipvs, rt } = setup(vs(), { globalDefs: { lvsFlush: true, lvsFlushOnStop: false, lvsTimeouts: { tcpS: 7200 }, lvsSyncDaemon: { interface: 'eth0', args: ['id', '5', 'group', '224.0.0.82'] } } }, true);
+  // (with an instance, the VRRP side runs it: runtime/lvs-syncd, test/unit/lvs-notify-syncd)
   await ipvs.addService({ af: 'inet', protocol: 'udp', addr: '198.51.100.1', port: 53, fwmark: 0, scheduler: 'rr', flags: 0, timeoutS: 0, netmaskPrefix: 32 });
   await rt.start();
   t.notOk(ipvs.services.has('udp|198.51.100.1|53'));

@@ -1,6 +1,6 @@
 /** vrrp_sync_group NAME { group { VI_1 VI_2 } ... }, plus the legacy member-list syntax. */
 import { notifyKeywords, trackKeywords } from './vrrp-instance';
-import { flag, ignore, lines, table } from './types';
+import { flag, lines, table } from './types';
 
 export const syncGroupTable = table(
   'vrrp_sync_group',
@@ -9,7 +9,8 @@ export const syncGroupTable = table(
     ...notifyKeywords(),
     ...trackKeywords(),
     sync_group_tracking_weight: flag({ default: false, use: 'track/priority.ts' }),
-    global_tracking: ignore('not implemented yet (sync_group_tracking_weight is)', { deprecated: 'sync_group_tracking_weight' }),
+    // keepalived 2.2.7 (observed): global_tracking makes the members' tracking weights count, as sync_group_tracking_weight
+    global_tracking: flag({ deprecated: 'track_interface/script/file on the sync group', to: 'syncGroupTrackingWeight', use: 'track/priority.ts' }),
   },
   // Legacy syntax `vrrp_sync_group VG1 { VI_2 VI_3 }`: a bare word line names members.
   (node, target, warn) => {

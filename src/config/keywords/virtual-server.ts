@@ -3,7 +3,6 @@ import { checkerKeywords } from './checkers';
 import * as R from './reasons';
 import { block, bool, flag, ignore, int, num, oneOf, script, str, table, words, type KwSpec } from './types';
 
-const METHODS = ['NAT', 'DR', 'TUN'];
 const IPVS = 'lvs/model-to-ipvs.ts';
 const LVS = 'runtime/lvs.ts';
 const CHECK = 'check/build.ts';
@@ -28,7 +27,7 @@ export const realServerTable = table('real_server', {
   notify_up: script({ use: LVS }),
   notify_down: script({ use: LVS }),
   alpha: bool({ use: IPVS }),
-  smtp_alert: bool({ unsupported: R.NOT_YET }),
+  smtp_alert: bool({ use: 'runtime/lvs-notify.ts' }),
   virtualhost: str({ use: CHECK }),
   snmp_name: str({ unsupported: SNMP_NAME }),
   ...checkerKeywords(),
@@ -56,7 +55,7 @@ export const virtualServerTable = table('virtual_server', {
   persistence_granularity: str({ use: IPVS }),
   protocol: oneOf(['TCP', 'UDP', 'SCTP'], { caseInsensitive: true, default: 'TCP', use: IPVS }),
   ha_suspend: flag({ default: false, use: LVS }),
-  smtp_alert: bool({ unsupported: R.NOT_YET }),
+  smtp_alert: bool({ use: 'runtime/lvs-notify.ts' }),
   virtualhost: str({ use: CHECK }),
   snmp_name: str({ unsupported: SNMP_NAME }),
   alpha: flag({ default: false, use: IPVS }),
@@ -68,7 +67,7 @@ export const virtualServerTable = table('virtual_server', {
   weight: int(0, undefined, { unsupported: 'a virtual_server weight is not used' }),
   sorry_server: words({ minArgs: 1, use: IPVS }),
   sorry_server_inhibit: flag({ default: false, use: IPVS, field: 'inhibit' }),
-  sorry_server_lvs_method: oneOf(METHODS, { caseInsensitive: true, use: IPVS, field: 'lvsMethod' }),
+  sorry_server_lvs_method: words({ minArgs: 1, use: IPVS, field: 'lvsMethod' }),
   real_server: block(realServerTable, { repeat: true, to: 'realServers', keepArgs: true, minArgs: 1, use: IPVS }),
 });
 

@@ -80,7 +80,7 @@ const keywords: Record<string, KwSpec> = {
   preempt_delay: num(0, 1000, { default: 0, use: INST, field: 'preemptDelayMs' }),
   notify_deleted: words({ bareValue: [], use: NOTIFY }),
   notify_master_rx_lower_pri: script({ unsupported: R.NOT_YET }),
-  lvs_sync_daemon_interface: str({ deprecated: 'lvs_sync_daemon in global_defs', unsupported: R.NOT_YET }),
+  lvs_sync_daemon_interface: str({ deprecated: 'lvs_sync_daemon in global_defs', use: 'runtime/lvs-syncd.ts' }),
   garp_master_delay: int(0, 4294, { use: INST, field: 'garpMasterDelayMs' }),
   garp_master_repeat: int(1, 255, { use: INST, fallback: { value: 1 } }),
   garp_master_refresh: int(0, undefined, { use: INST, field: 'garpMasterRefreshMs' }),
