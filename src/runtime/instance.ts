@@ -174,6 +174,16 @@ export class InstanceRuntime {
     this.syncFrom = undefined;
   }
 
+  /**
+   * The interface's address changed behind our back (keepalived follows it: "Assigned address
+   * X for interface Y", its adverts then come from X): adverts, our own-advert filter and the
+   * address tie-break use the new primary from now on.
+   */
+  setPrimaryAddress(addr: string): void {
+    this.wiring.primaryAddress = addr;
+    this.config = fsmConfig(this.m, addr, this.minGarp);
+  }
+
   clearStats(): void {
     Object.assign(this.stats, newStats());
   }

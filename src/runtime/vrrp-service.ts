@@ -19,7 +19,7 @@ import { Trackers, trackerSpecsFromModel } from './trackers';
 import { syncOnTransition, groupStateOf, type GroupState } from '../vrrp/sync-group';
 import { InstanceRuntime } from './instance';
 import { Notifier } from './notifier';
-import { baseInterfaceOf, resolveWiring, type ResolvedWiring } from './wiring';
+import { baseInterfaceOf, pickPrimary, resolveWiring, type ResolvedWiring } from './wiring';
 import { vipToAddressSpec } from './address-specs';
 import { formatJson, type DaemonSnapshot, type InstanceSnapshot } from '../observe/dump';
 import { resolveScriptUser } from './script-user';
@@ -81,6 +81,7 @@ export class VrrpService {
   /** Instances stopped for a rewire whose new wiring failed (no address yet): retried on addr-added. */
   private readonly unwired = new Set<string>();
   private rewiring: Promise<void> = Promise.resolve();
+  private primaryRefresh: Promise<void> = Promise.resolve();
   /** promote_secondaries: the sysctls we set (restored at stop, as keepalived 2.2.7 does). */
   private promoted: AppliedSetting[] = [];
   private readonly groupStates = new Map<string, GroupState>();
@@ -359,6 +360,7 @@ export class VrrpService {
     const ours = [...this.instances.values()].find((r) =>
       [...r.rt.model.virtualIpaddress, ...r.rt.model.virtualIpaddressExcluded].some((v) => v.address === e.addr.address),
     );
+    if (!ours) this.queuePrimaryRefresh(e.addr.ifname);
     const verb = e.type === 'addr-added' ? 'added to' : 'removed from';
     if (this.deps.addressMonitoring || (ours && log.detail)) log.info(`Netlink reflector reports IP ${e.addr.address} ${verb} ${e.addr.ifname}`);
     if (e.type === 'addr-removed' && ours && !this.stopping && ours.rt.state.state === 'MASTER' && ours.rt.hasVips) {
@@ -388,6 +390,32 @@ export class VrrpService {
         return r ? r.wiring.xmitIfname === ifname || baseInterfaceOf(m, this.model.globalDefs) === ifname : this.unwired.has(m.name) && baseInterfaceOf(m, this.model.globalDefs) === ifname;
       })
       .map((m) => m.name);
+  }
+
+  /**
+   * An address that is not a VIP came or went on `ifname`: the instances there whose advert
+   * source is the interface's address (no unicast_src_ip / mcast_src_ip) follow its primary
+   * address, as keepalived 2.2.7 does (observed: the primary 192.0.2.1 replaced by .11 behind
+   * its back, it logs "Assigned address 192.0.2.11 for interface eth0" and advertises from .11).
+   * Without this the adverts kept the old source, sendmsg failed (ENETUNREACH) and the backup
+   * took the VIP beside us. With no usable address left the old source is kept until one comes.
+   */
+  private queuePrimaryRefresh(ifname: string): void {
+    this.primaryRefresh = this.primaryRefresh.then(() => this.refreshPrimaries(ifname)).catch((err: Error) => this.deps.log.error(`Refreshing addresses of ${ifname}: ${err.message}`));
+  }
+
+  private async refreshPrimaries(ifname: string): Promise<void> {
+    if (this.stopping) return;
+    for (const r of this.instances.values()) {
+      const m = r.rt.model;
+      if (m.unicastSrcIp !== undefined || m.mcastSrcIp !== undefined) continue;
+      if (r.wiring.baseIfname !== ifname && r.wiring.xmitIfname !== ifname) continue;
+      const next = await pickPrimary(m, this.deps.rtnl, r.wiring.baseIfname, r.wiring.xmitIfname);
+      if (!next || next === r.wiring.primaryAddress || this.stopping) continue;
+      this.deps.log.info(`Assigned address ${next} for interface ${r.wiring.baseIfname}`);
+      r.wiring.primaryAddress = next;
+      r.rt.setPrimaryAddress(next);
+    }
   }
 
   private queueRewire(ifname: string): void {

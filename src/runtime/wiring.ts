@@ -76,7 +76,8 @@ export async function resolveWiring(m: VrrpInstance, g: GlobalDefs, rtnl: RtnlPo
   return r;
 }
 
-async function pickPrimary(m: VrrpInstance, rtnl: RtnlPort, base: string, xmit: string): Promise<string | undefined> {
+/** The advert source the interface gives the instance: its first IPv4 address that is not a VIP, or (IPv6) a link-local one. */
+export async function pickPrimary(m: VrrpInstance, rtnl: RtnlPort, base: string, xmit: string): Promise<string | undefined> {
   const vips = new Set([...m.virtualIpaddress, ...m.virtualIpaddressExcluded].map((v) => v.address));
   const usable = (a: InstalledAddress): boolean => a.family === m.family && !vips.has(a.address);
   if (m.family === 'inet') return (await rtnl.listAddresses(base)).find(usable)?.address;
