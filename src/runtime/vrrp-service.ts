@@ -19,7 +19,7 @@ import { Trackers, trackerSpecsFromModel } from './trackers';
 import { syncOnTransition, groupStateOf, type GroupState } from '../vrrp/sync-group';
 import { InstanceRuntime } from './instance';
 import { Notifier } from './notifier';
-import { baseInterfaceOf, pickPrimary, resolveWiring, type ResolvedWiring } from './wiring';
+import { baseInterfaceOf, pickPrimary, resolveWiring, WiringError, type ResolvedWiring } from './wiring';
 import { vipToAddressSpec } from './address-specs';
 import { formatJson, type DaemonSnapshot, type InstanceSnapshot } from '../observe/dump';
 import { resolveScriptUser } from './script-user';
@@ -120,7 +120,7 @@ export class VrrpService {
     );
     this.startTrackers(this.model);
     await this.firewall?.start();
-    for (const m of this.model.vrrpInstances) await this.addInstance(m);
+    for (const m of this.model.vrrpInstances) if (!(await this.addInstance(m))) this.unwired.add(m.name);
     const delayMs = this.model.globalDefs.vrrpStartupDelayMs;
     if (delayMs > 0 && this.instances.size) this.deps.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     for (const r of this.instances.values()) {
@@ -181,14 +181,25 @@ export class VrrpService {
     }
   }
 
-  private async addInstance(m: VrrpInstance): Promise<void> {
+  /**
+   * Builds and registers the instance; false when its interface (or an address on it) is not
+   * there yet: the caller keeps it in `unwired` and it is built when the interface appears or
+   * gets an address (dynamic_interfaces; keepalived 2.2.7 likewise waits in FAULT and enters
+   * BACKUP once the interface is up with an address).
+   */
+  private async addInstance(m: VrrpInstance): Promise<boolean> {
     const log = this.deps.log;
     let wiring: ResolvedWiring;
     try {
       wiring = await resolveWiring(m, this.model.globalDefs, this.deps.rtnl, this.links);
     } catch (e) {
-      log.error((e as Error).message);
-      return;
+      const base = baseInterfaceOf(m, this.model.globalDefs);
+      if (e instanceof WiringError && e.code === 'ERR_WIRING_NO_INTERFACE' && base && this.model.globalDefs.dynamicInterfaces) {
+        // keepalived 2.2.7's words (observed), then its FAULT line for the missing link.
+        log.info(`Configuration specifies interface ${base} which doesn't currently exist - will use if created`);
+        log.info(`(${m.name}): entering FAULT state (interface ${base} down)`);
+      } else log.error((e as Error).message);
+      return false;
     }
     await this.cleanStale(m, wiring);
     if (m.promoteSecondaries) this.promoteSecondaries(wiring.vipIfname);
@@ -233,6 +244,7 @@ export class VrrpService {
     if (this.standbyNames.has(m.name)) rt.setStandby(true); // manual standby survives a rebuild on reload
     this.instances.set(m.name, { rt, wiring, wire: wireConfigOf(m, rt), socketKey, lastItems: [], ...(ah ? { ah } : {}) });
     this.rxIndex = undefined;
+    return true;
   }
 
   // ---- receive ----------------------------------------------------------------------
@@ -342,7 +354,8 @@ export class VrrpService {
       const prev = this.links.get(e.link.ifname);
       this.links.set(e.link.ifname, e.link);
       if (prev && prev.up !== e.link.up) log.info(`Netlink reports ${e.link.ifname} ${e.link.up ? 'up' : 'down'}`);
-      if (e.link.up && (this.deletedUnder.has(e.link.ifname) || (prev && prev.ifindex !== e.link.ifindex))) {
+      const waiting = e.link.up && this.unwiredOn(e.link.ifname);
+      if (e.link.up && (waiting || this.deletedUnder.has(e.link.ifname) || (prev && prev.ifindex !== e.link.ifindex))) {
         this.deletedUnder.delete(e.link.ifname);
         this.queueRewire(e.link.ifname);
         return;
@@ -380,6 +393,11 @@ export class VrrpService {
     } catch (e) {
       this.deps.log.warn(`Unable to set promote_secondaries on ${ifname}: ${(e as Error).message}`);
     }
+  }
+
+  /** Some instance waits (not built yet) for `ifname`. */
+  private unwiredOn(ifname: string): boolean {
+    return this.model.vrrpInstances.some((m) => this.unwired.has(m.name) && baseInterfaceOf(m, this.model.globalDefs) === ifname);
   }
 
   /** Running (or unwired) instances whose sending or base interface is `ifname`. */
@@ -427,7 +445,8 @@ export class VrrpService {
     if (this.stopping) return;
     const names = this.instancesOn(ifname);
     if (!names.length) return;
-    this.deps.log.info(`Interface ${ifname} re-created: reopening its VRRP instances (${names.join(', ')})`);
+    const fresh = names.every((n) => !this.instances.has(n));
+    this.deps.log.info(fresh ? `Interface ${ifname} added: starting its VRRP instances (${names.join(', ')})` : `Interface ${ifname} re-created: reopening its VRRP instances (${names.join(', ')})`);
     for (const name of names) {
       const r = this.instances.get(name);
       if (!r) continue;
@@ -445,12 +464,12 @@ export class VrrpService {
     for (const name of names) {
       const m = this.model.vrrpInstances.find((x) => x.name === name);
       if (!m || this.stopping) continue;
-      await this.addInstance(m);
-      const r = this.instances.get(name);
-      if (!r) {
+      if (!(await this.addInstance(m))) {
         this.unwired.add(name);
         continue;
       }
+      const r = this.instances.get(name);
+      if (!r) continue;
       this.unwired.delete(name);
       this.refreshTracking(r);
       r.rt.start();
@@ -552,7 +571,11 @@ export class VrrpService {
     for (const name of [...rebuild, ...notRunning, ...added]) {
       const m = next.vrrpInstances.find((x) => x.name === name);
       if (!m) continue;
-      await this.addInstance(m);
+      if (!(await this.addInstance(m))) {
+        this.unwired.add(name);
+        continue;
+      }
+      this.unwired.delete(name);
       const r = this.instances.get(name);
       if (r) fresh.push(r);
     }

@@ -162,8 +162,8 @@ export class Lab {
     return parsed.flatMap((l) => (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
   }
 
-  async hasAddress(host: LabHost, ip: string): Promise<boolean> {
-    return (await this.addresses(host)).some((a) => a.split('/')[0] === ip);
+  async hasAddress(host: LabHost, ip: string, ifname = host.ifname): Promise<boolean> {
+    return (await this.addresses(host, ifname)).some((a) => a.split('/')[0] === ip);
   }
 
   private readonly cleanups: Array<() => void> = [];

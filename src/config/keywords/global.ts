@@ -67,7 +67,8 @@ const keywords: Record<string, KwSpec> = {
   shutdown_script: script({ use: 'runtime/lifecycle-scripts.ts' }),
   shutdown_script_timeout: int(1, 1000, { default: 10, use: 'runtime/lifecycle-scripts.ts', field: 'shutdownScriptTimeoutMs' }),
   max_auto_priority: int(-1, 99, { unsupported: R.REALTIME }),
-  dynamic_interfaces: words({ bareValue: [], unsupported: R.NOT_YET }),
+  // [allow_if_changes] is accepted and has no further effect: a re-created interface is always rewired.
+  dynamic_interfaces: words({ bareValue: [], use: 'runtime/vrrp-service.ts' }),
   default_interface: str({ use: 'runtime/wiring.ts' }),
   lvs_timeouts: words({ minArgs: 2, use: LVS }),
   lvs_flush: flag({ default: false, use: LVS }),
