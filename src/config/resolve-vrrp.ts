@@ -186,7 +186,8 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     notifyFault: ns.notifyFault,
     notifyStop: ns.notifyStop,
     notify: ns.notify,
-    notifyPriorityChanges: ns.notifyPriorityChanges,
+    // The global vrrp_notify_priority_changes is every instance's default.
+    notifyPriorityChanges: (r.notifyPriorityChanges as boolean | undefined) ?? g.vrrpNotifyPriorityChanges,
     smtpAlert: ns.smtpAlert,
     notifyDeleted: r.notifyDeleted ? (r.notifyDeleted.length ? scriptFromWords(r.notifyDeleted, loc) : true) : undefined,
     notifyMasterRxLowerPri: scriptOf(r.notifyMasterRxLowerPri),

@@ -169,7 +169,7 @@ function instanceView(src: ViewSource, v: ViewInstance): InstanceView {
     notifyDeleted: m.notifyDeleted !== undefined,
     trackedInterfaces: m.trackInterface.map((t) => ({ name: t.name, weight: t.weight, reverse: t.reverse })),
     smtp: m.smtpAlert ?? src.model.globalDefs.smtpAlertVrrp ?? src.model.globalDefs.smtpAlert ?? false,
-    notifyPriorityChanges: src.model.globalDefs.vrrpNotifyPriorityChanges,
+    notifyPriorityChanges: m.notifyPriorityChanges,
   };
   if (st.standby) view.standby = true;
   if (st.state !== 'MASTER') {

@@ -77,6 +77,8 @@ export interface InstanceDeps {
   names?: Iproute2Names;
   onTransition?: (inst: InstanceRuntime, from: VrrpStateName, to: VrrpStateName, reason: string) => void;
   onNotify?: (inst: InstanceRuntime, state: NotifyState | 'DELETED', priority: number) => void;
+  /** The effective priority changed while MASTER or BACKUP (notify_priority_changes FIFO lines). */
+  onPriorityChange?: (inst: InstanceRuntime, state: 'MASTER' | 'BACKUP', priority: number) => void;
   /** The no_accept firewall: drop rule set before the VIPs are added, removed after they go. */
   firewall?: VipFirewall;
 }
@@ -288,10 +290,13 @@ export class InstanceRuntime {
   }
 
   dispatch(ev: FsmEvent, ageMs?: number): void {
+    const before = this.st.priority;
     const { state, actions } = step(this.cfg, this.st, ev, this.eventTime(ageMs));
     this.st = state;
     for (const a of actions) this.execute(a);
     this.armTimer();
+    const now = this.st.state;
+    if (this.st.priority !== before && (now === 'MASTER' || now === 'BACKUP')) this.deps.onPriorityChange?.(this, now, this.st.priority);
   }
   /**
    * Now, or when the event happened if it waited in a queue (an advert's arrival stamp). An

@@ -54,6 +54,15 @@ export class Notifier {
   }
 
   /**
+   * notify_priority_changes: `INSTANCE "VI_1" MASTER_PRIORITY 107` (or BACKUP_PRIORITY) on the
+   * FIFOs only, as keepalived 2.2.7 does (observed: its notify script is not run for these).
+   */
+  priorityChanged(name: string, state: 'MASTER' | 'BACKUP', priority: number): void {
+    const line = fifoLine('INSTANCE', name, `${state}_PRIORITY`, priority);
+    for (const f of this.fifos) f.write(line);
+  }
+
+  /**
    * Reload: keep this notifier (its hook queues stay ordered, the FIFO and its reader stay open)
    * when nothing it was built from changed; the SMTP settings are read per alert, so they just
    * follow. Returns false when the caller must build a new one.

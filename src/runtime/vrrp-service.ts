@@ -236,6 +236,9 @@ export class VrrpService {
           this.onTransition(inst, from, to);
         },
         onNotify: (inst, state, prio) => this.notifier.notify('INSTANCE', inst.name, inst.model, state, prio),
+        onPriorityChange: (inst, state, prio) => {
+          if (inst.model.notifyPriorityChanges) this.notifier.priorityChanged(inst.name, state, prio);
+        },
         firewall: this.firewall,
       },
       this.model.globalDefs.vrrpMinGarp,

@@ -113,7 +113,8 @@ const keywords: Record<string, KwSpec> = {
   vrrp_notify_fifo_script: script({ use: NOTIFIER, field: 'vrrpNotifyFifo' }),
   lvs_notify_fifo: words({ minArgs: 1, use: 'runtime/lvs-notify.ts' }),
   lvs_notify_fifo_script: script({ use: 'runtime/lvs-notify.ts', field: 'lvsNotifyFifo' }),
-  vrrp_notify_priority_changes: bool({ default: false, unsupported: R.NOT_YET }),
+  // Every instance's default for notify_priority_changes (config/resolve-vrrp), read per instance.
+  vrrp_notify_priority_changes: bool({ default: false, use: 'runtime/vrrp-service.ts', field: 'notifyPriorityChanges' }),
   script_user: words({ minArgs: 1, use: 'runtime/script-user.ts' }),
   enable_script_security: flag({ default: false, use: 'runtime/script-user.ts' }),
   // ours (tskeepalived): the control socket of `keepalived status|standby|resume|reload|dump`, and Prometheus metrics

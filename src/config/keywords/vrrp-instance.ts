@@ -21,7 +21,7 @@ export const notifyKeywords = (): Record<string, KwSpec> => ({
   notify_fault: script({ use: NOTIFY }),
   notify_stop: script({ use: NOTIFY }),
   notify: script({ use: NOTIFY }),
-  notify_priority_changes: bool({ default: false, unsupported: R.NOT_YET }),
+  notify_priority_changes: bool({ use: 'runtime/vrrp-service.ts' }),
   smtp_alert: bool({ use: 'runtime/notifier.ts' }),
 });
 
