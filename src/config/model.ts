@@ -70,6 +70,8 @@ export interface GlobalDefs extends GarpSettings {
   readonly vrrpNotifyFifo?: FifoSpec;
   readonly lvsNotifyFifo?: FifoSpec;
   readonly vrrpNotifyPriorityChanges: boolean;
+  /** fifo_write_vrrp_states_on_reload: each sync group's state goes to the FIFOs after a reload. */
+  readonly fifoWriteVrrpStatesOnReload: boolean;
   readonly vrrpVersion: 2 | 3;
   readonly vrrpMcastGroup4: string;
   readonly vrrpMcastGroup6: string;

@@ -66,6 +66,7 @@ export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
     vrrpNotifyFifo: fifo(g.vrrpNotifyFifo, g.vrrpNotifyFifoScript, loc),
     lvsNotifyFifo: fifo(g.lvsNotifyFifo, g.lvsNotifyFifoScript, loc),
     vrrpNotifyPriorityChanges: g.vrrpNotifyPriorityChanges,
+    fifoWriteVrrpStatesOnReload: g.fifoWriteVrrpStatesOnReload ?? false,
     vrrpVersion: g.vrrpVersion,
     vrrpMcastGroup4: g.vrrpMcastGroup4,
     vrrpMcastGroup6: g.vrrpMcastGroup6,

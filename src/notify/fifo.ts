@@ -38,6 +38,8 @@ export class NotifyFifo {
   private fd: number | undefined;
   private readerPid: number | undefined;
   private dropped = 0;
+  /** We made the FIFO: it is removed at close, as keepalived 2.2.7 removes the FIFOs it created (observed). */
+  private created = false;
   constructor(readonly path: string, private readonly opts: FifoOptions) {}
 
   /** Why the opened fd must not be used, or undefined. */
@@ -70,6 +72,7 @@ export class NotifyFifo {
       if (why) throw new Error(why);
       if (created && this.opts.owner) fs.fchownSync(fd, this.opts.owner.uid, this.opts.owner.gid);
       this.fd = fd;
+      this.created = created;
     } catch (e) {
       if (fd !== undefined) fs.closeSync(fd);
       const code = (e as NodeJS.ErrnoException).code;
@@ -116,6 +119,15 @@ export class NotifyFifo {
         /* already closed */
       }
       this.fd = undefined;
+      if (this.created) {
+        try {
+          // Only if the path is still the FIFO we made (not something put there since).
+          if (fs.lstatSync(this.path).isFIFO()) fs.unlinkSync(this.path);
+        } catch {
+          /* already gone */
+        }
+        this.created = false;
+      }
     }
     const pid = this.readerPid;
     if (pid !== undefined) {

@@ -58,7 +58,12 @@ export class Notifier {
    * FIFOs only, as keepalived 2.2.7 does (observed: its notify script is not run for these).
    */
   priorityChanged(name: string, state: 'MASTER' | 'BACKUP', priority: number): void {
-    const line = fifoLine('INSTANCE', name, `${state}_PRIORITY`, priority);
+    this.fifoOnly('INSTANCE', name, `${state}_PRIORITY`, priority);
+  }
+
+  /** A line for the FIFOs alone (no hook, no mail). */
+  fifoOnly(kind: NotifyKind, name: string, state: string, priority: number): void {
+    const line = fifoLine(kind, name, state, priority);
     for (const f of this.fifos) f.write(line);
   }
 

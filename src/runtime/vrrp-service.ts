@@ -499,8 +499,8 @@ export class VrrpService {
     this.groupStates.set(g.name, res.groupState);
     if (res.log) this.deps.log.info(res.log);
     if (res.groupNotify) {
-      const prio = Math.max(...g.members.map((n) => this.instances.get(n)?.rt.state.priority ?? 0));
-      this.notifier.notify('GROUP', g.name, g, res.groupNotify as NotifyState, prio);
+      // A sync group has no priority: keepalived 2.2.7 passes 0 (observed: `GROUP G1 MASTER 0` to notify and the FIFO).
+      this.notifier.notify('GROUP', g.name, g, res.groupNotify as NotifyState, 0);
     }
     // Forced moves run after this transition has finished being applied.
     queueMicrotask(() => {
@@ -593,6 +593,13 @@ export class VrrpService {
       r.rt.start();
     }
     this.refreshAll();
+    // keepalived 2.2.7 (observed) writes each sync group's state, priority 0, and no instance lines.
+    if (next.globalDefs.fifoWriteVrrpStatesOnReload) {
+      for (const g of next.vrrpSyncGroups) {
+        const st = this.groupStateOf(g.name);
+        if (st) this.notifier.fifoOnly('GROUP', g.name, st, 0);
+      }
+    }
   }
 
   /** Manual standby on/off for one instance; remembered so a reload keeps it. */

@@ -30,7 +30,6 @@ const ACCEPTED: Record<string, KwSpec> = {
   use_symlink_paths: ignore('script paths are always resolved through symbolic links for the script-security check'),
   disable_local_igmp: ignore('IGMP reports for the VRRP group are left to the kernel'),
   v3_checksum_as_v2: ignore('only the vrrp_instance keyword v3_checksum_as_v2 is implemented'),
-  fifo_write_vrrp_states_on_reload: ignore(R.NOT_YET),
   no_checker_emails: ignore(R.NOT_YET),
   umask: ignore('use the -u/--umask command-line option'),
   random_seed: ignore('the random seed is not configurable'),
@@ -114,6 +113,7 @@ const keywords: Record<string, KwSpec> = {
   lvs_notify_fifo: words({ minArgs: 1, use: 'runtime/lvs-notify.ts' }),
   lvs_notify_fifo_script: script({ use: 'runtime/lvs-notify.ts', field: 'lvsNotifyFifo' }),
   // Every instance's default for notify_priority_changes (config/resolve-vrrp), read per instance.
+  fifo_write_vrrp_states_on_reload: flag({ default: false, use: 'runtime/vrrp-service.ts' }),
   vrrp_notify_priority_changes: bool({ default: false, use: 'runtime/vrrp-service.ts', field: 'notifyPriorityChanges' }),
   script_user: words({ minArgs: 1, use: 'runtime/script-user.ts' }),
   enable_script_security: flag({ default: false, use: 'runtime/script-user.ts' }),
