@@ -130,6 +130,7 @@ async function runDaemonMode(o: CliOptions, argv: readonly string[], io: Io): Pr
     return 1;
   }
   try {
+    (require('../runtime/eager-compile') as typeof import('../runtime/eager-compile')).loadTakeoverPathEagerly();
     const { runDaemon } = require('../runtime/daemon') as { runDaemon: (opts: CliOptions) => Promise<number> };
     const code = await runDaemon({ ...o, configFile: configPath(o) });
     // The daemon is done; a handle it left open (log socket, netlink) must not keep us alive.

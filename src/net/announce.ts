@@ -160,18 +160,46 @@ export function buildUnsolicitedNa(ip: string, srcMac: string, router: boolean, 
 /** Exported for tests: the flag bits of an NA (byte 4 of the ICMPv6 message). */
 export const NA_FLAGS = { router: NA_FLAG_ROUTER, solicited: NA_FLAG_SOLICITED, override: NA_FLAG_OVERRIDE } as const;
 
+const FRAME_CACHE_MAX = 4096;
+
 /** AnnouncePort over one AF_PACKET socket, opened on first use. Kernel errors are thrown. */
 export class PacketAnnouncer implements AnnouncePort {
   private sock: NativeSocket | undefined;
+  /**
+   * Frames by (kind, VIP, MAC, Router flag), built by prebuild() when an instance starts: a
+   * takeover's first round then costs one sendto per VIP, no parsing or checksumming (the
+   * builders cost ~40-100 µs per frame on a cold path). Bounded: cleared when it grows past
+   * FRAME_CACHE_MAX (reloads replacing VIPs many times).
+   */
+  private readonly frames = new Map<string, Buffer>();
+  /** ifindex by name, from the last send that worked: one ioctl per interface, not per frame. */
+  private readonly ifindexes = new Map<string, number>();
 
   constructor(private readonly addon: NativeAddon = loadNative()) {}
 
   gratuitousArp(ifname: string, ip: string, mac: string): void {
-    this.sendFrame(ifname, buildGratuitousArp(ip, mac));
+    this.sendFrame(ifname, this.frame('inet', ip, mac, false));
   }
 
   unsolicitedNa(ifname: string, ip: string, mac: string, router: boolean): void {
-    this.sendFrame(ifname, buildUnsolicitedNa(ip, mac, router));
+    this.sendFrame(ifname, this.frame('inet6', ip, mac, router));
+  }
+
+  /** Build and keep the frame gratuitousArp/unsolicitedNa will send for this VIP, and learn ifname's index. */
+  prebuild(ifname: string, family: 'inet' | 'inet6', ip: string, mac: string, router: boolean): void {
+    this.frame(family, ip, mac, router);
+    if (!this.ifindexes.has(ifname)) this.ifindexes.set(ifname, this.addon.ifInfo(ifname).ifindex);
+  }
+
+  private frame(family: 'inet' | 'inet6', ip: string, mac: string, router: boolean): Buffer {
+    const key = family === 'inet' ? `a ${ip} ${mac}` : `n ${ip} ${mac} ${router ? 1 : 0}`;
+    let f = this.frames.get(key);
+    if (!f) {
+      f = family === 'inet' ? buildGratuitousArp(ip, mac) : buildUnsolicitedNa(ip, mac, router);
+      if (this.frames.size >= FRAME_CACHE_MAX) this.frames.clear();
+      this.frames.set(key, f);
+    }
+    return f;
   }
 
   /** Opens the socket and builds (and discards) one frame of each kind, so V8 has compiled the builders. */
@@ -183,10 +211,22 @@ export class PacketAnnouncer implements AnnouncePort {
 
   /** Send any prebuilt frame (e.g. an NA with an explicit source from buildUnsolicitedNa). */
   sendFrame(ifname: string, frame: Buffer): void {
-    // Looked up per send: a VMAC interface may be recreated with a new ifindex.
-    const ifindex = this.addon.ifInfo(ifname).ifindex;
     this.sock ??= this.addon.packetSocket();
+    const known = this.ifindexes.get(ifname);
+    let ifindex: number;
+    if (known !== undefined) {
+      try {
+        this.addon.sendFrame(this.sock, known, frame);
+        return;
+      } catch (e) {
+        // A recreated interface (a VMAC) has a new index; the old one is refused (ENXIO).
+        this.ifindexes.delete(ifname);
+        ifindex = this.addon.ifInfo(ifname).ifindex;
+        if (ifindex === known) throw e;
+      }
+    } else ifindex = this.addon.ifInfo(ifname).ifindex;
     this.addon.sendFrame(this.sock, ifindex, frame);
+    this.ifindexes.set(ifname, ifindex);
   }
 
   close(): void {

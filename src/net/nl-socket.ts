@@ -26,6 +26,8 @@ const NLMSG_DONE = 3;
 const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
 const NLM_F_DUMP = 0x300;
+/** One datagram's requests at most (the kernel refuses a datagram above the send buffer, ~200 KiB). */
+const MAX_BATCH_BYTES = 32 << 10;
 
 export interface NlSocketOptions {
   /** Keep the event loop alive while open (a watcher); default false (pending requests' timers do). */
@@ -54,6 +56,8 @@ interface Pending {
   opts: NlRequestOptions;
   dump: boolean;
   seq: number;
+  /** The formatted message, between pump() and its send. */
+  msg?: Buffer;
   msgs: NetlinkMessage[];
   timer?: NodeJS.Timeout;
   resolve: (r: [NetlinkMessage[], Record<string, never>]) => void;
@@ -73,6 +77,7 @@ export class NlSocket extends EventEmitter {
   private readonly queue: Pending[] = [];
   private readonly inFlight = new Map<number, Pending>();
   private dumpInFlight = false;
+  private corked = 0;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private closed = false;
   /** Datagrams dropped because their sender was not the kernel (nl_pid != 0). */
@@ -146,32 +151,69 @@ export class NlSocket extends EventEmitter {
     });
   }
 
-  /** Start queued requests, in order, while the in-flight bound and the one-dump rule allow. */
+  /**
+   * Requests made while corked are only queued; uncork() sends every one the in-flight bound
+   * allows in one datagram. The kernel runs a datagram's messages one after another, each with
+   * its own ACK (an error in one does not stop the next): 50 VIPs cost one sendmsg, not 50.
+   */
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    if (this.corked > 0 && --this.corked === 0) this.pump();
+  }
+
+  /**
+   * Start queued requests, in order, while the in-flight bound and the one-dump rule allow.
+   * Consecutive non-dump requests leave together in one datagram (a dump goes alone).
+   */
   private pump(): void {
+    if (this.corked > 0) return;
     while (!this.closed && this.inFlight.size < this.maxInFlight) {
-      const p = this.queue[0];
-      if (!p || (p.dump && this.dumpInFlight)) return;
-      this.queue.shift();
-      this.start(p);
+      const first = this.queue[0];
+      if (!first || (first.dump && this.dumpInFlight)) return;
+      const batch: Pending[] = [];
+      let bytes = 0;
+      for (let p = this.queue[0]; p && this.inFlight.size + batch.length < this.maxInFlight && bytes < MAX_BATCH_BYTES; p = this.queue[0]) {
+        if (p.dump && (batch.length > 0 || this.dumpInFlight)) break;
+        this.queue.shift();
+        batch.push(p);
+        bytes += this.frame(p).length;
+        if (p.dump) break;
+      }
+      this.start(batch);
     }
   }
 
-  private start(p: Pending): void {
+  /** Give p its sequence number and its complete message (header + body). */
+  private frame(p: Pending): Buffer {
     this.seq = (this.seq % 0xfffffffe) + 1;
     p.seq = this.seq;
     const flags = (p.opts.flags ?? 0) | NLM_F_REQUEST | NLM_F_ACK;
-    const msg = Buffer.concat(formatMessage({ type: p.type, flags, seq: p.seq, port: 0, data: Buffer.concat(p.body) }));
+    const parts = formatMessage({ type: p.type, flags, seq: p.seq, port: 0, data: p.body.length === 1 ? (p.body[0] as Uint8Array) : Buffer.concat(p.body) });
+    const len = parts.reduce((n, b) => n + b.length, 0);
+    // NLMSG_ALIGN: the next message of a datagram starts on a 4-byte boundary.
+    p.msg = Buffer.concat(parts, (len + 3) & ~3);
+    return p.msg;
+  }
+
+  private start(batch: Pending[]): void {
+    const msg = batch.length === 1 ? (batch[0]?.msg as Buffer) : Buffer.concat(batch.map((p) => p.msg as Buffer));
     try {
       this.addon.netlinkSend(this.fd, msg);
     } catch (e) {
-      p.reject(e as Error);
+      for (const p of batch) p.reject(e as Error);
       return;
     }
-    this.inFlight.set(p.seq, p);
-    // A process awaiting a reply is not idle: hold the loop while anything is outstanding.
-    if (this.inFlight.size === 1 && !this.keepAlive) this.addon.setRef(this.fd, true);
-    if (p.dump) this.dumpInFlight = true;
-    if (p.opts.timeout) p.timer = setTimeout(() => this.finish(p, new Error('Timeout has been reached')), p.opts.timeout);
+    for (const p of batch) {
+      p.msg = undefined;
+      this.inFlight.set(p.seq, p);
+      // A process awaiting a reply is not idle: hold the loop while anything is outstanding.
+      if (this.inFlight.size === 1 && !this.keepAlive) this.addon.setRef(this.fd, true);
+      if (p.dump) this.dumpInFlight = true;
+      if (p.opts.timeout) p.timer = setTimeout(() => this.finish(p, new Error('Timeout has been reached')), p.opts.timeout);
+    }
   }
 
   private finish(p: Pending, err?: Error): void {

@@ -57,6 +57,8 @@ export interface AnnouncePort {
   unsolicitedNa(ifname: string, ip: string, mac: string, router: boolean): void;
   /** Open the sending socket ahead of the first burst (a takeover should not pay for it). */
   prepare?(): void;
+  /** Build ahead the frame a later gratuitousArp/unsolicitedNa for this VIP sends. */
+  prebuild?(ifname: string, family: 'inet' | 'inet6', ip: string, mac: string, router: boolean): void;
 }
 
 export type Scope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
@@ -240,6 +242,8 @@ export interface RtnlWatch {
  */
 export interface RtnlPort {
   addAddress(spec: AddressSpec): Promise<void>;
+  /** addAddress for each spec, sent together where the transport can (one netlink datagram). */
+  addAddresses?(specs: readonly AddressSpec[]): Array<Promise<void>>;
   /** Build (and discard) the request addAddress would send: V8 compiles that path before a takeover needs it. */
   warmAddress?(spec: AddressSpec): void;
   /** Only family, address, prefixLen, dev (and peer) are used to find the address. */

@@ -39,6 +39,9 @@ export interface RtSocket {
     setRecvBufferSize(bytes: number): void;
     /** Datagrams queued in the kernel and not yet read (watch resync); absent on fakes. */
     hasQueued?(): boolean;
+    /** Hold requests, then send them in one datagram (nl-socket.ts); absent on fakes. */
+    cork?(): void;
+    uncork?(): void;
   };
   addMembership(group: RtnlGroup): void;
 }
@@ -89,6 +92,10 @@ export class Rtnl implements RtnlPort {
   private readonly openSocket: (opts: { ref: boolean }) => RtSocket;
   private readonly watchRecvBufferBytes: number;
   private readonly ifindexNow: (ifname: string) => number | undefined;
+  /** ifindex by name as last read by ifindexNow (addAddress, warmAddress); ENODEV drops an entry. */
+  private readonly ifindexes = new Map<string, number>();
+  /** RTM_NEWADDR bodies by spec object (the instance keeps its specs), for one ifindex. */
+  private readonly addBodies = new WeakMap<AddressSpec, { ifindex: number; body: Uint8Array[] }>();
 
   constructor(opts: RtnlOptions = {}) {
     this.ifindexNow = opts.ifindexNow ?? (opts.openSocket ? () => undefined : ioctlIfindexOrUndefined);
@@ -173,20 +180,74 @@ export class Rtnl implements RtnlPort {
    */
   addAddress(spec: AddressSpec): Promise<void> {
     const target = describeAddress(spec);
+    const cached = this.ifindexes.get(spec.dev);
+    if (cached === undefined) return this.addAddressLookingUp(spec, target);
+    // A recreated interface has a new index (the kernel does not hand an old one out again
+    // soon), so a stale cached index is refused with ENODEV: look it up and try once more.
+    return this.newAddress(spec, cached, target).catch((e: unknown) => {
+      if (!isErrno(e, ERRNO.ENODEV)) throw e;
+      this.ifindexes.delete(spec.dev);
+      return this.addAddressLookingUp(spec, target);
+    });
+  }
+
+  private addAddressLookingUp(spec: AddressSpec, target: string): Promise<void> {
     const index = isValidIfname(spec.dev) ? this.ifindexNow(spec.dev) : undefined;
-    if (index !== undefined) return this.newAddress(spec, index, target);
+    if (index !== undefined) {
+      this.ifindexes.set(spec.dev, index);
+      return this.newAddress(spec, index, target);
+    }
     return this.ifindexOf('addAddress', target, spec.dev).then((i) => this.newAddress(spec, i, target));
   }
 
+  /**
+   * Every address in one datagram (the kernel applies them in order, one ACK each); one
+   * promise per spec, as addAddress. Specs whose ifindex is not known at once go on their own.
+   */
+  addAddresses(specs: readonly AddressSpec[]): Array<Promise<void>> {
+    let sock: RtSocket['socket'] | undefined;
+    try {
+      sock = this.socket('addAddress', 'batch').socket;
+    } catch {
+      /* each addAddress reports it */
+    }
+    sock?.cork?.();
+    try {
+      return specs.map((spec) => this.addAddress(spec));
+    } finally {
+      sock?.uncork?.();
+    }
+  }
+
+  /**
+   * Build ahead the RTM_NEWADDR addAddress(spec) will send (kept for this spec object and the
+   * interface's current index): a takeover then only numbers and sends it. Without a known
+   * index, builds and discards one so that V8 has compiled the encoders.
+   */
   warmAddress(spec: AddressSpec): void {
-    const { data, attrs } = encodeAddress(spec, 1, 'add');
-    formatMessage({ type: T.NEWADDR, flags: CREATE_EXCL, seq: 1, port: 0, data: Buffer.concat(encode({ kind: 'address', data, attrs })) });
+    const index = isValidIfname(spec.dev) ? this.ifindexNow(spec.dev) : undefined;
+    if (index === undefined) {
+      const { data, attrs } = encodeAddress(spec, 1, 'add');
+      formatMessage({ type: T.NEWADDR, flags: CREATE_EXCL, seq: 1, port: 0, data: Buffer.concat(encode({ kind: 'address', data, attrs })) });
+      return;
+    }
+    this.ifindexes.set(spec.dev, index);
+    this.addBody(spec, index);
+  }
+
+  private addBody(spec: AddressSpec, index: number): Uint8Array[] {
+    const pre = this.addBodies.get(spec);
+    if (pre && pre.ifindex === index) return pre.body;
+    const { data, attrs } = encodeAddress(spec, index, 'add');
+    const body = [Buffer.concat(encode({ kind: 'address', data, attrs }))];
+    this.addBodies.set(spec, { ifindex: index, body });
+    return body;
   }
 
   private async newAddress(spec: AddressSpec, index: number, target: string): Promise<void> {
-    const { data, attrs } = encodeAddress(spec, index, 'add');
+    const body = this.addBody(spec, index);
     try {
-      await this.request('addAddress', target, T.NEWADDR, encode({ kind: 'address', data, attrs }), CREATE_EXCL);
+      await this.request('addAddress', target, T.NEWADDR, body, CREATE_EXCL);
     } catch (e) {
       if (!isErrno(e, ERRNO.EEXIST)) throw e;
     }

@@ -4,8 +4,8 @@
  * arms the single timer the FSM asks for, encodes/sends adverts, adds/removes addresses, sends
  * GARP/NA bursts and reports transitions/notifications to the daemon.
  */
-import type { VrrpInstance } from '../config/model';
-import type { AnnouncePort, RtnlPort } from '../net/ports';
+import type { VipEntry, VrrpInstance } from '../config/model';
+import type { AddressSpec, AnnouncePort, RtnlPort } from '../net/ports';
 import type { Logger } from '../observe/log';
 import type { Clock, TimerHandle } from './clock';
 import { initialState, nextDeadline, step } from '../vrrp/fsm';
@@ -134,9 +134,14 @@ export class InstanceRuntime {
   /** Removed by a reload: notify DELETED rather than STOP. */
   deleting = false;
   lastTransitionWall = 0;
+  /** deps.log, held back while a dispatch puts its effects on the wire (see dispatch). */
   readonly log: Logger;
+  /** Log lines and hooks of the dispatch in progress, in the order they were asked for. */
+  private deferred: Array<() => void> | undefined;
 
   private lastEventAt = -Infinity;
+  private specCache: { m: VrrpInstance; ifname: string; specs: AddressSpec[] } | undefined;
+  private advertCache: { m?: VrrpInstance; cfg?: InstanceConfig; src?: string; bufs: Map<string, Buffer> } = { bufs: new Map() };
   /** The model the installed VIPs/routes/rules were built from, while a reload's sync-vips is pending. */
   private syncFrom: VrrpInstance | undefined;
 
@@ -144,7 +149,7 @@ export class InstanceRuntime {
     this.name = m.name;
     this.config = fsmConfig(m, wiring.primaryAddress, minGarp);
     this.st = initialState(this.config);
-    this.log = deps.log;
+    this.log = deferringLogger(deps.log, (fn) => this.later(fn));
   }
 
   get cfg(): InstanceConfig {
@@ -230,13 +235,15 @@ export class InstanceRuntime {
       authData: new Uint8Array(0), advertIntCs: this.cfg.advertIntCs, checksum: 0, addresses: [...this.cfg.vips],
     };
     step(this.cfg, backup, { type: 'advert', advert: leaving, src: m.family === 'inet6' ? '::' : '0.0.0.0' }, now);
-    for (const v of [...m.virtualIpaddress, ...m.virtualIpaddressExcluded]) {
+    const specs = this.vipSpecs();
+    [...m.virtualIpaddress, ...m.virtualIpaddressExcluded].forEach((v, i) => {
       try {
-        this.deps.rtnl.warmAddress?.(vipToAddressSpec(v, this.wiring.vipIfname));
+        this.deps.rtnl.warmAddress?.(specs[i] as AddressSpec);
+        this.deps.announcer.prebuild?.(this.wiring.announceIfname, v.family, v.address, this.wiring.announceMac, this.wiring.router);
       } catch {
-        /* reported when the VIP is really added */
+        /* reported when the VIP is really added or announced */
       }
-    }
+    });
     for (const dst of this.wiring.destinations) {
       try {
         this.advertFor(this.st.priority, dst);
@@ -289,14 +296,45 @@ export class InstanceRuntime {
     this.dispatch({ type: 'force', to, reason });
   }
 
+  /**
+   * The state machine's actions run in its order, but only the wire effects (advert, netlink
+   * requests, GARP/NA) run at once: log lines, the transition hooks and notify scripts are
+   * collected and run right after, still in the order asked for. A log line costs 0.15-0.2 ms
+   * (formatting, a write to stderr/syslog), a notify spawn more: on a takeover those used to sit
+   * between the advert, the VIP request and the first GARP (measured: log + hooks 0.5 ms of the
+   * 2.8 ms from advert to first GARP).
+   */
   dispatch(ev: FsmEvent, ageMs?: number): void {
     const before = this.st.priority;
     const { state, actions } = step(this.cfg, this.st, ev, this.eventTime(ageMs));
     this.st = state;
-    for (const a of actions) this.execute(a);
-    this.armTimer();
-    const now = this.st.state;
-    if (this.st.priority !== before && (now === 'MASTER' || now === 'BACKUP')) this.deps.onPriorityChange?.(this, now, this.st.priority);
+    const outer = this.deferred === undefined;
+    if (outer) this.deferred = [];
+    try {
+      for (const a of actions) this.execute(a);
+      this.armTimer();
+      const now = this.st.state;
+      if (this.st.priority !== before && (now === 'MASTER' || now === 'BACKUP')) this.later(() => this.deps.onPriorityChange?.(this, now, this.st.priority));
+    } finally {
+      if (outer) this.runDeferred();
+    }
+  }
+
+  private later(fn: () => void): void {
+    if (this.deferred) this.deferred.push(fn);
+    else fn();
+  }
+
+  private runDeferred(): void {
+    const fns = this.deferred ?? [];
+    this.deferred = undefined;
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch (e) {
+        this.deps.log.error(`(${this.name}) ${(e as Error).message}`);
+      }
+    }
   }
   /**
    * Now, or when the event happened if it waited in a queue (an advert's arrival stamp). An
@@ -357,11 +395,13 @@ export class InstanceRuntime {
         if (a.to === 'MASTER') this.stats.become_master++;
         if (a.from === 'MASTER') this.stats.release_master++;
         this.lastTransitionWall = this.deps.clock.wallNow();
-        this.deps.onTransition?.(this, a.from, a.to, a.reason);
+        this.later(() => this.deps.onTransition?.(this, a.from, a.to, a.reason));
         return;
-      case 'notify':
-        this.deps.onNotify?.(this, a.state === 'STOP' && this.deleting ? 'DELETED' : a.state, a.priority);
+      case 'notify': {
+        const state = a.state === 'STOP' && this.deleting ? 'DELETED' : a.state;
+        this.later(() => this.deps.onNotify?.(this, state, a.priority));
         return;
+      }
       case 'log':
         if (a.level === 'debug') this.log.debug(a.text);
         else if (a.level === 'warn') this.log.warn(a.text);
@@ -370,7 +410,35 @@ export class InstanceRuntime {
     }
   }
 
+  /** The instance's VIPs as address specs, made once per model and interface (Rtnl keeps their prebuilt requests). */
+  private vipSpecs(): AddressSpec[] {
+    const c = this.specCache;
+    if (c && c.m === this.m && c.ifname === this.wiring.vipIfname) return c.specs;
+    const specs = [...this.m.virtualIpaddress, ...this.m.virtualIpaddressExcluded].map((v) => vipToAddressSpec(v, this.wiring.vipIfname));
+    this.specCache = { m: this.m, ifname: this.wiring.vipIfname, specs };
+    return specs;
+  }
+
+  /**
+   * Adverts by (priority, destination), encoded once per model: a master sends the same bytes
+   * every interval, and a takeover's first advert leaves without encoding or checksumming
+   * (built by the warm-up at start).
+   */
   private advertFor(priority: number, dst: string): Buffer {
+    const c = this.advertCache;
+    if (c.m !== this.m || c.cfg !== this.config || c.src !== this.wiring.primaryAddress || c.bufs.size >= 16) {
+      this.advertCache = { m: this.m, cfg: this.config, src: this.wiring.primaryAddress, bufs: new Map() };
+    }
+    const key = `${priority} ${dst}`;
+    let b = this.advertCache.bufs.get(key);
+    if (!b) {
+      b = this.encodeAdvertFor(priority, dst);
+      this.advertCache.bufs.set(key, b);
+    }
+    return b;
+  }
+
+  private encodeAdvertFor(priority: number, dst: string): Buffer {
     const m = this.model;
     return encodeAdvert({
       version: m.version,
@@ -389,7 +457,8 @@ export class InstanceRuntime {
   private sendAdvert(priority: number): void {
     for (const dst of this.wiring.destinations) {
       try {
-        this.wiring.send(this.advertFor(priority, dst), dst, this.wiring.primaryAddress);
+        const b = this.advertFor(priority, dst);
+        this.wiring.send(b, dst, this.wiring.primaryAddress);
         this.stats.advert_sent++;
         if (priority === 0) this.stats.pri_zero_sent++;
       } catch (e) {
@@ -404,6 +473,7 @@ export class InstanceRuntime {
    * and first gratuitous ARPs then leave right behind its first advert.
    */
   private queue(fn: () => Promise<void>): void {
+   
     const run = (): Promise<void> =>
       fn()
         .catch((e: Error) => this.log.error(`(${this.name}) ${e.message}`))
@@ -419,7 +489,8 @@ export class InstanceRuntime {
     const m = this.model;
     const vips = [...m.virtualIpaddress, ...m.virtualIpaddressExcluded];
     if (!m.accept && this.deps.firewall) await this.deps.firewall.hold(m, this.wiring.vipIfname);
-    const adds = vips.map((v) => this.deps.rtnl.addAddress(vipToAddressSpec(v, this.wiring.vipIfname)));
+    const specs = this.vipSpecs();
+    const adds = this.deps.rtnl.addAddresses ? this.deps.rtnl.addAddresses(specs) : specs.map((spec) => this.deps.rtnl.addAddress(spec));
     this.vipsRequested = true;
     const failed = (await Promise.allSettled(adds)).flatMap((r, i) => (r.status === 'rejected' ? [`VIP ${vips[i]?.address}: ${(r.reason as Error).message}`] : []));
     if (failed.length) throw new Error(failed.join('; '));
@@ -520,7 +591,11 @@ export class InstanceRuntime {
   /** One GARP/NA per VIP (or per VIP of `only`); the -D lines are written after the frames have left. */
   private sendRound(only?: readonly string[]): void {
     const m = this.model;
-    const sent = [...m.virtualIpaddress, ...m.virtualIpaddressExcluded].filter((v) => (!only || only.includes(v.address)) && this.sendAnnounce(v.family, v.address));
+    const sent: VipEntry[] = [];
+    for (const list of [m.virtualIpaddress, m.virtualIpaddressExcluded]) {
+      for (const v of list) if ((!only || only.includes(v.address)) && this.sendAnnounce(v.family, v.address)) sent.push(v);
+    }
+    if (!this.log.detail) return;
     const ifn = this.wiring.announceIfname;
     for (const v of sent) this.log.debug(v.family === 'inet' ? `Sending gratuitous ARP on ${ifn} for ${v.address}` : `Sending unsolicited Neighbour Advert on ${ifn} for ${v.address}`);
   }
@@ -543,6 +618,22 @@ export class InstanceRuntime {
       return false;
     }
   }
+}
+
+/** A Logger whose lines go through `defer` (run now, or after the wire effects of a dispatch). */
+function deferringLogger(log: Logger, defer: (fn: () => void) => void): Logger {
+  return {
+    error: (text) => defer(() => log.error(text)),
+    warn: (text) => defer(() => log.warn(text)),
+    info: (text) => defer(() => log.info(text)),
+    debug: (text) => {
+      if (log.detail) defer(() => log.debug(text));
+    },
+    child: (b) => deferringLogger(log.child(b), defer),
+    get detail() {
+      return log.detail;
+    },
+  };
 }
 
 function delay(clock: Clock, ms: number): Promise<void> {

@@ -152,3 +152,32 @@ t.test('IPv4 header parsing for raw-socket input', async (t) => {
     t.equal(r.ok ? 'ok' : r.reason, reason, name);
   }
 });
+
+t.test('PacketAnnouncer: prebuilt frames are the builders\' bytes; one ifindex lookup per interface, redone when a send is refused', async (t) => {
+  const { PacketAnnouncer } = await import('../../src/net/announce');
+  let ifindex = 7;
+  const lookups: string[] = [];
+  const sends: Array<{ ifindex: number; frame: Buffer }> = [];
+  const addon = {
+    packetSocket: () => ({}),
+    ifInfo: (name: string) => (lookups.push(name), { ifindex }),
+    sendFrame: (_s: unknown, i: number, frame: Buffer) => {
+      if (i !== ifindex) throw Object.assign(new Error('sendto: ENXIO'), { code: 'ENXIO' });
+      sends.push({ ifindex: i, frame });
+    },
+    close: () => undefined,
+  };
+  const a = new PacketAnnouncer(addon as never);
+  a.prebuild('eth0', 'inet', '192.0.2.100', MAC, false);
+  a.prebuild('eth0', 'inet6', '2001:db8::100', MAC, true);
+  t.same(lookups, ['eth0'], 'prebuild learns the index once');
+  a.gratuitousArp('eth0', '192.0.2.100', MAC);
+  a.unsolicitedNa('eth0', '2001:db8::100', MAC, true);
+  a.gratuitousArp('eth0', '192.0.2.101', MAC); // not prebuilt: built on demand
+  t.same(lookups, ['eth0'], 'no lookup per frame');
+  t.same(sends.map((s) => s.frame), [buildGratuitousArp('192.0.2.100', MAC), buildUnsolicitedNa('2001:db8::100', MAC, true), buildGratuitousArp('192.0.2.101', MAC)]);
+  ifindex = 9; // the interface was recreated
+  a.gratuitousArp('eth0', '192.0.2.100', MAC);
+  t.same(sends.at(-1)?.ifindex, 9, 'a refused send looks the index up again and goes out');
+  t.same(lookups, ['eth0', 'eth0'], 'one lookup, after the refusal');
+});

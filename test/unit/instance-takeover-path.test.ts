@@ -13,7 +13,22 @@ import type { AnnouncePort } from '../../src/net/ports';
 import { FakeClock } from '../support/fake-clock';
 import { FakeRtnl } from '../support/fake-rtnl';
 
-type Ev = { what: 'advert' | 'add' | 'garp' | 'na' | 'del'; ip?: string };
+type Ev = { what: 'advert' | 'add' | 'garp' | 'na' | 'del' | 'log' | 'transition' | 'notify'; ip?: string; text?: string };
+
+/** A MemoryLogger whose lines also land in the event list, to see them beside the wire effects. */
+class EventLogger extends MemoryLogger {
+  constructor(private readonly events: Ev[]) {
+    super(true);
+  }
+  override info(text: string): void {
+    super.info(text);
+    this.events.push({ what: 'log', text });
+  }
+  override debug(text: string): void {
+    super.debug(text);
+    this.events.push({ what: 'log', text });
+  }
+}
 
 function setup(vips: string[], family: 'inet' | 'inet6' = 'inet', extra = '') {
   const text = `global_defs {\n  vrrp_version 3\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 90\n  advert_int 1\n${extra}\n  virtual_ipaddress {\n${vips.map((v) => `    ${v}`).join('\n')}\n  }\n}\n`;
@@ -42,7 +57,11 @@ function setup(vips: string[], family: 'inet' | 'inet6' = 'inet', extra = '') {
     send: () => void events.push({ what: 'advert' }), router: false,
   };
   const clock = new FakeClock();
-  const inst = new InstanceRuntime(m, wiring, { clock, log: new MemoryLogger(), rtnl, announcer });
+  const inst = new InstanceRuntime(m, wiring, {
+    clock, log: new EventLogger(events), rtnl, announcer,
+    onTransition: (_i, from, to) => void events.push({ what: 'transition', text: `${from}->${to}` }),
+    onNotify: (_i, state) => void events.push({ what: 'notify', text: state }),
+  });
   return { inst, clock, events };
 }
 
@@ -61,7 +80,7 @@ for (const [name, vips, family, kind] of [
     events.length = 0;
     clock.advance(4000); // past Master_Down_Interval: the takeover runs synchronously in here
     const n = vips.length;
-    const sync = events.map((e) => e.what);
+    const sync = events.filter((e) => e.what !== 'log' && e.what !== 'transition' && e.what !== 'notify').map((e) => e.what);
     t.same(sync.slice(0, 1), ['advert'], 'first advert first');
     t.same(sync.slice(1, 1 + n), Array(n).fill('add'), 'then every VIP request');
     t.same(sync.slice(1 + n, 1 + 2 * n), Array(n).fill(kind), 'then one announce per VIP, before any await');
@@ -91,4 +110,25 @@ t.test('an announce never jumps ahead of a queued removal', async (t) => {
   const lastAdd = events.map((e) => e.what).lastIndexOf('add');
   t.ok(lastAdd > lastDel, 're-added after the removal');
   t.ok(events.slice(lastAdd).some((e) => e.what === 'garp'), 'and announced after it');
+});
+
+t.test('log lines, the transition hook and notify follow the wire effects of the takeover, in the state machine order', async (t) => {
+  const { inst, clock, events } = setup(['192.0.2.100/24', '192.0.2.101/24']);
+  inst.start();
+  await inst.settled();
+  events.length = 0;
+  clock.advance(4000);
+  const kinds = events.map((e) => e.what);
+  const lastWire = Math.max(kinds.lastIndexOf('advert'), kinds.lastIndexOf('add'), kinds.lastIndexOf('garp'));
+  const firstOther = kinds.findIndex((k) => k === 'log' || k === 'transition' || k === 'notify');
+  t.same(kinds.slice(0, 5), ['advert', 'add', 'add', 'garp', 'garp'], 'advert, VIP requests, first GARP round first');
+  t.ok(firstOther > lastWire, 'nothing else runs between them');
+  const rest = events.slice(firstOther).filter((e) => e.what !== 'garp' && e.what !== 'add');
+  const idx = (pred: (e: Ev) => boolean): number => rest.findIndex(pred);
+  const transition = idx((e) => e.what === 'transition');
+  const entering = idx((e) => /Entering MASTER STATE/.test(e.text ?? ''));
+  const setting = idx((e) => /setting VIPs/.test(e.text ?? ''));
+  const queueing = idx((e) => /Sending\/queueing gratuitous ARPs on eth0 for 192.0.2.100/.test(e.text ?? ''));
+  const notify = idx((e) => e.what === 'notify' && e.text === 'MASTER');
+  t.ok(transition >= 0 && entering > transition && setting > entering && queueing > setting && notify > queueing, `keepalived's order kept: transition, Entering MASTER, setting VIPs, Sending/queueing, notify (${rest.map((e) => e.text).join(' | ')})`);
 });

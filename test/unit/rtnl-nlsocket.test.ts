@@ -12,6 +12,7 @@ type ReadCb = (err: NativeError | null, pkts: NativePacket[]) => void;
 
 class FakeAddon {
   sent: NetlinkMessage[] = [];
+  datagrams: Buffer[] = [];
   opts: Array<[number, number, number]> = [];
   read: ReadCb | undefined;
   closed = false;
@@ -30,6 +31,7 @@ class FakeAddon {
     this.ref = ref;
   }
   netlinkSend(_s: unknown, buf: Buffer): number {
+    this.datagrams.push(Buffer.from(buf));
     this.sent.push(...parseMessages(buf));
     return buf.length;
   }
@@ -149,5 +151,41 @@ t.test('an overrun with no error listener is not an exception', async (t) => {
   const { sock, fake } = open();
   const enobufs = Object.assign(new Error('recvmsg ENOBUFS'), { code: 'ENOBUFS', errno: -105, syscall: 'recvmsg' });
   t.doesNotThrow(() => fake.read?.(enobufs, []));
+  sock.close();
+});
+
+t.test('corked requests leave together in one datagram, each answered by its own ACK', async (t) => {
+  const { sock, fake } = open(8);
+  sock.cork();
+  const ps = [30, 31, 32].map((type, i) => sock.request(type, [Buffer.from([i + 1, 2, 3, 4, 5])]));
+  t.equal(fake.datagrams.length, 0, 'nothing sent while corked');
+  sock.uncork();
+  t.equal(fake.datagrams.length, 1, 'one sendmsg for the three requests');
+  const d = fake.datagrams[0] as Buffer;
+  t.equal(d.length, 3 * 24, 'each 21-byte message padded to a 4-byte boundary (NLMSG_ALIGN)');
+  t.same([d.readUInt32LE(0), d.readUInt32LE(24), d.readUInt32LE(48)], [21, 21, 21], 'lengths unpadded in the headers');
+  t.same(fake.sent.map((m) => m.type), [30, 31, 32], 'in call order');
+  const seqs = fake.sent.map((m) => m.seq);
+  fake.deliver(ACK(seqs[0] as number), { type: 2, seq: seqs[1] as number, data: err(17) }, ACK(seqs[2] as number));
+  const r = await Promise.allSettled(ps);
+  t.same(r.map((x) => x.status), ['fulfilled', 'fulfilled', 'fulfilled'], 'the kernel errno comes back as a reply, not a rejection');
+  const replies = r.map((x) => (x.status === 'fulfilled' ? x.value[0][0]?.data.readInt32LE(0) : NaN));
+  t.same(replies, [0, -17, 0], 'the error belongs to the second request only');
+  t.equal(sock.pending, 0);
+  sock.close();
+});
+
+t.test('a batch respects the in-flight bound; a dump goes alone', async (t) => {
+  const { sock, fake } = open(2);
+  sock.cork();
+  [40, 41, 42].forEach((type) => void sock.request(type, [Buffer.alloc(4)]).catch(() => undefined));
+  void sock.request(43, [Buffer.alloc(4)], { flags: 0x300 }).catch(() => undefined);
+  sock.uncork();
+  t.equal(fake.datagrams.length, 1);
+  t.same(fake.sent.map((m) => m.type), [40, 41], 'two in flight at most');
+  fake.deliver(ACK(fake.sent[0]?.seq as number), ACK(fake.sent[1]?.seq as number));
+  await new Promise((r) => setImmediate(r));
+  t.same(fake.sent.map((m) => m.type), [40, 41, 42, 43], 'the rest once there is room');
+  t.equal(fake.datagrams.length, 3, 'the third request alone, then the dump alone: a dump shares no datagram');
   sock.close();
 });
