@@ -8,8 +8,10 @@
  *   - the first gratuitous ARP / unsolicited NA for a VIP on the wire.
  * Cases: IPv4 and IPv6 (VRRPv3), 1 VIP and 50 VIPs. Both clocks are CLOCK_REALTIME on one host.
  * Usage (root): node dist/scripts/bench/client-takeover.js [--runs N] [--only tskeepalived|keepalived]
+ *   [--case SUBSTRING] (only the cases whose name contains it) [--json FILE] (results for run-all.ts)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { Lab, sleep, waitFor, type LabHost } from '../../test/support/netns';
 import { startDaemon, type RunningDaemon } from '../../test/support/daemon';
@@ -123,6 +125,7 @@ async function once(c: Case, impl: Impl): Promise<Sample | undefined> {
     const announce = rows.find((r) => (c.family === 'inet' ? /ARP,/.test(r.line) : /neighbor advertisement/.test(r.line)) && vipRe.test(r.line));
     const lastVip = Math.max(...vips.map((v) => mon.rows.find((r) => r.line.includes(` ${v}/`) && !r.line.includes('Deleted'))?.t ?? NaN));
     if (!advert || !announce || !Number.isFinite(lastVip)) return undefined;
+    if (process.env.TSK_BENCH_VERBOSE) console.error(`wire: advert ${advert.t.toFixed(6)} vip-monitor ${lastVip.toFixed(6)} announce ${announce.t.toFixed(6)}`);
     return { vipMs: (lastVip - advert.t) * 1000, announceMs: (announce.t - advert.t) * 1000 };
   } finally {
     await lab.destroy();
@@ -153,7 +156,9 @@ async function main(): Promise<void> {
   rows.push(`client-visible takeover, ${new Date().toISOString()}, ${runs} runs per row, after a priority-0 advert (VRRPv3, advert 0.1 s)`);
   rows.push('| case | implementation | advert → VIPs present, median / p95 (ms) | advert → first GARP/NA, median / p95 (ms) | runs |');
   rows.push('|---|---|---|---|---|');
-  for (const c of cases) {
+  const json: Array<{ case: string; impl: Impl; vipMs: number[]; announceMs: number[]; runs: number }> = [];
+  const only1 = args.includes('--case') ? args[args.indexOf('--case') + 1] : undefined;
+  for (const c of cases.filter((x) => !only1 || x.name.includes(only1))) {
     for (const impl of impls) {
       const xs: Sample[] = [];
       for (let i = 0; i < runs; i++) {
@@ -164,11 +169,13 @@ async function main(): Promise<void> {
       const a = xs.map((s) => s.announceMs);
       const f = (ys: number[]): string => (ys.length ? `${median(ys).toFixed(2)} / ${percentile(ys, 95).toFixed(2)}` : 'n/a');
       rows.push(`| ${c.name} | ${impl} | ${f(v)} | ${f(a)} | ${xs.length}/${runs} |`);
+      json.push({ case: c.name, impl, vipMs: v, announceMs: a, runs });
       console.error(`${c.name} ${impl}: vip ${v.map((x) => x.toFixed(2)).join(', ')}; announce ${a.map((x) => x.toFixed(2)).join(', ')}`);
     }
   }
   rows.push(`machine busy during the run: ${busyPercent(cpu0, os.cpus()).toFixed(0)} % of ${cpu0.length} cores`);
   console.log(rows.join('\n'));
+  if (args.includes('--json')) fs.writeFileSync(args[args.indexOf('--json') + 1] as string, JSON.stringify(json));
 }
 
 main().catch((e) => {

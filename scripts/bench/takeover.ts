@@ -5,8 +5,9 @@
  *   stop (priority 0)    → Skew_Time
  * for VRRPv2 at 1 s and VRRPv3 at 10 cs (backup priority 90), for our daemon and, with
  * --keepalived, for Debian's keepalived in the same lab. Prints a table.
- * Usage (root): node dist/scripts/bench/takeover.js [--runs N] [--keepalived]
+ * Usage (root): node dist/scripts/bench/takeover.js [--runs N] [--keepalived] [--json FILE] (results for run-all.ts)
  */
+import fs from 'node:fs';
 import { Lab, sleep, waitFor } from '../../test/support/netns';
 import { startDaemon, type RunningDaemon } from '../../test/support/daemon';
 import { crashTree, startKeepalived, KEEPALIVED_BIN } from '../../test/support/keepalived';
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
   const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
   const impls: Impl[] = ['tskeepalived'];
   if (args.includes('--keepalived') && KEEPALIVED_BIN) impls.push('keepalived');
+  const json: Array<{ case: string; impl: Impl; rfcMs: number; ms: number[]; runs: number }> = [];
   const rows: string[] = [];
   rows.push(`| case | implementation | RFC (ms) | median measured (ms) | median − RFC (ms) | runs |`);
   rows.push(`|---|---|---|---|---|---|`);
@@ -96,12 +98,14 @@ async function main(): Promise<void> {
         if (v !== undefined) xs.push(v);
       }
       const rfc = rfcMs(c);
+      json.push({ case: c.name, impl, rfcMs: rfc, ms: xs, runs });
       const med = xs.length ? median(xs) : NaN;
       rows.push(`| ${c.name} | ${impl} | ${rfc.toFixed(1)} | ${med.toFixed(1)} | ${(med - rfc).toFixed(1)} | ${xs.length}/${runs} |`);
       console.error(`${c.name} ${impl}: ${xs.map((x) => x.toFixed(1)).join(', ')}`);
     }
   }
   console.log(rows.join('\n'));
+  if (args.includes('--json')) fs.writeFileSync(args[args.indexOf('--json') + 1] as string, JSON.stringify(json));
 }
 
 main().catch((e) => {
