@@ -34,7 +34,9 @@ export class Notifier {
     const line = fifoLine(kind, name, shown, priority);
     for (const f of this.fifos) f.write(line);
     const alert = scripts.smtpAlert ?? this.g.smtpAlertVrrp ?? this.g.smtpAlert ?? false;
-    if (alert && this.g.smtpServer && this.g.notificationEmail.length && (shown === 'MASTER' || shown === 'BACKUP' || shown === 'FAULT')) {
+    // no_email_faults: no mail for FAULT (keepalived 2.2.7, observed: MASTER and BACKUP mails still go)
+    const faultMuted = shown === 'FAULT' && this.g.noEmailFaults;
+    if (alert && !faultMuted && this.g.smtpServer && this.g.notificationEmail.length && (shown === 'MASTER' || shown === 'BACKUP' || shown === 'FAULT')) {
       const text = vrrpMail(this.g.routerId ?? 'keepalived', kind, name, shown);
       void sendMail(
         {

@@ -5,6 +5,8 @@
  * - quorum_up at start-up, quorum_down/RS DOWN on crossing quorum - hysteresis, in the
  *   lvs_notify_fifo lines and smtp_alert mails keepalived 2.2.7 writes (observed in this VM);
  * - lvs_flush_on_stop VS: at SIGTERM our services go, a service made by ipvsadm stays;
+ * - notify_fifo also carries the LVS lines; rs_init_notifies with alpha: only servers that start up
+ *   (no checker) report RS UP, before VS UP; lvs_notify_fifo_script reads the lvs FIFO;
  * - lvs_sync_daemon IF VI_1 id 7: backup sync daemon at start, master once VI_1 is MASTER, none after stop.
  */
 import t, { type Test } from 'tap';
@@ -168,6 +170,73 @@ virtual_server 192.0.2.101 80 {
     t.notMatch(after, /192\.0\.2\.10[01]/, 'lvs_flush_on_stop VS: our services removed');
     t.match(after, /192\.0\.2\.200:80/, 'the service ipvsadm made is still there');
     void out;
+  });
+
+  t.test('rs_init_notifies + alpha: RS UP only for servers that start up, then VS UP; notify_fifo and lvs_notify_fifo_script get the lines', { timeout: 120_000 }, async (t) => {
+    lab(t);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-rsinit-'));
+    const nf = path.join(dir, 'notify.fifo');
+    const lf = path.join(dir, 'lvs.fifo');
+    const copied = path.join(dir, 'copied');
+    const events = path.join(dir, 'events');
+    const script = path.join(dir, 'ev.sh');
+    const reader = path.join(dir, 'reader.sh');
+    fs.writeFileSync(script, `#!/bin/sh\necho "$*" >> ${events}\n`, { mode: 0o755 });
+    fs.writeFileSync(reader, `#!/bin/sh\nexec cat "$1" >> ${copied}\n`, { mode: 0o755 });
+    execFileSync('mkfifo', ['-m', '0600', nf]);
+    let nfText = '';
+    const rd = fs.createReadStream(nf, { encoding: 'utf8' });
+    rd.on('data', (d) => (nfText += d));
+    rd.on('error', () => undefined);
+    t.teardown(() => rd.destroy());
+    const s11 = await listen('192.0.2.11', 8080);
+    t.teardown(() => close(s11));
+    const conf = `global_defs {
+  script_user root
+  notify_fifo ${nf}
+  lvs_notify_fifo ${lf}
+  lvs_notify_fifo_script ${reader}
+  rs_init_notifies
+}
+virtual_server 192.0.2.100 80 {
+  delay_loop 1
+  lvs_sched wrr
+  lvs_method NAT
+  protocol TCP
+  alpha
+  quorum_up "${script} QUORUM_UP"
+  real_server 192.0.2.11 8080 {
+    notify_up "${script} RS_UP 11"
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+  real_server 192.0.2.12 8080 {
+    notify_up "${script} RS_UP 12"
+    notify_down "${script} RS_DOWN 12"
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 192.0.2.13 8080 {
+    notify_up "${script} RS_UP 13"
+  }
+}
+`;
+    const { cp, exited } = daemon(t, dir, conf, '-C');
+    const start = ['RS [192.0.2.13]:tcp:8080 [192.0.2.100]:tcp:80 UP', 'VS [192.0.2.100]:tcp:80 UP'];
+    t.ok(await until(() => nfText.split('\n').length > 2, 30_000), 'notify_fifo got lines');
+    t.same(nfText.split('\n').slice(0, 2), start, 'start-up: RS UP for the server without checker, then VS UP (alpha servers say nothing)');
+    t.ok(await until(() => nfText.includes('RS [192.0.2.11]:tcp:8080 [192.0.2.100]:tcp:80 UP\n'), 15_000), 'RS UP once its checker succeeds');
+    const ev = (): string => (fs.existsSync(events) ? fs.readFileSync(events, 'utf8') : '');
+    t.ok(await until(() => /RS_UP 11/.test(ev()), 5000));
+    t.match(ev(), /RS_UP 13/);
+    t.match(ev(), /QUORUM_UP/);
+    t.notMatch(ev(), /RS_UP 12|RS_DOWN 12/, 'the alpha server that never came up: no notify');
+    t.ok(await until(() => fs.existsSync(copied) && fs.readFileSync(copied, 'utf8').startsWith(start.join('\n') + '\n'), 10_000), 'lvs_notify_fifo_script read the same lines from the lvs FIFO');
+    cp.kill('SIGTERM');
+    t.equal(await Promise.race([exited, sleep(10_000).then(() => 'timeout')]), 0, 'SIGTERM: exit 0');
   });
 
   t.test('lvs_sync_daemon IF VI_1 id 7: backup at start, master while VI_1 is MASTER, none after stop', { timeout: 120_000 }, async (t) => {
