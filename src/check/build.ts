@@ -19,6 +19,11 @@ import { pingProbe } from './probes/ping';
 import { smtpProbe } from './probes/smtp';
 import { tcpProbe, type ConnectOptions } from './probes/tcp';
 import { udpProbe } from './probes/udp';
+import { vsKeyOf, rsKeyOf } from './keys';
+
+export { vsKeyOf, rsKeyOf } from './keys';
+
+const bracket = (a: string): string => `[${a}]`;
 
 export interface CheckerSpec {
   kind: CheckerKind;
@@ -49,20 +54,6 @@ export interface BuildOptions {
    */
   scriptPolicy?: ScriptPolicy;
   logAllFailures?: boolean;
-}
-
-const bracket = (a: string): string => `[${a}]`;
-
-/** Stable key of a virtual server, shared with the LVS side. */
-export function vsKeyOf(vs: VirtualServer): string {
-  if (vs.kind === 'fwmark') return `fwmark:${vs.fwmark ?? 0}:${vs.family}`;
-  if (vs.kind === 'group') return `group:${vs.group ?? ''}`;
-  return `${vs.protocol.toLowerCase()}:${bracket(vs.address ?? '')}:${vs.port ?? 0}`;
-}
-
-/** Stable key of a real server inside its virtual server. */
-export function rsKeyOf(rs: RealServer): string {
-  return `${bracket(rs.address)}:${rs.port ?? 0}`;
 }
 
 function connectOf(c: Checker, rs: RealServer): ConnectOptions {

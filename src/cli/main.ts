@@ -8,10 +8,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import type { spawn as SpawnFn } from 'node:child_process';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { signum } from './signum';
-import { runGenhash } from './genhash';
 import { removePidfile, writePidfile } from './pidfile';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
 import type { InterfaceLookup } from '../config/interfaces';
@@ -94,6 +93,9 @@ function runConfigTest(o: CliOptions, io: Io, deps: Deps): number {
   return status;
 }
 
+/** node:child_process is loaded only by the modes that spawn (a foreground daemon never does here). */
+const spawn = ((...a: Parameters<typeof SpawnFn>) => (require('node:child_process') as { spawn: typeof SpawnFn }).spawn(...a)) as typeof SpawnFn;
+
 /** Without -n keepalived detaches; we re-run ourselves detached with --dont-fork and return. */
 function daemonize(argv: readonly string[]): number {
   const child = spawn(process.execPath, [...process.execArgv, __filename, ...argv, '--dont-fork'], {
@@ -172,7 +174,8 @@ export async function main(argv: readonly string[], io: Io = processIo, hostname
     return 1;
   }
   const o = parsed.options;
-  if (o.genhash) return runGenhash(o.genhashArgs, io.out, io.err);
+  // genhash (crypto, tls, net) is required only for --genhash.
+  if (o.genhash) return (require('./genhash') as typeof import('./genhash')).runGenhash(o.genhashArgs, io.out, io.err);
   if (o.help) {
     io.err(USAGE);
     io.err(helpKeywordText());

@@ -15,7 +15,7 @@ import { writeDump, type DumpKind } from '../observe/dump-writer';
 import { controlSocketPath } from './paths';
 import { openControlServer, type ControlServer } from './server';
 import { controlHandler } from './handlers';
-import { Metrics, serveMetrics, type MetricsServer } from '../observe/metrics';
+import type { MetricsServer } from '../observe/metrics';
 
 export async function openControl(o: CliOptions, model: Model, log: Logger): Promise<ControlServer | undefined> {
   const p = controlSocketPath({ configured: model.globalDefs.controlSocket, env: process.env.TSKEEPALIVED_CONTROL_SOCKET, namespace: o.namespace, pidFile: o.pidFile });
@@ -74,6 +74,8 @@ export function serveControl(server: ControlServer, p: RunningParts): void {
 export async function startMetrics(p: RunningParts): Promise<MetricsServer | undefined> {
   const listen = p.model().globalDefs.metricsListen;
   if (!listen) return undefined;
+  // prom-client and node:http are required only when metrics_listen is set.
+  const { Metrics, serveMetrics } = require('../observe/metrics') as typeof import('../observe/metrics');
   const metrics = new Metrics({
     model: p.model,
     views: () => p.vrrp?.views() ?? [],

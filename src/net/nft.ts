@@ -3,8 +3,11 @@
  * (nftables package) with the script on stdin, so every change is one atomic transaction; the
  * scripts come from net/nft-rules (pure). Tests use a fake that records the scripts.
  */
-import { execFile } from 'node:child_process';
+import type { execFile as ExecFileFn } from 'node:child_process';
 import fs from 'node:fs';
+
+/** node:child_process is required on first use, not at start-up (it pulls in net, streams and more). */
+const execFile = ((...a: Parameters<typeof ExecFileFn>) => (require('node:child_process') as { execFile: typeof ExecFileFn }).execFile(...a)) as typeof ExecFileFn;
 
 export interface NftPort {
   /** Apply a script atomically (`nft -f -`); rejects with nft's message when it refuses. */

@@ -18,7 +18,9 @@
  * request (multicast notifications) are emitted as 'message' with the datagram's messages.
  */
 import { EventEmitter } from 'node:events';
-import { formatMessage, parseMessages, type NetlinkMessage } from 'netlink';
+// The netlink package's codec modules, not its index: the index also loads its own native binding
+// (raw sockets we do not use), genl, nl80211 and WireGuard codecs — a dozen modules and a dlopen at start-up.
+import { formatMessage, parseMessages, type NetlinkMessage } from 'netlink/dist/structs';
 import { loadNative, type NativeAddon, type NativeError, type NativePacket, type NativeSocket } from './native';
 
 const NLMSG_ERROR = 2;

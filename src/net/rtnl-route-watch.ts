@@ -4,7 +4,10 @@
  * them, nothing else needs route traffic. An overrun (ENOBUFS) goes to onError; the caller
  * re-adds what it owns (adds are idempotent), so no dump is needed to recover.
  */
-import { rt, type NetlinkMessage } from 'netlink';
+// The netlink package's codec modules, not its index: the index also loads its own native binding
+// (raw sockets we do not use), genl, nl80211 and WireGuard codecs — a dozen modules and a dlopen at start-up.
+import type { NetlinkMessage } from 'netlink/dist/structs';
+import * as rt from 'netlink/dist/rt/structs';
 import type { RouteEvent, RtnlWatch } from './ports';
 import type { RtSocket } from './rtnl';
 import { familyOf, formatIp, tryParse } from './rtnl-codec';

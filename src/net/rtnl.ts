@@ -12,7 +12,11 @@
  * The socket is opened lazily (constructing an Rtnl needs no privileges) and inherits the
  * network namespace of the process at first use.
  */
-import { AttrStream, FlagsGet, FlagsNew, formatMessage, parseError, rt, type NetlinkMessage } from 'netlink';
+// The netlink package's codec modules, not its index: the index also loads its own native binding
+// (raw sockets we do not use), genl, nl80211 and WireGuard codecs — a dozen modules and a dlopen at start-up.
+import { AttrStream, formatMessage, parseError, type NetlinkMessage } from 'netlink/dist/structs';
+import { FlagsGet, FlagsNew } from 'netlink/dist/constants';
+import * as rt from 'netlink/dist/rt/structs';
 import { createRouteSocket, type RtnlGroup } from './nl-socket';
 import type {
   AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec,

@@ -2,7 +2,10 @@
  * ScriptRunner: runs a user script (argv already split) without blocking the event loop,
  * with a timeout that kills the whole process group, and reports how it ended.
  */
-import { spawn } from 'node:child_process';
+import type { spawn as SpawnFn } from 'node:child_process';
+
+/** node:child_process is required on first use, not at start-up (it pulls in net, streams and more). */
+const spawn = ((...a: Parameters<typeof SpawnFn>) => (require('node:child_process') as { spawn: typeof SpawnFn }).spawn(...a)) as typeof SpawnFn;
 
 /** PATH given to every script (and used to find a script named without a '/'). */
 export const SCRIPT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

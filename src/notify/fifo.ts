@@ -14,11 +14,14 @@
  * process group) on close.
  */
 import fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import type { spawnSync as SpawnSyncFn } from 'node:child_process';
 import type { Logger } from '../observe/log';
 import type { FifoSpec } from '../config/model';
 import { ProcessScriptRunner, type ScriptRunner } from './exec';
 import { ScriptPolicy, lookupUser, runOptionsOf, type Ids } from './script-policy';
+
+/** node:child_process is required on first use, not at start-up (it pulls in net, streams and more). */
+const spawnSync = ((...a: Parameters<typeof SpawnSyncFn>) => (require('node:child_process') as { spawnSync: typeof SpawnSyncFn }).spawnSync(...a)) as typeof SpawnSyncFn;
 
 export interface FifoOptions {
   log: Logger;

@@ -215,7 +215,7 @@ export class Metrics {
   private collectLvs(): void {
     const rec = this.src.recorder;
     // Keys as the checkers use them (src/check/build.ts vsKeyOf/rsKeyOf), required lazily.
-    const { vsKeyOf, rsKeyOf } = require('../check/build') as typeof import('../check/build');
+    const { vsKeyOf, rsKeyOf } = require('../check/keys') as typeof import('../check/keys');
     for (const vs of this.src.model().virtualServers) {
       const vsKey = vsKeyOf(vs);
       for (const rs of vs.realServers) {

@@ -14,7 +14,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 const C = fs.constants;
 // libuv adds O_CLOEXEC to every open(2).
@@ -26,9 +25,24 @@ export const PRIVATE_FILE_MODE = 0o600;
 /** keepalived's mode for pid files. */
 export const PID_FILE_MODE = 0o644;
 
+/**
+ * 16 hex digits from the kernel's CSPRNG. Read from /dev/urandom rather than node:crypto, which
+ * costs ~20 internal modules at start-up (pid files are written through here).
+ */
+function randomHex16(): string {
+  const buf = Buffer.alloc(8);
+  const fd = fs.openSync('/dev/urandom', 'r');
+  try {
+    if (fs.readSync(fd, buf, 0, 8, null) !== 8) throw new Error('short read from /dev/urandom');
+  } finally {
+    fs.closeSync(fd);
+  }
+  return buf.toString('hex');
+}
+
 /** A fresh, unguessable temporary name beside `file`. */
 export function tempNameFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${randomHex16()}.tmp`);
 }
 
 /** Creates `file` anew and exclusively (fails with EEXIST/ELOOP rather than reuse anything), mode set by fchmod. */

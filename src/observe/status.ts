@@ -9,7 +9,7 @@ import type { TrackedItem } from '../track/priority';
 import { contribution, effectiveWeight } from '../track/priority';
 import type { InstanceStats } from '../runtime/instance';
 import type { Recorder } from './recorder';
-import { vsKeyOf, rsKeyOf } from '../check/build';
+import { vsKeyOf, rsKeyOf } from '../check/keys';
 
 export const STATUS_VERSION = 1;
 

@@ -8,10 +8,10 @@
  * master continues above the last number its peers saw, and a restarted node accepts the
  * running master's numbers whatever they are.
  */
-import { createHmac } from 'node:crypto';
 import { acceptSeq, ahKey, ahMsg, decodeAhDatagram, encodeAhDatagram, icvMatches, type HmacMd5 } from '../vrrp/ah';
 
-export const nodeHmacMd5: HmacMd5 = (key, data) => createHmac('md5', key).update(data).digest();
+// node:crypto is required on first use: only auth_type AH needs it (start-up does not pay for it otherwise).
+export const nodeHmacMd5: HmacMd5 = (key, data) => (require('node:crypto') as typeof import('node:crypto')).createHmac('md5', key).update(data).digest();
 
 export type AhCheck = { ok: true } | { ok: false; reason: 'ah_auth_failed' | 'ah_replay' | 'ah_malformed' | 'ah_next_header'; detail: string };
 

@@ -265,7 +265,4 @@ export class BfdService {
   }
 }
 
-/** keepalived's VRRP-side line for a tracked BFD change. */
-export function trackedBfdLine(instance: string, bfd: string, up: boolean): string {
-  return `VRRP_Instance(${instance}) Tracked BFD instance ${bfd} is ${up ? 'UP' : 'DOWN'}`;
-}
+export { trackedBfdLine } from './bfd-lines';

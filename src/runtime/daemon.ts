@@ -25,8 +25,7 @@ import { PacketAnnouncer } from '../net/announce';
 import { NftCli } from '../net/nft';
 import { SystemClock } from './clock';
 import { VrrpService } from './vrrp-service';
-import { BfdService } from './bfd-service';
-import { NativeBfdTransport } from '../net/bfd-socket';
+import type { BfdService } from './bfd-service';
 import { diffModels } from './reload';
 import type { LvsHandle } from './lvs-service';
 import { NativeScriptRunner } from '../notify/native-runner';
@@ -137,12 +136,15 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     ident: 'Keepalived_vrrp',
   });
   // Signals that arrive while we start are honoured once start-up is done (never a half-started exit).
+  // One listener for the whole run whose action changes once started: removing a signal's last
+  // listener closes libuv's watcher and drops a signal that arrived but was not yet dispatched
+  // (seen: SIGTERM sent just after 'Entering BACKUP STATE (init)' was lost, the daemon ran on).
   let earlyStop = false;
-  const early = (): void => {
+  let onStopSignal = (): void => {
     earlyStop = true;
   };
-  process.on('SIGTERM', early);
-  process.on('SIGINT', early);
+  process.on('SIGTERM', () => onStopSignal());
+  process.on('SIGINT', () => onStopSignal());
   // systemd Type=notify: READY=1 after start-up, RELOADING=1/READY=1 around reloads, STOPPING=1.
   const sd = sdNotifierFromEnv(process.env, (m) => log.warn(m));
   // keepalived's parent-process lines (syslog ident Keepalived), in its order and words (observe/daemon-lines).
@@ -205,7 +207,10 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   let bfd: BfdService | undefined;
   const startBfd = (m: Model): void => {
     if (o.noBfd || !(m.bfdInstances ?? []).length) return;
-    bfd = new BfdService({ clock, log, transport: new NativeBfdTransport() });
+    // Required only with bfd_instance blocks (BFD codec, sessions and sockets).
+    const { BfdService: Service } = require('./bfd-service') as typeof import('./bfd-service');
+    const { NativeBfdTransport } = require('../net/bfd-socket') as typeof import('../net/bfd-socket');
+    bfd = new Service({ clock, log, transport: new NativeBfdTransport() });
     bfd.onStateChange((name, up) => vrrp?.setBfdState(name, up));
     bfd.start(m);
   };
@@ -312,10 +317,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       const r = writeDump(kind, snap, dumpPaths[kind]);
       if (!r.ok) log.error(`Unable to write ${kind} dump: ${r.error}`);
     };
-    process.off('SIGTERM', early);
-    process.off('SIGINT', early);
-    process.on('SIGTERM', () => void stop());
-    process.on('SIGINT', () => void stop());
+    onStopSignal = () => void stop();
     if (earlyStop) void stop();
     process.on('SIGHUP', () => {
       reloading = reloading.then(reload).catch((e: Error) => log.error(`Reload failed: ${e.message}`));

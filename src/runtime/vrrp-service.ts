@@ -5,7 +5,7 @@
  * notifications. Everything kernel-facing goes through the ports it is given.
  */
 import { applySysctls, fsSysctlIo, restoreSysctls, type AppliedSetting } from '../net/sysctl';
-import { trackedBfdLine } from './bfd-service';
+import { trackedBfdLine } from './bfd-lines';
 import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
 import type { AnnouncePort, LinkInfo, NetEvent, ReceivedPacket, RtnlPort, RtnlWatch, VrrpSocket, VrrpSocketFactory } from '../net/ports';
 import type { Logger } from '../observe/log';

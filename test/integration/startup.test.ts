@@ -1,0 +1,40 @@
+/**
+ * Start-up (issue 11 point 7): a stop signal that arrives while the daemon starts is honoured,
+ * and two nodes started together elect without a transient master.
+ */
+import t from 'tap';
+import { Lab, isRoot, waitFor } from '../support/netns';
+import { logsOnFailure, startDaemon, vrrpConfig, type RunningDaemon } from '../support/daemon';
+
+const skip = !isRoot() && 'needs root';
+
+/** Send `sig` synchronously from the output handler that first sees `line` (no event-loop turn in between). */
+function signalOnLine(d: RunningDaemon, line: string, sig: NodeJS.Signals): Promise<boolean> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const on = (b: Buffer): void => {
+      buf += b.toString();
+      if (!buf.includes(line)) return;
+      d.cp.stdout?.off('data', on);
+      d.cp.stderr?.off('data', on);
+      resolve(d.cp.kill(sig));
+    };
+    d.cp.stdout?.on('data', on);
+    d.cp.stderr?.on('data', on);
+  });
+}
+
+t.test('SIGTERM sent the moment "Entering BACKUP STATE (init)" is logged stops the daemon', { skip }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 1 });
+  // Three rounds: the signal lands at slightly different points of the end of start-up each time.
+  for (let round = 1; round <= 3; round++) {
+    const d = startDaemon(lab, lab.host(1), vrrpConfig({ priority: 100 }));
+    logsOnFailure(t, d);
+    t.ok(await Promise.race([signalOnLine(d, 'Entering BACKUP STATE (init)', 'SIGTERM'), d.exited.then(() => false)]), `round ${round}: signalled at the BACKUP (init) line`);
+    const code = await Promise.race([d.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 8000))]);
+    t.not(code, 'hung', `round ${round}: the daemon exited (it did not run on and become MASTER)`);
+    t.notOk(d.out.has('Entering MASTER STATE'), `round ${round}: never became MASTER`);
+    t.ok(await waitFor(() => d.out.has('Stopped Keepalived'), 2000), `round ${round}: stopped as keepalived does`);
+    if (code === 'hung') d.cp.kill('SIGKILL');
+  }
+});
