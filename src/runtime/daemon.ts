@@ -200,6 +200,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         recorder,
         names,
         nft: new NftCli(),
+        processStartedAt: clock.now() - process.uptime() * 1000,
       })
     : undefined;
   const statics = runVrrp ? new StaticConfig(model, { rtnl, log, names }) : undefined;

@@ -208,15 +208,23 @@ export class InstanceRuntime {
     return this.vipsInstalled;
   }
 
-  /** `startupDelayMs`: vrrp_startup_delay, given at daemon start only (not to instances added by a reload). */
-  start(startupDelayMs = 0): void {
+  /**
+   * `startupDelayMs`: vrrp_startup_delay; `processStartedAt`: when the daemon process started (the
+   * Master_Down wait counts from there, fsm onStartup). Both given at daemon start only (not to
+   * instances added by a reload).
+   */
+  start(startupDelayMs = 0, processStartedAt?: number): void {
     try {
       this.deps.announcer.prepare?.();
     } catch (e) {
       this.log.error(`(${this.name}) cannot open the GARP/NA socket: ${(e as Error).message}`);
     }
     this.warmTakeoverPath();
-    this.dispatch(startupDelayMs > 0 ? { type: 'startup', delayMs: startupDelayMs } : { type: 'startup' });
+    this.dispatch({
+      type: 'startup',
+      ...(startupDelayMs > 0 ? { delayMs: startupDelayMs } : {}),
+      ...(processStartedAt !== undefined ? { processStartedAt } : {}),
+    });
   }
 
   /**

@@ -49,6 +49,11 @@ export interface VrrpServiceDeps {
   names?: Iproute2Names;
   /** nftables for the no_accept firewall (none: no firewall, as in unit tests). */
   nft?: NftPort;
+  /**
+   * When the daemon's process started (clock ms): the first Master_Down wait counts from there, so
+   * nodes started together elect in the order they were started, whatever their load times.
+   */
+  processStartedAt?: number;
 }
 
 interface Running {
@@ -125,7 +130,7 @@ export class VrrpService {
     if (delayMs > 0 && this.instances.size) this.deps.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     for (const r of this.instances.values()) {
       this.refreshTracking(r);
-      r.rt.start(delayMs);
+      r.rt.start(delayMs, this.deps.processStartedAt);
     }
   }
 

@@ -137,7 +137,23 @@ function becomeFault(o: Out, s: InstanceState, reason: string, init = false): In
   return { ...s, ...NO_DEADLINES, state: 'FAULT', preemptAt: undefined, lastTransitionAt: now };
 }
 
-function onStartup(o: Out, s0: InstanceState, delayMs: number): InstanceState {
+/**
+ * When the Master_Down wait of a start ends. keepalived's timer starts a few milliseconds after
+ * exec; ours starts once the daemon has loaded (~0.2 s quiet, over a second on a loaded host), so
+ * two nodes started together would elect by whose start-up happened to be quicker, and the
+ * lower-priority one could take the VIP for a moment and then be preempted. Given the process
+ * start, the wait counts from there, as keepalived's in effect does; it never ends before the node
+ * has listened 2 × Master_Adver_Interval + Skew_Time (one lost advert tolerated) and never after
+ * the full wait counted from now.
+ */
+function startupMasterDownAt(o: Out, s: InstanceState, downMs: number, processStartedAt: number | undefined): number {
+  const full = o.now + downMs;
+  if (processStartedAt === undefined || processStartedAt > o.now) return full;
+  const listenAtLeastMs = 2 * s.masterAdverIntCs * 10 + skewTimeMs(s.priority, s.masterAdverIntCs, o.cfg.version);
+  return Math.min(full, Math.max(processStartedAt + downMs, o.now + listenAtLeastMs));
+}
+
+function onStartup(o: Out, s0: InstanceState, delayMs: number, processStartedAt?: number): InstanceState {
   const { cfg, now } = o;
   if (s0.state !== 'INIT') return s0;
   const s: InstanceState = { ...s0, stopped: false, masterAdverIntCs: cfg.advertIntCs, masterAddr: undefined };
@@ -146,7 +162,8 @@ function onStartup(o: Out, s0: InstanceState, delayMs: number): InstanceState {
   if (isOwner(cfg) && !s.standby && delayMs <= 0) return becomeMaster(o, s, 'startup as address owner (priority 255)');
   // keepalived: `state MASTER` below 255 still starts in BACKUP and waits Master_Down_Interval.
   const down = mdi(cfg, s) + Math.max(0, delayMs);
-  transition(o, 'INIT', 'BACKUP', `startup (initial state ${cfg.initialState}, priority ${s.priority}): waiting ${down}ms for a master`);
+  const masterDownAt = startupMasterDownAt(o, s, down, processStartedAt);
+  transition(o, 'INIT', 'BACKUP', `startup (initial state ${cfg.initialState}, priority ${s.priority}): waiting ${Math.round(masterDownAt - now)}ms for a master`);
   // keepalived 2.2.7 logs this before its first state (stale VIPs are removed by the runtime at start-up).
   o.log('info', msg.removingVips(cfg.name));
   o.log('info', msg.enteringBackupInit(cfg.name));
@@ -155,7 +172,7 @@ function onStartup(o: Out, s0: InstanceState, delayMs: number): InstanceState {
     ...s,
     ...NO_DEADLINES,
     state: 'BACKUP',
-    masterDownAt: now + down,
+    masterDownAt,
     preemptAt: cfg.preemptDelayMs > 0 ? now + cfg.preemptDelayMs : undefined,
     lastTransitionAt: now,
   };
@@ -448,7 +465,7 @@ export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent,
   let next: InstanceState;
   switch (event.type) {
     case 'startup':
-      next = onStartup(o, state.stopped ? { ...state, state: 'INIT' } : state, event.delayMs ?? 0);
+      next = onStartup(o, state.stopped ? { ...state, state: 'INIT' } : state, event.delayMs ?? 0, event.processStartedAt);
       break;
     case 'shutdown':
       next = onShutdown(o, state);

@@ -202,7 +202,11 @@ export interface InstanceState {
 
 export type FsmEvent =
   /** `delayMs`: vrrp_startup_delay, at daemon start only: every instance (the owner too) starts in BACKUP and waits delay + Master_Down_Interval, as keepalived 2.2.7. */
-  | { type: 'startup'; delayMs?: number }
+  /**
+   * `processStartedAt`: when the daemon's process started (same clock as `now`), given at daemon
+   * start only; the Master_Down wait then counts from there (see fsm onStartup).
+   */
+  | { type: 'startup'; delayMs?: number; processStartedAt?: number }
   | { type: 'shutdown' }
   | { type: 'tick' }
   | { type: 'advert'; advert: Advert; src: string }

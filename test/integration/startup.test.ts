@@ -38,3 +38,33 @@ t.test('SIGTERM sent the moment "Entering BACKUP STATE (init)" is logged stops t
     if (code === 'hung') d.cp.kill('SIGKILL');
   }
 });
+
+/**
+ * Two nodes started 100 ms apart: the election follows the start order and the priorities, with
+ * exactly one MASTER transition in the pair (no transient master, no second VIP move). Rounds:
+ * equal priorities (the first started wins), higher priority first, lower priority first.
+ */
+t.test('two nodes started together: one VIP move, no transient master', { skip }, async (t) => {
+  const rounds: Array<{ what: string; first: number; second: number; winner: 'first' | 'second' }> = [
+    { what: 'equal priorities: the first started wins', first: 100, second: 100, winner: 'first' },
+    { what: 'higher priority started first', first: 150, second: 100, winner: 'first' },
+    { what: 'lower priority started first', first: 100, second: 150, winner: 'second' },
+  ];
+  for (const r of rounds) {
+    const lab = await Lab.create(t, { hosts: 2 });
+    const a = startDaemon(lab, lab.host(1), vrrpConfig({ priority: r.first }));
+    await new Promise((res) => setTimeout(res, 100));
+    const b = startDaemon(lab, lab.host(2), vrrpConfig({ priority: r.second }));
+    logsOnFailure(t, a, b);
+    const win = r.winner === 'first' ? a : b;
+    const lose = r.winner === 'first' ? b : a;
+    t.ok(await win.out.waitFor('Entering MASTER STATE', 15000), `${r.what}: the expected node becomes MASTER`);
+    // Long enough for a preemption to show (a lower-priority master is preempted at the next advert).
+    await new Promise((res) => setTimeout(res, 2500));
+    t.equal(lose.out.count(/Entering MASTER STATE/), 0, `${r.what}: the other node never became MASTER (no extra VIP move)`);
+    t.equal(win.out.count(/Entering MASTER STATE/), 1, `${r.what}: one MASTER transition`);
+    t.ok(await lab.hasAddress(win.host, '192.0.2.100'), `${r.what}: the VIP is on the winner`);
+    t.notOk(await lab.hasAddress(lose.host, '192.0.2.100'), `${r.what}: and not on the other`);
+    await lab.destroy();
+  }
+});
