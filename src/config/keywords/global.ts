@@ -75,7 +75,7 @@ const keywords: Record<string, KwSpec> = {
   lvs_flush_on_stop: words({ bareValue: [], use: LVS }),
   lvs_flush_onstop: words({ bareValue: [], deprecated: 'lvs_flush_on_stop', to: 'lvsFlushOnStop', use: LVS }),
   lvs_sync_daemon: words({ minArgs: 1, use: LVS }),
-  net_namespace: str({ unsupported: R.NOT_YET }),
+  net_namespace: str({ unsupported: 'not implemented yet: run the daemon under `ip netns exec NAME` instead (the addon would need setns() before any socket is opened)' }),
   vrrp_mcast_group4: str({ default: '224.0.0.18', use: 'runtime/wiring.ts', field: 'mcastDstIp' }),
   vrrp_mcast_group6: str({ default: 'ff02::12', use: 'runtime/wiring.ts', field: 'mcastDstIp' }),
   // The vrrp_garp_* defaults are inherited by every vrrp_instance (config/resolve-vrrp).

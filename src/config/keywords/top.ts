@@ -10,6 +10,7 @@ import { sslTable, virtualServerTable } from './virtual-server';
 
 const named = { repeat: true, keepArgs: true, minArgs: 1 };
 const TRACKERS = 'runtime/trackers.ts';
+const NETNS = 'not implemented yet: run the daemon under `ip netns exec NAME` instead (the addon would need setns() before any socket is opened)';
 
 export const topTable = table('top level', {
   global_defs: block(globalDefsTable, { to: 'globalDefs', use: 'runtime/vrrp-service.ts' }),
@@ -27,12 +28,12 @@ export const topTable = table('top level', {
   virtual_server: block(virtualServerTable, { ...named, to: 'virtualServers', use: 'runtime/lvs.ts' }),
   SSL: block(sslTable, { to: 'ssl', use: 'check/build.ts', field: 'sslConfig' }),
   // Accepted, not stored.
-  linkbeat_interfaces: ignore(R.NOT_YET),
-  garp_group: ignore(R.NOT_YET),
+  linkbeat_interfaces: ignore('link state comes from netlink only; MII/ethtool/ioctl polling is not implemented'),
+  garp_group: ignore('per-interface GARP/NA rate limits are not implemented yet (the global vrrp_garp_interval/vrrp_gna_interval are)'),
   track_group: ignore('not implemented yet'),
-  interface_up_down_delays: ignore(R.NOT_YET),
+  interface_up_down_delays: ignore('not implemented yet: link up/down reaches instances at once'),
   // global_parser.c also installs these at top level.
-  net_namespace: str({ unsupported: R.NOT_YET }),
+  net_namespace: str({ unsupported: NETNS }),
   net_namespace_ipvs: ignore(R.NOT_YET),
   namespace_with_ipsets: ignore(R.IPTABLES),
   use_pid_dir: ignore('pid files are where -p/-r/-c and -s put them'),

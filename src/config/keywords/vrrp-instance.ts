@@ -35,7 +35,7 @@ export const trackKeywords = (): Record<string, KwSpec> => ({
 });
 
 const keywords: Record<string, KwSpec> = {
-  use_ipvlan: ignore('not implemented yet (this kernel has no ipvlan support)'),
+  use_ipvlan: ignore('not implemented yet: this host kernel has no ipvlan (the IPVS VM kernel 6.1 has ipvlan.ko, where it could be tested)'),
   ...ignored(['old_unicast_checksum'], 'unicast adverts always carry the RFC checksum'),
   ...ignored(['debug'], 'per-instance debug levels are not implemented (use -D/--log-detail)'),
   ...ignored(['kernel_rx_buf_size'], 'the VRRP socket receive buffer size is fixed by tskeepalived'),
@@ -51,13 +51,13 @@ const keywords: Record<string, KwSpec> = {
   interface: str({ use: WIRING }),
   vrf: str({ unsupported: 'VRF binding is not implemented (this kernel has no VRF devices)' }),
   dont_track_primary: flag({ default: false, use: SVC }),
-  track_src_ip: flag({ default: false, unsupported: R.NOT_YET }),
+  track_src_ip: flag({ default: false, unsupported: 'not implemented yet: the advert source is chosen once when the instance is wired' }),
   mcast_src_ip: str({ use: WIRING }),
   unicast_src_ip: str({ use: WIRING }),
   mcast_dst_ip: str({ use: WIRING }),
   unicast_peer: lines({ repeat: true, to: 'unicastPeer', use: WIRING, field: 'unicastPeers' }),
   unicast_ttl: int(1, 255, { unsupported: 'not implemented yet: unicast adverts are sent with TTL 255' }),
-  unicast_fault_no_peer: flag({ default: false, unsupported: R.NOT_YET }),
+  unicast_fault_no_peer: flag({ default: false, unsupported: 'not implemented yet: an instance without unicast peers is not put in FAULT' }),
   check_unicast_src: flag({ use: SVC }),
   virtual_router_id: int(1, 255, { required: true, to: 'vrid', use: INST, fallback: { refuse: true } }),
   version: int(2, 3, { use: INST }),
@@ -79,7 +79,7 @@ const keywords: Record<string, KwSpec> = {
   nopreempt: flag({ default: false, use: INST }),
   preempt_delay: num(0, 1000, { default: 0, use: INST, field: 'preemptDelayMs' }),
   notify_deleted: words({ bareValue: [], use: NOTIFY }),
-  notify_master_rx_lower_pri: script({ unsupported: R.NOT_YET }),
+  notify_master_rx_lower_pri: script({ unsupported: 'not implemented yet: no hook or MASTER_RX_LOWER_PRI FIFO line when a master hears a lower priority' }),
   lvs_sync_daemon_interface: str({ deprecated: 'lvs_sync_daemon in global_defs', use: 'runtime/lvs-syncd.ts' }),
   garp_master_delay: int(0, 4294, { use: INST, field: 'garpMasterDelayMs' }),
   garp_master_repeat: int(1, 255, { use: INST, fallback: { value: 1 } }),
