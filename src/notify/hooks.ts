@@ -28,6 +28,9 @@ export interface HookRunnerOptions {
   self?: SelfCredentials;
 }
 
+/** How long an instance's next hook waits for the previous one before starting anyway. */
+export const ORDER_WAIT_MS = 1000;
+
 export class HookRunner {
   private readonly runner: ScriptRunner;
   private readonly queues = new Map<string, Promise<void>>();
@@ -37,11 +40,19 @@ export class HookRunner {
     this.policy = policyForRunner(opts);
   }
 
-  /** Queue `calls` (run one after another) behind everything queued for `key`. */
+  /** Process groups of the hooks running now (each hook is its own group: setsid). */
+  private readonly running = new Set<number>();
+
+  /**
+   * Queue `calls` (run one after another) behind everything queued for `key`. A hook still
+   * running after ORDER_WAIT_MS no longer holds the queue: keepalived 2.2.7 starts every hook
+   * at its transition without waiting (observed with a notify script that never exits: each
+   * later transition still ran its hook), so a hook that hangs must not silence later ones.
+   */
   enqueue(key: string, calls: readonly HookCall[]): Promise<void> {
     const prev = this.queues.get(key) ?? Promise.resolve();
     const next = prev.then(async () => {
-      for (const c of calls) await this.runOne(c);
+      for (const c of calls) await this.startOne(c);
     });
     this.queues.set(key, next);
     void next.then(() => {
@@ -55,6 +66,44 @@ export class HookRunner {
     while (this.queues.size > 0) await Promise.all([...this.queues.values()]);
   }
 
+  /** Run `c`; resolves when it ends, or after ORDER_WAIT_MS if it is still running. */
+  private startOne(c: HookCall): Promise<void> {
+    const done = this.runOne(c);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((res) => {
+      timer = setTimeout(() => {
+        this.opts.log.warn(`${c.keyword} script \`${c.argv.join(' ')}\` still running after ${ORDER_WAIT_MS} ms; not waiting for it`);
+        res();
+      }, ORDER_WAIT_MS);
+      timer.unref?.();
+    });
+    return Promise.race([done, late]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Stop: the hooks still running (and whatever they started in their process group) are
+   * killed, SIGTERM then SIGKILL after `graceMs`, so nothing the daemon started outlives it. A
+   * daemon a hook started in a session of its own (setsid) is the operator's and is left alone.
+   */
+  async killRunning(graceMs = 300): Promise<number> {
+    const groups = [...this.running];
+    const signal = (sig: NodeJS.Signals): void => {
+      for (const g of groups) {
+        if (!this.running.has(g)) continue;
+        try {
+          process.kill(-g, sig);
+        } catch {
+          /* gone */
+        }
+      }
+    };
+    signal('SIGTERM');
+    const end = Date.now() + graceMs;
+    while (groups.some((g) => this.running.has(g)) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    signal('SIGKILL');
+    return groups.length;
+  }
+
   private async runOne(c: HookCall): Promise<void> {
     const who: { user?: string; group?: string } = {};
     if (c.user !== undefined) who.user = c.user;
@@ -64,7 +113,16 @@ export class HookRunner {
     const runOpts: { uid?: number; gid?: number; execPath?: string; timeoutMs?: number } = runOptionsOf(prepared);
     if (this.opts.timeoutMs !== undefined) runOpts.timeoutMs = this.opts.timeoutMs;
     this.opts.log.debug(`Running ${c.keyword} script: ${c.argv.join(' ')}`);
-    const r = await this.runner.run(c.argv, runOpts);
+    let pid = 0;
+    const r = await this.runner.run(c.argv, {
+      ...runOpts,
+      onSpawn: (p) => {
+        pid = p;
+        this.running.add(p);
+      },
+    }).finally(() => {
+      if (pid) this.running.delete(pid);
+    });
     this.report(c, r);
   }
 

@@ -86,6 +86,11 @@ export class Notifier {
     await Promise.race([this.hooks.idle(), new Promise((r) => setTimeout(r, maxMs).unref())]);
   }
 
+  /** Stop: kill the hooks still running (see HookRunner.killRunning). */
+  killRunning(): Promise<number> {
+    return this.hooks.killRunning();
+  }
+
   close(): void {
     for (const f of this.fifos) f.close();
   }

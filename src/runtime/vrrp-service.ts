@@ -522,6 +522,8 @@ export class VrrpService {
     await this.firewall?.stop(this.deps.dontReleaseVrrp);
     for (const g of this.model.vrrpSyncGroups) this.notifier.notify('GROUP', g.name, g, 'STOP', 0);
     await this.notifier.idle(700);
+    const killed = await this.notifier.killRunning();
+    if (killed) this.deps.log.info(`Stopped ${killed} notify script(s) still running`);
     this.watch?.close();
     for (const s of this.sockets.values()) s.close();
     this.sockets.clear();

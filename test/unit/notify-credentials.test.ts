@@ -30,7 +30,8 @@ t.test("notify hooks of a user a non-root daemon cannot become are never run, lo
   const runs: Array<{ argv: readonly string[]; opts: unknown }> = [];
   const runner: ScriptRunner = {
     run: (argv, opts) => {
-      runs.push({ argv, opts });
+      const { onSpawn: _hook, ...rest } = opts ?? {}; // the HookRunner's own pid tracking (killed at stop)
+      runs.push({ argv, opts: rest });
       return Promise.resolve({ outcome: { kind: 'exited', status: 0 }, stdout: '', stderr: '', durationMs: 1 });
     },
   };
