@@ -8,9 +8,11 @@ import type { VipEntry, VrrpInstance } from '../config/model';
 import type { AddressSpec, AnnouncePort, RtnlPort } from '../net/ports';
 import type { Logger } from '../observe/log';
 import type { Clock, TimerHandle } from './clock';
-import { initialState, nextDeadline, step } from '../vrrp/fsm';
+import { answersLowerPriority, initialState, nextDeadline, step } from '../vrrp/fsm';
+import { RateLimiter } from '../vrrp/rate-limit';
+import { LimitedLog } from './limited-log';
 import { encodeAdvert } from '../vrrp/packet';
-import type { Action, Advert, FsmEvent, InstanceConfig, InstanceState, NotifyState, VrrpStateName } from '../vrrp/types';
+import type { Action, Advert, FsmEvent, InstanceConfig, InstanceState, LowerPrioAnswer, NotifyState, VrrpStateName } from '../vrrp/types';
 import { vipToAddressSpec } from './address-specs';
 import { routeSpecOrThrow, ruleSpecOrThrow } from './route-specs';
 import type { Iproute2Names } from '../config/rt-tables';
@@ -142,6 +144,14 @@ export class InstanceRuntime {
   private lastEventAt = -Infinity;
   private specCache: { m: VrrpInstance; ifname: string; specs: AddressSpec[] } | undefined;
   private advertCache: { m?: VrrpInstance; cfg?: InstanceConfig; src?: string; bufs: Map<string, Buffer> } = { bufs: new Map() };
+  /**
+   * Hostile traffic must not be amplified: a master answers a lower-priority advert (keepalived's
+   * "forcing new election") with an advert at most once per advert interval per source, and with
+   * a GARP burst at most once per max(advert interval, garp_lower_prio_delay) per source; log
+   * lines of adverts that change nothing are limited per source and kind (LimitedLog).
+   */
+  private answerLimits: { intervalMs: number; garpMs: number; reply: RateLimiter; garp: RateLimiter } | undefined;
+  private readonly advertLog: LimitedLog;
   /** The model the installed VIPs/routes/rules were built from, while a reload's sync-vips is pending. */
   private syncFrom: VrrpInstance | undefined;
 
@@ -150,6 +160,7 @@ export class InstanceRuntime {
     this.config = fsmConfig(m, wiring.primaryAddress, minGarp);
     this.st = initialState(this.config);
     this.log = deferringLogger(deps.log, (fn) => this.later(fn));
+    this.advertLog = new LimitedLog(deps.clock);
   }
 
   get cfg(): InstanceConfig {
@@ -266,6 +277,7 @@ export class InstanceRuntime {
     this.stopping = true;
     this.dispatch({ type: 'shutdown' });
     this.cancelTimer();
+    this.advertLog.stop();
     await this.effects;
   }
 
@@ -278,7 +290,31 @@ export class InstanceRuntime {
   receive(advert: Advert, src: string, ageMs?: number): void {
     this.stats.advert_rcvd++;
     if (advert.priority === 0) this.stats.pri_zero_rcvd++;
-    this.dispatch({ type: 'advert', advert, src }, ageMs);
+    let answer: LowerPrioAnswer | undefined;
+    if (answersLowerPriority(this.cfg, this.st, advert, src)) {
+      const now = this.deps.clock.now();
+      const lim = this.limits();
+      const reply = lim.reply.take(src, now);
+      answer = { advert: reply, garp: reply && lim.garp.take(src, now) };
+      if (!reply) this.countDrop('lower_prio_unanswered');
+    }
+    this.dispatch(answer ? { type: 'advert', advert, src, answer } : { type: 'advert', advert, src }, ageMs);
+  }
+
+  private limits(): NonNullable<InstanceRuntime['answerLimits']> {
+    const intervalMs = Math.max(10, this.cfg.advertIntCs * 10);
+    const garpMs = Math.max(intervalMs, this.cfg.garp.lowerPrioDelayMs);
+    let l = this.answerLimits;
+    if (!l || l.intervalMs !== intervalMs || l.garpMs !== garpMs) {
+      l = {
+        intervalMs,
+        garpMs,
+        reply: new RateLimiter({ windowMs: intervalMs, perKey: 1, global: 8, maxKeys: 64, reports: false }),
+        garp: new RateLimiter({ windowMs: garpMs, perKey: 1, global: 2, maxKeys: 64, reports: false }),
+      };
+      this.answerLimits = l;
+    }
+    return l;
   }
 
   countDrop(reason: string): void {
@@ -319,7 +355,12 @@ export class InstanceRuntime {
     const outer = this.deferred === undefined;
     if (outer) this.deferred = [];
     try {
-      for (const a of actions) this.execute(a);
+      // The lines of an advert that changed no state are limited per source and kind.
+      const limitLines = ev.type === 'advert' && !actions.some((a) => a.type === 'transition');
+      for (const a of actions) {
+        if (limitLines && a.type === 'log') this.advertLog.line(`${ev.src}|${a.text.replace(/\d+/g, '#')}`, a.text, (t) => this.execute({ ...a, text: t }));
+        else this.execute(a);
+      }
       this.armTimer();
       const now = this.st.state;
       if (this.st.priority !== before && (now === 'MASTER' || now === 'BACKUP')) this.later(() => this.deps.onPriorityChange?.(this, now, this.st.priority));

@@ -27,6 +27,7 @@ import type { Recorder } from '../observe/recorder';
 import { buildDataView } from './dump-view';
 import { diffModels } from './reload';
 import { AhSession } from './ah-session';
+import { LimitedLog } from './limited-log';
 import { Firewall } from './firewall';
 import type { NftPort } from '../net/nft';
 
@@ -90,7 +91,7 @@ export class VrrpService {
   /** promote_secondaries: the sysctls we set (restored at stop, as keepalived 2.2.7 does). */
   private promoted: AppliedSetting[] = [];
   private readonly groupStates = new Map<string, GroupState>();
-  private readonly rateLimit = new Map<string, number>();
+  private readonly dropLog: LimitedLog;
   /** Instances in manual standby (`keepalived standby`), kept across reloads. */
   private readonly standbyNames = new Set<string>();
   /** track_bfd: the last state BfdService reported per bfd_instance (absent = not Up yet, as keepalived). */
@@ -105,6 +106,7 @@ export class VrrpService {
 
   constructor(private model: Model, private readonly deps: VrrpServiceDeps) {
     this.firewall = deps.nft ? new Firewall(model, deps.nft, deps.log) : undefined;
+    this.dropLog = new LimitedLog(deps.clock, { maxKeys: 256, global: 64 });
     this.scriptUser = resolveScriptUser(model.globalDefs, deps.log, model.hasScripts);
     this.notifier = new Notifier(model.globalDefs, deps.log, deps.runner, this.scriptUser);
   }
@@ -267,7 +269,7 @@ export class VrrpService {
     if (peer?.maxTtl !== undefined) rx.maxTtl = peer.maxTtl;
     const decoded = decodeAdvert(p.data, rx);
     if (!target) {
-      if (this.model.globalDefs.logUnknownVrids) this.limited(`vrid${vrid}`, () => this.deps.log.info(`Unknown VRID(${vrid}) received on interface(${socketKey.split('|')[1]}). ignoring...`));
+      if (this.model.globalDefs.logUnknownVrids) this.limited(`vrid${vrid}`, `Unknown VRID(${vrid}) received on interface(${socketKey.split('|')[1]}). ignoring...`, (t) => this.deps.log.info(t));
       return;
     }
     if (!decoded.ok) return this.drop(target, decoded.reason, decoded.detail);
@@ -296,16 +298,15 @@ export class VrrpService {
 
   private drop(r: Running, reason: string, detail: string): void {
     r.rt.countDrop(reason);
-    this.limited(`${r.rt.name}|${reason}`, () => r.rt.log.warn(`(${r.rt.name}) ${detail}`));
+    this.limited(`${r.rt.name}|${reason}`, `(${r.rt.name}) ${detail}`, (t) => r.rt.log.warn(t));
   }
 
-  /** Bad-packet logging is rate-limited (RFC 9568 §7.1 asks for it): one line per reason per 10 s. */
-  private limited(key: string, fn: () => void): void {
-    const now = this.deps.clock.now();
-    const last = this.rateLimit.get(key);
-    if (last !== undefined && now - last < 10_000) return;
-    this.rateLimit.set(key, now);
-    fn();
+  /**
+   * Bad-packet logging is rate-limited (RFC 9568 §7.1 asks for it): one line per key per 10 s,
+   * then a "suppressed N" line (LimitedLog, the same limiter as the received-advert lines).
+   */
+  private limited(key: string, text: string, write: (t: string) => void): void {
+    this.dropLog.line(key, text, write);
   }
 
   // ---- tracking ---------------------------------------------------------------------
@@ -517,6 +518,7 @@ export class VrrpService {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.dropLog.stop();
     this.trackers?.stop();
     await Promise.all([...this.instances.values()].map((r) => r.rt.stop()));
     await this.firewall?.stop(this.deps.dontReleaseVrrp);

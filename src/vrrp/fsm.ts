@@ -8,7 +8,7 @@
 import { compareAddresses } from './addr';
 import { msg } from './messages';
 import { masterDownIntervalMs, skewTimeMs } from './timers';
-import type { Action, Advert, FsmEvent, GarpConfig, InstanceConfig, InstanceState, LogLevel, StepResult, VrrpStateName } from './types';
+import type { Action, Advert, FsmEvent, GarpConfig, InstanceConfig, InstanceState, LogLevel, LowerPrioAnswer, StepResult, VrrpStateName } from './types';
 
 export type { InstanceConfig, InstanceState, FsmEvent, Action, StepResult } from './types';
 
@@ -278,7 +278,7 @@ function backupRx(o: Out, s: InstanceState, adv: Advert, src: string): InstanceS
  * from a higher primary address, → BACKUP; otherwise discard, and (keepalived / RFC 9568)
  * answer at once so the lower-priority sender falls back ("forcing new election").
  */
-function masterRx(o: Out, s: InstanceState, adv: Advert, src: string): InstanceState {
+function masterRx(o: Out, s: InstanceState, adv: Advert, src: string, answer: LowerPrioAnswer = ANSWER_ALL): InstanceState {
   const { cfg, now } = o;
   const intervalMs = cfg.advertIntCs * 10;
   if (s.handoverUntil !== undefined) {
@@ -309,14 +309,31 @@ function masterRx(o: Out, s: InstanceState, adv: Advert, src: string): InstanceS
     o.log('debug', msg.lowerPrioDiscarding(cfg.name, adv.priority, src));
     return s;
   }
+  // Rate-limited by the runtime (per source): an unanswered advert is only discarded (RFC 5798).
+  if (!answer.advert) return s;
   o.log('info', msg.lowerPrioForcing(cfg.name, src, adv.priority, s.priority));
   o.push({ type: 'send-advert', priority: s.priority });
-  if (cfg.garp.lowerPrioRepeat > 0) o.push({ type: 'announce', count: cfg.garp.lowerPrioRepeat });
-  const lowerAt = cfg.garp.lowerPrioRepeat > 0 && cfg.garp.lowerPrioDelayMs > 0 ? now + cfg.garp.lowerPrioDelayMs : s.garpLowerPrioAt;
+  const garp = answer.garp && cfg.garp.lowerPrioRepeat > 0;
+  if (garp) o.push({ type: 'announce', count: cfg.garp.lowerPrioRepeat });
+  const lowerAt = garp && cfg.garp.lowerPrioDelayMs > 0 ? now + cfg.garp.lowerPrioDelayMs : s.garpLowerPrioAt;
   return { ...s, adverAt: now + intervalMs, garpLowerPrioAt: lowerAt };
 }
 
-function onAdvert(o: Out, s: InstanceState, adv: Advert, src: string): InstanceState {
+const ANSWER_ALL: LowerPrioAnswer = { advert: true, garp: true };
+
+/**
+ * Whether this advert would be answered as a lower-priority one ("forcing new election"): the
+ * runtime asks before the step, to rate-limit the answers per source. Mirrors masterRx/onAdvert.
+ */
+export function answersLowerPriority(cfg: InstanceConfig, s: InstanceState, adv: Advert, src: string): boolean {
+  if (s.state !== 'MASTER' || s.handoverUntil !== undefined || cfg.lowerPrioNoAdvert) return false;
+  if (isOwner(cfg) && (cfg.ownerIgnoreAdverts || cfg.strict)) return false;
+  if (adv.priority === 0 || adv.priority > s.priority) return false;
+  if (adv.priority === s.priority) return compareAddresses(src, cfg.primaryAddress) < 0;
+  return true;
+}
+
+function onAdvert(o: Out, s: InstanceState, adv: Advert, src: string, answer?: LowerPrioAnswer): InstanceState {
   const { cfg } = o;
   if (s.state !== 'BACKUP' && s.state !== 'MASTER') return s; // INIT/FAULT: adverts are not processed
   // RFC 5798 §7.1 item 6 (keepalived: only with owner_ignore_adverts or vrrp_strict).
@@ -325,7 +342,7 @@ function onAdvert(o: Out, s: InstanceState, adv: Advert, src: string): InstanceS
     return s;
   }
   if (isOwner(cfg) && adv.priority === 255) o.log('warn', msg.ownerConflict(cfg.name, src));
-  return s.state === 'BACKUP' ? backupRx(o, s, adv, src) : masterRx(o, s, adv, src);
+  return s.state === 'BACKUP' ? backupRx(o, s, adv, src) : masterRx(o, s, adv, src, answer);
 }
 
 /** A new effective priority (computed by the trackers); a master announces it at once. */
@@ -474,7 +491,7 @@ export function step(cfg: InstanceConfig, state: InstanceState, event: FsmEvent,
       next = onTick(o, state);
       break;
     case 'advert':
-      next = onAdvert(o, state, event.advert, event.src);
+      next = onAdvert(o, state, event.advert, event.src, event.answer);
       break;
     case 'priority':
       next = onPriority(o, state, event.effective);

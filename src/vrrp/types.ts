@@ -209,7 +209,12 @@ export type FsmEvent =
   | { type: 'startup'; delayMs?: number; processStartedAt?: number }
   | { type: 'shutdown' }
   | { type: 'tick' }
-  | { type: 'advert'; advert: Advert; src: string }
+  /**
+   * `answer`: for a lower-priority advert at a master (see answersLowerPriority), whether the
+   * runtime's rate limiter lets this one be answered with an advert and a GARP burst
+   * (default both). An unanswered one is only discarded, as RFC 5798 §6.4.3 does.
+   */
+  | { type: 'advert'; advert: Advert; src: string; answer?: LowerPrioAnswer }
   | { type: 'priority'; effective: number }
   | { type: 'fault'; faulted: boolean; reason: string }
   | { type: 'force'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason?: string }
@@ -220,6 +225,11 @@ export type FsmEvent =
    * was built with, `effective` the new effective priority (base + tracker weights).
    */
   | { type: 'reconfigure'; prev: InstanceConfig; effective: number };
+
+export interface LowerPrioAnswer {
+  advert: boolean;
+  garp: boolean;
+}
 
 export type LogLevel = 'info' | 'warn' | 'debug';
 
