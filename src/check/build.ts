@@ -34,6 +34,8 @@ export interface CheckerSpec {
   logAllFailures: boolean;
   vsLabel: string;
   script?: string;
+  /** BFD_CHECK: the bfd_instance whose session state this checker follows (no probe runs). */
+  bfd?: string;
 }
 
 export interface ServerSpec {
@@ -146,8 +148,8 @@ function probeOf(model: Model, vs: VirtualServer, rs: RealServer, c: Checker, op
       return fileProbe({ path: tf.file, weight: c.weight ?? tf.weight, reverse: c.reverse, dynamic: c.dynamic, rsWeight: rs.weight });
     }
     case 'BFD_CHECK':
-      warn(`BFD_CHECK (${c.name}) for ${rs.address}: BFD is not supported by tskeepalived; the checker always reports down`);
-      return async () => fail('unsupported', 'BFD is not supported');
+      // Event-driven (runtime/checkers.ts bfdEvent): the runtime never schedules this probe.
+      return async () => fail('unsupported', 'BFD_CHECK follows its BFD session; it is not polled');
   }
 }
 
@@ -171,6 +173,8 @@ function runnerOf(opts: BuildOptions): { runner?: ScriptRunner } {
  * (inotify). We poll the file every second (or delay_loop if shorter), with no retries.
  */
 function timingOf(c: Checker): CheckTiming {
+  // BFD_CHECK: no timer and no retries; `alpha` starts it down until the session comes Up.
+  if (c.type === 'BFD_CHECK') return { delayLoopMs: c.delayLoopMs, retry: 0, delayBeforeRetryMs: 0, warmupMs: 0, alpha: c.alpha };
   if (c.type === 'FILE_CHECK') {
     return { delayLoopMs: Math.min(c.delayLoopMs, 1000), retry: 0, delayBeforeRetryMs: 0, warmupMs: 0, alpha: c.alpha };
   }
@@ -181,6 +185,23 @@ function timingOf(c: Checker): CheckTiming {
     warmupMs: c.warmupMs ?? c.delayLoopMs,
     alpha: c.alpha,
   };
+}
+
+/**
+ * keepalived 2.2.7 skips a BFD_CHECK naming no bfd_instance, or one the real server already
+ * follows ("(%s) BFD_CHECK - BFD %s not configured", "RS already monitoring %s").
+ */
+function bfdCheckUsable(model: Model, rs: RealServer, name: string, seen: Set<string>, warn: (s: string) => void): boolean {
+  if (!(model.bfdInstances ?? []).some((b) => b.name === name)) {
+    warn(`(${rs.address}) BFD_CHECK - BFD ${name} not configured`);
+    return false;
+  }
+  if (seen.has(name)) {
+    warn(`(${rs.address}) BFD_CHECK - RS already monitoring ${name}`);
+    return false;
+  }
+  seen.add(name);
+  return true;
 }
 
 export function buildCheckers(model: Model, opts: BuildOptions): { servers: ServerSpec[]; warnings: string[] } {
@@ -194,7 +215,9 @@ export function buildCheckers(model: Model, opts: BuildOptions): { servers: Serv
     const vsLabel = vs.kind === 'ip' ? `${bracket(vs.address ?? '')}:${vs.protocol.toLowerCase()}:${vs.port ?? 0}` : vsKeyOf(vs);
     const proto = vs.protocol === 'UDP' ? 'udp' : vs.protocol === 'SCTP' ? 'sctp' : 'tcp';
     for (const rs of vs.realServers) {
+      const bfdNames = new Set<string>();
       const checkers = rs.checkers.flatMap((c): CheckerSpec[] => {
+        if (c.type === 'BFD_CHECK' && !bfdCheckUsable(model, rs, c.name, bfdNames, warn)) return [];
         const conn = connectOf(c, rs);
         const probe = probeOf(model, vs, rs, c, opts, warn, policy);
         if (!probe) return [];
@@ -208,6 +231,10 @@ export function buildCheckers(model: Model, opts: BuildOptions): { servers: Serv
           vsLabel,
         };
         if (c.type === 'MISC_CHECK') spec.script = c.miscPath.command;
+        if (c.type === 'BFD_CHECK') {
+          spec.bfd = c.name;
+          spec.service = serviceLabel(rs.address, proto, rs.port);
+        }
         return [spec];
       });
       servers.push({ vsKey: vsKeyOf(vs), rsKey: rsKeyOf(rs), checkers });

@@ -67,7 +67,7 @@ function attemptLine(c: MessageContext, r: ProbeResult, retryNote: string): stri
     case 'FILE_CHECK':
       return r.ok ? `FILE_CHECK for ${s} succeeded (${r.detail ?? ''}).` : `FILE_CHECK for ${s} failed (${detail}).`;
     case 'BFD_CHECK':
-      return `BFD_CHECK for ${s}: not supported.`;
+      return `BFD_CHECK for ${s}: session ${r.ok ? "Up" : "Down"}.`;
   }
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../observe/log';
 import type { Recorder } from '../observe/recorder';
 import type { VrrpService } from '../runtime/vrrp-service';
 import type { LvsHandle } from '../runtime/lvs-service';
+import type { BfdService } from '../runtime/bfd-service';
 import { loadConfigFile } from '../runtime/config-files';
 import { formatDiagnostic } from '../config/diagnostics';
 import { writeDump, type DumpKind } from '../observe/dump-writer';
@@ -33,6 +34,7 @@ export interface RunningParts {
   recorder: Recorder;
   vrrp: VrrpService | undefined;
   lvs: () => LvsHandle | undefined;
+  bfd?: () => BfdService | undefined;
   model: () => Model;
   dumpPaths: () => Record<DumpKind, string>;
   reload: () => Promise<void>;
@@ -47,6 +49,7 @@ export function serveControl(server: ControlServer, p: RunningParts): void {
       recorder: p.recorder,
       log: p.log,
       wallNow: p.wallNow,
+      ...(p.bfd ? { bfd: p.bfd } : {}),
       validate: () => {
         const r = loadConfigFile(p.o.configFile, { configId: p.o.configId, allConfig: p.o.allConfig });
         const bad = !r.model || r.diagnostics.some((d) => d.severity === 'fatal' || d.severity === 'error');

@@ -8,7 +8,7 @@ import type { Model } from '../config/model';
 import type { Logger } from '../observe/log';
 import type { Recorder } from '../observe/recorder';
 import type { VrrpService } from '../runtime/vrrp-service';
-import { buildStatus, type StatusDoc } from '../observe/status';
+import { buildStatus, type BfdSessionInput, type StatusDoc } from '../observe/status';
 import { handoverWindowMs } from '../vrrp/fsm';
 import type { Request } from './protocol';
 import { ControlFailure, type ControlHandler } from './server';
@@ -19,6 +19,8 @@ export interface ControlContext {
   recorder: Recorder;
   log: Logger;
   wallNow(): number;
+  /** The BFD sessions (none when no bfd_instance runs). */
+  bfd?: () => { sessions(): BfdSessionInput[] } | undefined;
   /** Loads and validates the configuration file without applying it. */
   validate(): { ok: boolean; diagnostics: string[] };
   /** Applies the configuration file (as SIGHUP does); resolves when done. */
@@ -101,6 +103,7 @@ function status(ctx: ControlContext, req: Request): StatusDoc {
       recorder: ctx.recorder,
       wallNowMs: ctx.wallNow(),
       pid: process.pid,
+      bfd: ctx.bfd?.()?.sessions() ?? [],
     },
     req.target,
   );

@@ -339,7 +339,7 @@ export function ifaceStateText(flags: number): string {
 }
 
 /** "1796238367.460324 (Wed Dec  2 19:06:07 2026.460324)": keepalived's layout for this one stamp. */
-function checkedText(ms: number): string {
+export function checkedText(ms: number): string {
   const m = /^(\S+) \((.*)\.(\d{6}) (\d{4})\)$/.exec(formatTimestamp(ms));
   return m ? `${m[1]} (${m[2]} ${m[4]}.${m[3]})` : formatTimestamp(ms);
 }

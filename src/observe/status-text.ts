@@ -79,5 +79,12 @@ export function formatStatus(doc: StatusDoc, opts: { detailed: boolean }): strin
     }
     out.push('', ...table(vrows));
   }
+  if (doc.bfdSessions?.length) {
+    const brows = [['BFD session', 'Neighbor', 'State', 'Remote', 'Since', 'Detect', 'TX', 'Diag (local/remote)']];
+    for (const b of doc.bfdSessions) {
+      brows.push([b.name, `${b.neighbor}${b.multihop ? ' (multihop)' : ''}`, b.state, b.remoteState, ago(b.since, nowMs), `${b.detectionTimeMs}ms`, `${b.txIntervalMs}ms`, `${b.localDiag} / ${b.remoteDiag}`]);
+    }
+    out.push('', ...table(brows));
+  }
   return `${out.join('\n')}\n`;
 }

@@ -74,6 +74,43 @@ export interface VirtualServerStatus {
   realServers: RealServerStatus[];
 }
 
+/** One bfd_instance session (added in version 1 without a bump: a new key). */
+export interface BfdSessionStatus {
+  name: string;
+  neighbor: string;
+  source: string | null;
+  multihop: boolean;
+  /** AdminDown | Down | Init | Up (RFC 5880 names, as keepalived logs them) */
+  state: string;
+  remoteState: string;
+  localDiag: string;
+  remoteDiag: string;
+  txIntervalMs: number;
+  detectionTimeMs: number;
+  since: string | null;
+  lastSeen: string | null;
+  packets: { sent: number; received: number };
+}
+
+/** What buildStatus needs of one BFD session (runtime/bfd-service.ts BfdSessionView fits). */
+export interface BfdSessionInput {
+  name: string;
+  neighborIp: string;
+  sourceIp?: string;
+  multihop: boolean;
+  state: string;
+  remoteState: string;
+  localDiag: string;
+  remoteDiag: string;
+  txIntervalUs: number;
+  detectionTimeUs: number;
+  rx: number;
+  tx: number;
+  /** Wall-clock ms of the last state change / accepted packet. */
+  sinceWallMs?: number;
+  lastSeenWallMs?: number;
+}
+
 export interface StatusDoc {
   version: number;
   takenAt: string;
@@ -81,6 +118,7 @@ export interface StatusDoc {
   instances: InstanceStatus[];
   syncGroups: Array<{ name: string; state: string; members: string[]; standby: boolean }>;
   virtualServers: VirtualServerStatus[];
+  bfdSessions: BfdSessionStatus[];
 }
 
 /** What buildStatus needs of one running instance. */
@@ -105,6 +143,25 @@ export interface StatusSource {
   recorder: Recorder;
   wallNowMs: number;
   pid: number;
+  bfd?: readonly BfdSessionInput[];
+}
+
+function bfdStatus(b: BfdSessionInput): BfdSessionStatus {
+  return {
+    name: b.name,
+    neighbor: b.neighborIp,
+    source: b.sourceIp ?? null,
+    multihop: b.multihop,
+    state: b.state,
+    remoteState: b.remoteState,
+    localDiag: b.localDiag,
+    remoteDiag: b.remoteDiag,
+    txIntervalMs: b.txIntervalUs / 1000,
+    detectionTimeMs: b.detectionTimeUs / 1000,
+    since: b.sinceWallMs !== undefined ? iso(b.sinceWallMs) : null,
+    lastSeen: b.lastSeenWallMs !== undefined ? iso(b.lastSeenWallMs) : null,
+    packets: { sent: b.tx, received: b.rx },
+  };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -200,5 +257,6 @@ export function buildStatus(src: StatusSource, target?: string): StatusDoc | und
       standby: g.members.length > 0 && g.members.every((n) => src.views.find((v) => v.rt.name === n)?.rt.state.standby === true),
     })),
     virtualServers: withVs ? virtualServers(src.model, src.recorder) : [],
+    bfdSessions: withVs ? (src.bfd ?? []).map(bfdStatus) : [],
   };
 }

@@ -30,7 +30,7 @@ interface Entry {
   sender: BfdSender | undefined;
   timer: TimerHandle | undefined;
   timerAt: number | undefined;
-  counters: { rx: number; tx: number; txErrors: number };
+  counters: { rx: number; tx: number; txErrors: number; lastRxMs?: number; lastSendFailed: boolean };
 }
 
 export interface BfdSessionView {
@@ -49,6 +49,21 @@ export interface BfdSessionView {
   rx: number;
   tx: number;
   sinceMs: number;
+  sinceWallMs: number;
+  /** The configuration (for the dumps). */
+  inst: BfdInstance;
+  /** The remote's last advertised values (0 until a packet came in). */
+  remoteMinTxUs: number;
+  remoteMinRxUs: number;
+  remoteDetectMult: number;
+  polling: boolean;
+  /** The interval the remote sends at, and the Detection Time the remote applies to us. */
+  remoteTxIntervalUs: number;
+  remoteDetectionTimeUs: number;
+  /** Wall-clock ms of the last accepted packet (undefined: never). */
+  lastSeenWallMs?: number;
+  /** The last send failed. */
+  sendError: boolean;
 }
 
 export interface BfdServiceDeps {
@@ -111,6 +126,8 @@ export class BfdService {
   }
 
   sessions(): BfdSessionView[] {
+    const now = this.deps.clock.now();
+    const wall = this.deps.clock.wallNow();
     return [...this.entries.values()].map(({ inst, session: s, counters }) => ({
       name: inst.name,
       neighborIp: inst.neighborIp,
@@ -127,6 +144,17 @@ export class BfdService {
       rx: counters.rx,
       tx: counters.tx,
       sinceMs: s.sinceMs,
+      sinceWallMs: wall - (now - s.sinceMs),
+      inst,
+      remoteMinTxUs: s.remoteDesiredMinTxUs,
+      remoteMinRxUs: s.remoteDetectMult === 0 ? 0 : s.remoteMinRxUs,
+      remoteDetectMult: s.remoteDetectMult,
+      polling: s.polling,
+      // RFC 5880 §6.8.7 / §6.8.4 seen from the remote's side.
+      remoteTxIntervalUs: s.remoteDetectMult === 0 ? 0 : Math.max(s.remoteDesiredMinTxUs, s.advRxUs),
+      remoteDetectionTimeUs: s.remoteDetectMult === 0 ? 0 : s.cfg.detectMult * Math.max(s.remoteMinRxUs, s.advTxUs),
+      ...(counters.lastRxMs !== undefined ? { lastSeenWallMs: wall - (now - counters.lastRxMs) } : {}),
+      sendError: counters.lastSendFailed,
     }));
   }
 
@@ -145,7 +173,7 @@ export class BfdService {
       now,
       this.rand,
     );
-    const e: Entry = { inst, session, sender, timer: undefined, timerAt: undefined, counters: { rx: 0, tx: 0, txErrors: 0 } };
+    const e: Entry = { inst, session, sender, timer: undefined, timerAt: undefined, counters: { rx: 0, tx: 0, txErrors: 0, lastSendFailed: false } };
     this.entries.set(inst.name, e);
     this.byDiscr.set(session.cfg.localDiscr, e);
     this.arm(e);
@@ -188,6 +216,7 @@ export class BfdService {
       return this.dropped('ttl', `(${e.inst.name}) TTL/hop limit ${d.ttl} below ${sentTtl - e.inst.maxHops}`, d.src);
     }
     e.counters.rx++;
+    e.counters.lastRxMs = this.deps.clock.now();
     this.apply(e, receive(e.session, pkt, this.deps.clock.now(), this.rand));
   }
 
@@ -248,7 +277,9 @@ export class BfdService {
     try {
       e.sender.send(encodeControl(pkt), e.inst.neighborIp, e.inst.multihop ? BFD_PORT_MULTI_HOP : BFD_PORT_SINGLE_HOP);
       e.counters.tx++;
+      e.counters.lastSendFailed = false;
     } catch (err) {
+      e.counters.lastSendFailed = true;
       // ENETUNREACH and friends while the path is down: counted, logged once per burst at debug.
       if (e.counters.txErrors++ % 100 === 0) this.deps.log.debug(`(${e.inst.name}) BFD send error: ${(err as Error).message}`);
     }

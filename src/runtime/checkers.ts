@@ -69,6 +69,8 @@ export class CheckerRuntime extends EventEmitter {
   private readonly random: () => number;
   private readonly onProbe: CheckerRuntimeOptions['onProbe'];
   private running = false;
+  /** The last state each BFD session reported (replayed to suspended BFD_CHECKs on resume). */
+  private readonly bfdLast = new Map<string, boolean>();
   /** Probes completed (for the benchmark and status dumps). */
   probesDone = 0;
 
@@ -91,7 +93,7 @@ export class CheckerRuntime extends EventEmitter {
     for (const s of this.servers) {
       s.checkers = s.spec.checkers.map((spec) => ({ spec, state: initChecker(spec.timing, now, this.random), gen: 0 }));
       s.health = serverHealth(s.checkers.map((c) => c.state));
-      for (const c of s.checkers) this.log.info(`Activating healthchecker for service ${c.spec.service} for VS ${c.spec.vsLabel}`);
+      for (const c of s.checkers) this.log.info(c.spec.bfd !== undefined ? 'Activating BFD healthchecker' : `Activating healthchecker for service ${c.spec.service} for VS ${c.spec.vsLabel}`);
       this.emitHealth(s);
       for (const c of s.checkers) this.arm(s, c);
     }
@@ -126,6 +128,7 @@ export class CheckerRuntime extends EventEmitter {
         this.arm(s, c);
       }
     }
+    for (const [name, up] of this.bfdLast) this.bfdEvent(name, up);
   }
 
   health(vsKey: string, rsKey: string): ServerHealth | undefined {
@@ -152,8 +155,33 @@ export class CheckerRuntime extends EventEmitter {
     c.inFlight = undefined;
   }
 
+  /**
+   * A bfd_instance's session went Up or Down: every BFD_CHECK following it goes up or down at
+   * once (no retries), as keepalived 2.2.7's checker does on the BFD process's event, and logs
+   * "BFD check of [NAME] RS([ip]:proto:port) is UP|DOWN". Ignored while stopped or suspended.
+   */
+  bfdEvent(name: string, up: boolean): void {
+    this.bfdLast.set(name, up);
+    if (!this.running) return;
+    this.log.debug(`Received BFD event: instance ${name} is in state ${up ? 'Up' : 'Down'}`);
+    for (const s of this.servers) {
+      if (s.paused) continue;
+      for (const c of s.checkers) {
+        if (c.spec.bfd !== name || c.state.up === up) continue;
+        this.log.info(`BFD check of [${name}] RS(${c.spec.service}) is ${up ? 'UP' : 'DOWN'}`);
+        c.state = stepChecker(c.state, c.spec.timing, up, this.clock.now()).state;
+        const h = serverHealth(s.checkers.map((x) => x.state));
+        if (!sameHealth(h, s.health)) {
+          s.health = h;
+          this.emitHealth(s);
+        }
+      }
+    }
+  }
+
   private arm(s: RunningServer, c: RunningChecker): void {
     if (!this.running || s.paused) return;
+    if (c.spec.bfd !== undefined) return; // BFD_CHECK: driven by bfdEvent, never polled
     c.timer = this.clock.at(c.state.nextAtMs, () => {
       c.timer = undefined;
       this.run(s, c);

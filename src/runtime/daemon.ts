@@ -18,7 +18,7 @@ import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
 import { createLogger, type Logger } from '../observe/log';
 import { writeDump, type DumpKind } from '../observe/dump-writer';
 import { dumpPathsFromFile } from './dump-paths';
-import { writeParentData } from './dump-view';
+import { writeBfdData, writeParentData } from './dump-view';
 import { Rtnl } from '../net/rtnl';
 import { NativeVrrpSocketFactory } from '../net/vrrp-socket';
 import { PacketAnnouncer } from '../net/announce';
@@ -212,7 +212,11 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     const { BfdService: Service } = require('./bfd-service') as typeof import('./bfd-service');
     const { NativeBfdTransport } = require('../net/bfd-socket') as typeof import('../net/bfd-socket');
     bfd = new Service({ clock, log, transport: new NativeBfdTransport() });
-    bfd.onStateChange((name, up) => vrrp?.setBfdState(name, up));
+    const toChecker = new Set((m.bfdInstances ?? []).filter((b) => b.notifyChecker).map((b) => b.name));
+    bfd.onStateChange((name, up) => {
+      vrrp?.setBfdState(name, up);
+      if (toChecker.has(name)) lvs?.setBfdState(name, up);
+    });
     bfd.start(m);
   };
   if (runVrrp) await startupDetail(log, rtnl, model);
@@ -239,7 +243,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   sd?.ready();
   let reloadNow = (): Promise<void> => Promise.resolve();
   const parts: RunningParts = {
-    o, log, recorder, vrrp, lvs: () => lvs, model: () => model as Model, dumpPaths: () => dumpPaths, reload: () => reloadNow(), wallNow: () => clock.wallNow(),
+    o, log, recorder, vrrp, lvs: () => lvs, bfd: () => bfd, model: () => model as Model, dumpPaths: () => dumpPaths, reload: () => reloadNow(), wallNow: () => clock.wallNow(),
   };
   serveControl(control, parts);
   const metricsServer = await startMetrics(parts);
@@ -301,13 +305,18 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         // Any change restarts every session (Down, then the three-way handshake again).
         bfd?.stop();
         bfd = undefined;
-        for (const b of model.bfdInstances ?? []) vrrp?.setBfdState(b.name, false);
+        for (const b of model.bfdInstances ?? []) {
+          vrrp?.setBfdState(b.name, false);
+          if (b.notifyChecker) lvs?.setBfdState(b.name, false);
+        }
         startBfd(next);
       }
       model = next;
       log.info('Reload complete');
     };
     const dump = (kind: DumpKind): void => {
+      // keepalived's BFD process writes keepalived_bfd.data on SIGUSR1.
+      if (kind === 'data' && bfd) writeBfdData(log, model as Model, bfd.sessions(), dumpPaths.data, o.umask ?? 0o177, (model as Model).globalDefs.scriptUser);
       if (!vrrp) return;
       const snap = vrrp.snapshot();
       // keepalived's parent writes keepalived_parent.data on the same signal (and logs it first).

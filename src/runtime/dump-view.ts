@@ -18,6 +18,8 @@ import { writeDump } from '../observe/dump-writer';
 import type { DaemonSnapshot } from '../observe/dump';
 import type { DataView, GlobalsView, IfaceView, InstanceView, ScriptView, SockView, VipView } from '../observe/dump-data';
 import { masterDownIntervalMs } from '../vrrp/timers';
+import { formatBfdDataFile, type BfdDumpSession } from '../observe/dump-bfd';
+import { PRIVATE_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 
 export interface ViewInstance {
   rt: InstanceRuntime;
@@ -296,13 +298,25 @@ export function buildDataView(src: ViewSource): DataView {
 }
 
 /** keepalived_parent.data sits beside the data file: /tmp/keepalived.data → /tmp/keepalived_parent.data. */
-export function parentDataPath(dataPath: string): string {
+export function parentDataPath(dataPath: string, suffix = '_parent'): string {
   const slash = dataPath.lastIndexOf('/');
   const dir = dataPath.slice(0, slash + 1);
   const base = dataPath.slice(slash + 1);
   const dot = base.lastIndexOf('.');
-  return dot > 0 ? `${dir}${base.slice(0, dot)}_parent${base.slice(dot)}` : `${dir}${base}_parent`;
+  return dot > 0 ? `${dir}${base.slice(0, dot)}${suffix}${base.slice(dot)}` : `${dir}${base}${suffix}`;
 }
+
+/** keepalived's BFD process's SIGUSR1 file, beside the data file: /tmp/keepalived_bfd.data. */
+export function writeBfdData(log: Logger, model: Model, sessions: readonly BfdDumpSession[], dataPath: string, umask: number, scriptUser?: { user: string; group?: string }): void {
+  log.info(`Printing BFD data for process(${process.pid}) on signal`);
+  const file = parentDataPath(dataPath, '_bfd');
+  try {
+    writeFileReplacing(file, formatBfdDataFile(globalsView(model, lookupIds(scriptUser), umask), sessions), PRIVATE_FILE_MODE);
+  } catch (e) {
+    log.error(`Unable to write BFD data dump: ${file}: ${(e as Error).message}`);
+  }
+}
+
 
 /** SIGUSR1's second file, as keepalived's parent writes it. */
 export function writeParentData(log: Logger, snap: DaemonSnapshot, dataPath: string): void {

@@ -23,6 +23,8 @@ export interface LvsHandle {
   reload(m: Model): Promise<void>;
   /** VRRP state of an instance changed (ha_suspend checks only while the related instance is MASTER). */
   setVrrpMaster(instance: string, isMaster: boolean): void;
+  /** A bfd_instance session went Up/Down (BFD_CHECK). */
+  setBfdState(name: string, up: boolean): void;
   /** The kernel's IPVS services and destinations with their counters (for the metrics). */
   ipvsTable?(): Promise<Array<{ service: IpvsService; dests: IpvsDest[] }>>;
 }
@@ -99,6 +101,8 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
   });
   await lvs.start();
   checkers.start();
+  // Session states seen so far, replayed to the checkers a reload builds (their BFD_CHECKs start afresh).
+  const bfdStates = new Map<string, boolean>();
   return {
     async stop() {
       checkers.stop();
@@ -114,6 +118,11 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
       checkers = checkersFor(next, deps);
       relay.attach(checkers);
       checkers.start();
+      for (const [name, up] of bfdStates) checkers.bfdEvent(name, up);
+    },
+    setBfdState(name: string, up: boolean) {
+      bfdStates.set(name, up);
+      checkers.bfdEvent(name, up);
     },
     setVrrpMaster(instance: string, isMaster: boolean) {
       lvs.setVrrpMaster(instance, isMaster);

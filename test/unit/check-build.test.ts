@@ -10,6 +10,9 @@ const load = (text: string) => {
 
 t.test('model → checker specs: keys, services, timing, warnings', async (t) => {
   const model = load(`
+bfd_instance b1 {
+  neighbor_ip 192.0.2.2
+}
 virtual_server 192.0.2.100 80 {
   delay_loop 6
   protocol TCP
@@ -57,10 +60,9 @@ virtual_server fwmark 5 {
   t.equal(http?.kind, 'HTTP_GET');
   t.equal(http?.timing.alpha, true);
   t.equal(http?.timing.delayBeforeRetryMs, 3000, 'HTTP default delay_before_retry');
-  t.equal(rs2?.checkers[0]?.kind, 'BFD_CHECK');
-  t.match(await rs2?.checkers[0]?.probe(new AbortController().signal), { ok: false, reason: 'unsupported' });
+  t.match(rs2?.checkers[0], { kind: 'BFD_CHECK', bfd: 'b1', service: '[192.0.2.12]:tcp:80', timing: { retry: 0, warmupMs: 0, alpha: false } }, 'BFD_CHECK follows bfd_instance b1 (test/unit/check-bfd)');
   t.equal(rs3?.vsKey, 'fwmark:5:inet');
   t.equal(rs3?.checkers[0]?.service, '[192.0.2.13]:udp:53');
   t.notOk(warnings.some((w) => /fwmark/.test(w)), 'fwmark is honoured (SO_MARK via the addon), so nothing to warn about');
-  t.ok(warnings.some((w) => /BFD_CHECK \(b1\).*not supported/.test(w)), 'BFD reported at start-up');
+  t.same(warnings, [], 'nothing unsupported');
 });

@@ -19,6 +19,6 @@ export const bfdInstanceTable = table('bfd_instance', {
   multihop: flag({ use: SVC }),
   weight: words({ minArgs: 1, use: PRIO }),
   vrrp: flag({ use: PRIO, field: 'notifyVrrp' }),
-  checker: flag({ use: PRIO, field: 'notifyVrrp' }),
+  checker: flag({ use: 'runtime/daemon.ts', field: 'notifyChecker' }),
   disabled: flag({ use: SVC }),
 });

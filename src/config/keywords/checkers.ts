@@ -3,6 +3,8 @@ import * as R from './reasons';
 import { block, bool, flag, int, num, oneOf, script, str, table, words, type BlockTable, type KwSpec } from './types';
 
 const CHECK = 'check/build.ts';
+/** BFD_CHECK follows the named bfd_instance's session (runtime/checkers.ts bfdEvent). */
+const BFD_CHECK = 'runtime/checkers.ts';
 const HTTP = 'check/probes/http.ts';
 const REGEX = 'not implemented yet: the regex is matched with JavaScript RegExp over the whole body';
 
@@ -91,15 +93,14 @@ const tables: Record<string, BlockTable> = {
     weight: words({ minArgs: 1, use: CHECK }),
     dynamic: flag({ default: false, use: CHECK }),
   }),
-  BFD_CHECK: table('BFD_CHECK', { name: str({ required: true, unsupported: R.BFD }), alpha: bool({ unsupported: R.BFD }) }),
+  BFD_CHECK: table('BFD_CHECK', { name: str({ required: true, use: BFD_CHECK }), alpha: bool({ use: BFD_CHECK }) }),
 };
 
 /** real_server keywords for each checker type: repeatable blocks collected into `checkers`. */
 export function checkerKeywords(): Record<string, KwSpec> {
   const out: Record<string, KwSpec> = {};
   for (const [type, t] of Object.entries(tables)) {
-    const consumer = type === 'BFD_CHECK' ? { unsupported: `${R.BFD}: the checker always reports down` } : { use: CHECK };
-    out[type] = block(t, { repeat: true, to: 'checkers', tag: { prop: 'type', value: type }, ...consumer });
+    out[type] = block(t, { repeat: true, to: 'checkers', tag: { prop: 'type', value: type }, use: type === 'BFD_CHECK' ? BFD_CHECK : CHECK });
   }
   return out;
 }

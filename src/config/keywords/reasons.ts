@@ -6,7 +6,6 @@
 export const NOT_YET = 'not implemented yet';
 export const SNMP = 'SNMP is not supported';
 export const DBUS = 'DBus is not supported';
-export const BFD = 'BFD_CHECK is not implemented yet (bfd_instance and track_bfd are)';
 export const ONE_PROCESS = 'tskeepalived runs as one process: there are no VRRP/checker/BFD child processes to name or wait for';
 export const NICE = 'process scheduling priority (nice) is not changed: tskeepalived runs as one Node.js process';
 export const REALTIME = 'real-time scheduling is not used: tskeepalived runs as one Node.js process at normal priority';
