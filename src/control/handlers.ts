@@ -104,6 +104,7 @@ function status(ctx: ControlContext, req: Request): StatusDoc {
       wallNowMs: ctx.wallNow(),
       pid: process.pid,
       bfd: ctx.bfd?.()?.sessions() ?? [],
+      ...(vrrp ? { unmatchedDrops: vrrp.unmatchedDrops } : {}),
     },
     req.target,
   );

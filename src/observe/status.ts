@@ -119,6 +119,8 @@ export interface StatusDoc {
   syncGroups: Array<{ name: string; state: string; members: string[]; standby: boolean }>;
   virtualServers: VirtualServerStatus[];
   bfdSessions: BfdSessionStatus[];
+  /** VRRP packets no instance took (unknown VRID, too short), by reason; per-instance drops are in `instances`. */
+  drops: Record<string, number>;
 }
 
 /** What buildStatus needs of one running instance. */
@@ -144,6 +146,7 @@ export interface StatusSource {
   wallNowMs: number;
   pid: number;
   bfd?: readonly BfdSessionInput[];
+  unmatchedDrops?: Readonly<Record<string, number>>;
 }
 
 function bfdStatus(b: BfdSessionInput): BfdSessionStatus {
@@ -258,5 +261,6 @@ export function buildStatus(src: StatusSource, target?: string): StatusDoc | und
     })),
     virtualServers: withVs ? virtualServers(src.model, src.recorder) : [],
     bfdSessions: withVs ? (src.bfd ?? []).map(bfdStatus) : [],
+    drops: { ...(src.unmatchedDrops ?? {}) },
   };
 }

@@ -92,6 +92,8 @@ export class VrrpService {
   private promoted: AppliedSetting[] = [];
   private readonly groupStates = new Map<string, GroupState>();
   private readonly dropLog: LimitedLog;
+  /** Packets no instance took (unknown VRID, too short to have one), by reason: `status --json` drops. */
+  readonly unmatchedDrops: Record<string, number> = {};
   /** Instances in manual standby (`keepalived standby`), kept across reloads. */
   private readonly standbyNames = new Set<string>();
   /** track_bfd: the last state BfdService reported per bfd_instance (absent = not Up yet, as keepalived). */
@@ -269,6 +271,15 @@ export class VrrpService {
     if (peer?.maxTtl !== undefined) rx.maxTtl = peer.maxTtl;
     const decoded = decodeAdvert(p.data, rx);
     if (!target) {
+      // Every proto-112 socket on a link gets a copy: one of them (the first) speaks for the strays.
+      const link = socketKey.split('|').slice(0, 2).join('|');
+      if (socketKey.endsWith('|ah') || this.strayOwner(link) !== socketKey) return;
+      const other = this.linkVrids().get(`${link}|${vrid}`);
+      // An advert without AH for an AH instance (that instance only hears proto 51): its drop.
+      if (other?.ah) return this.drop(other, 'auth_type', 'received an advert without IPSEC-AH (auth_type AH configured)');
+      if (other) return; // another socket's instance: that socket has its own copy
+      const reason = vrid < 0 ? 'length' : 'unknown_vrid';
+      this.unmatchedDrops[reason] = (this.unmatchedDrops[reason] ?? 0) + 1;
       if (this.model.globalDefs.logUnknownVrids) this.limited(`vrid${vrid}`, `Unknown VRID(${vrid}) received on interface(${socketKey.split('|')[1]}). ignoring...`, (t) => this.deps.log.info(t));
       return;
     }
@@ -283,11 +294,32 @@ export class VrrpService {
     target.rt.receive(decoded.advert, p.src, p.ageMs);
   }
 
+  /** family|ifname|vrid → an instance on any socket of that link (an AH one first). */
+  private linkVridIndex: Map<string, Running> | undefined;
+  private linkVrids(): Map<string, Running> {
+    if (!this.linkVridIndex || !this.rxIndex) {
+      this.receiverOf('', -1); // (re)builds rxIndex
+      this.linkVridIndex = new Map();
+      for (const r of this.instances.values()) {
+        const k = `${r.socketKey.split('|').slice(0, 2).join('|')}|${r.rt.model.vrid}`;
+        if (!this.linkVridIndex.has(k) || r.ah) this.linkVridIndex.set(k, r);
+      }
+    }
+    return this.linkVridIndex;
+  }
+
+  /** The first non-AH socket of a link (family|ifname). */
+  private strayOwner(link: string): string | undefined {
+    for (const k of this.sockets.keys()) if (!k.endsWith('|ah') && k.startsWith(`${link}|`)) return k;
+    return undefined;
+  }
+
   /** The instance an advert on this socket with this VRID is for (first configured wins). */
   private receiverOf(socketKey: string, vrid: number): Running | undefined {
     // Every packet asks: an index instead of a scan, so 1,000 instances cost O(1) per advert.
     if (!this.rxIndex) {
       this.rxIndex = new Map();
+      this.linkVridIndex = undefined;
       for (const r of this.instances.values()) {
         const k = `${r.socketKey}|${r.rt.model.vrid}`;
         if (!this.rxIndex.has(k)) this.rxIndex.set(k, r);
