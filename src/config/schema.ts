@@ -10,6 +10,7 @@ import type { ConfigNode, Loc } from './ast';
 import type { BlockTable, KwSpec } from './keywords/types';
 import { topTable } from './keywords/top';
 import { applyFallbacks, fallbackAction, fallbackNote, type Fallback, type PendingFallback } from './fallback';
+import { schemaValid } from './schema-check';
 
 type Schema = Record<string, unknown>;
 
@@ -129,14 +130,26 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-/** Validates `root` against the schema, filling defaults in place; reports problems with locations. */
+/**
+ * Validates `root` against the schema, filling defaults in place; reports problems with locations.
+ * A valid configuration (the daemon's usual start) is decided and defaulted by the schema
+ * interpreter (config/schema-check) without loading the ajv validator; only an invalid one
+ * goes through ajv (same defaults, assigned where still undefined) for its diagnostics.
+ */
 export function validateSchema(root: Json, diags: Diagnostics): void {
+  if (schemaValid(configSchema, root)) return;
+  validateWithAjv(root, diags);
+}
+
+/** ajv alone (the prebuilt validator or a compiled one): every problem, worded. */
+export function validateWithAjv(root: Json, diags: Diagnostics): boolean {
   const validate = validator();
-  if (validate(root)) return;
+  if (validate(root)) return true;
   const pending: PendingFallback[] = [];
   for (const e of validate.errors ?? []) report(e, root, diags, pending);
   // A value that failed validation is never used: keepalived's fallback replaces it (config/fallback).
   applyFallbacks(root, pending);
+  return false;
 }
 
 /** The keyword line that set the value at `ptr` (or the block that holds it). */
