@@ -125,7 +125,16 @@ async function once(c: Case, impl: Impl): Promise<Sample | undefined> {
     const announce = rows.find((r) => (c.family === 'inet' ? /ARP,/.test(r.line) : /neighbor advertisement/.test(r.line)) && vipRe.test(r.line));
     const lastVip = Math.max(...vips.map((v) => mon.rows.find((r) => r.line.includes(` ${v}/`) && !r.line.includes('Deleted'))?.t ?? NaN));
     if (!advert || !announce || !Number.isFinite(lastVip)) return undefined;
-    if (process.env.TSK_BENCH_VERBOSE) console.error(`wire: advert ${advert.t.toFixed(6)} vip-monitor ${lastVip.toFixed(6)} announce ${announce.t.toFixed(6)}`);
+    if (process.env.TSK_BENCH_VERBOSE) {
+      const ms = (t: number): string => ((t - advert.t) * 1000).toFixed(3);
+      const firstVip = Math.min(...vips.map((v) => mon.rows.find((r) => r.line.includes(` ${v}/`) && !r.line.includes('Deleted'))?.t ?? NaN));
+      const anns = rows.filter((r) => r.t >= advert.t && (c.family === 'inet' ? /ARP,/.test(r.line) : /neighbor advertisement/.test(r.line)) && vipRe.test(r.line));
+      console.error(`${impl} ${c.name}: first VIP +${ms(firstVip)} last VIP +${ms(lastVip)} first announce +${ms(announce.t)} (${announce.line.slice(18, 90)}) ${vips.length}th announce +${anns[vips.length - 1] ? ms(anns[vips.length - 1]!.t) : '?'}`);
+      if (process.env.TSK_BENCH_VERBOSE === '2') {
+        const evs = [...mon.rows.filter((r) => r.t >= advert.t - 0.001).map((r) => ({ t: r.t, s: `mon ${r.line.slice(28, 80)}` })), ...rows.filter((r) => r.t >= advert.t).map((r) => ({ t: r.t, s: `wire ${r.line.slice(18, 90)}` }))].sort((a, b) => a.t - b.t);
+        for (const e of evs.slice(0, 140)) console.error(`  +${ms(e.t)} ${e.s}`);
+      }
+    }
     return { vipMs: (lastVip - advert.t) * 1000, announceMs: (announce.t - advert.t) * 1000 };
   } finally {
     await lab.destroy();

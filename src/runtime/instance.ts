@@ -142,7 +142,15 @@ export class InstanceRuntime {
   private deferred: Array<() => void> | undefined;
 
   private lastEventAt = -Infinity;
-  private specCache: { m: VrrpInstance; ifname: string; specs: AddressSpec[] } | undefined;
+  private specCache: { m: VrrpInstance; ifname: string; specs: AddressSpec[]; rest: AddressSpec[] } | undefined;
+  /**
+   * Set by a dispatch whose add-vips is followed by the takeover's first announce round: the
+   * first VIP is then added on its own and announced at once, before the other VIPs' requests
+   * (see addVips). Only true while that dispatch runs.
+   */
+  private leadAnnounce = false;
+  /** The VIP announced by addVips ahead of its round (announceFirstRoundNow skips it). */
+  private leadAnnounced: VipEntry | undefined;
   private advertCache: { m?: VrrpInstance; cfg?: InstanceConfig; src?: string; bufs: Map<string, Buffer> } = { bufs: new Map() };
   /**
    * Hostile traffic must not be amplified: a master answers a lower-priority advert (keepalived's
@@ -354,6 +362,8 @@ export class InstanceRuntime {
     this.st = state;
     const outer = this.deferred === undefined;
     if (outer) this.deferred = [];
+    const lead = this.leadAnnounce;
+    this.leadAnnounce = state.state === 'MASTER' && actions.some((a) => a.type === 'add-vips') && actions.some((a) => a.type === 'announce' && !a.only && a.count > 0);
     try {
       // The lines of an advert that changed no state are limited per source and kind.
       const limitLines = ev.type === 'advert' && !actions.some((a) => a.type === 'transition');
@@ -365,6 +375,7 @@ export class InstanceRuntime {
       const now = this.st.state;
       if (this.st.priority !== before && (now === 'MASTER' || now === 'BACKUP')) this.later(() => this.deps.onPriorityChange?.(this, now, this.st.priority));
     } finally {
+      this.leadAnnounce = lead;
       if (outer) this.runDeferred();
     }
   }
@@ -464,7 +475,7 @@ export class InstanceRuntime {
     const c = this.specCache;
     if (c && c.m === this.m && c.ifname === this.wiring.vipIfname) return c.specs;
     const specs = [...this.m.virtualIpaddress, ...this.m.virtualIpaddressExcluded].map((v) => vipToAddressSpec(v, this.wiring.vipIfname));
-    this.specCache = { m: this.m, ifname: this.wiring.vipIfname, specs };
+    this.specCache = { m: this.m, ifname: this.wiring.vipIfname, specs, rest: specs.slice(1) };
     return specs;
   }
 
@@ -533,13 +544,32 @@ export class InstanceRuntime {
   /**
    * Every address request is issued at once (the netlink socket keeps them in call order and
    * bounds how many are in flight) instead of one round trip each: 50 VIPs cost one wait, not 50.
+   *
+   * On a takeover (leadAnnounce: this add runs inside the dispatch whose first announce round
+   * follows) the first VIP goes alone and is announced at once, then the others go in one
+   * datagram: the kernel spends 20-30 µs per IPv4 address and 40-50 µs per IPv6 one (nodad;
+   * mostly the solicited-node group join) inside the sendmsg, so with 50 VIPs in one datagram
+   * the first GARP/NA waited 1-2.5 ms for all of them. Now it waits for one; the last VIP
+   * pays one more sendmsg and one frame (~30 µs). keepalived adds each VIP with its own
+   * request and announces after the last one; every GARP/NA still follows its own address.
    */
   private async addVips(): Promise<void> {
     const m = this.model;
     const vips = [...m.virtualIpaddress, ...m.virtualIpaddressExcluded];
     if (!m.accept && this.deps.firewall) await this.deps.firewall.hold(m, this.wiring.vipIfname);
     const specs = this.vipSpecs();
-    const adds = this.deps.rtnl.addAddresses ? this.deps.rtnl.addAddresses(specs) : specs.map((spec) => this.deps.rtnl.addAddress(spec));
+    const rtnl = this.deps.rtnl;
+    const addAll = (xs: readonly AddressSpec[]): Array<Promise<void>> => (rtnl.addAddresses ? rtnl.addAddresses(xs) : xs.map((spec) => rtnl.addAddress(spec)));
+    let adds: Array<Promise<void>>;
+    const first = vips[0];
+    if (this.leadAnnounce && first && specs.length > 1 && this.st.state === 'MASTER') {
+      this.leadAnnounce = false;
+      const head = rtnl.addAddress(specs[0] as AddressSpec);
+      if (this.sendAnnounce(first.family, first.address)) this.leadAnnounced = first;
+      adds = [head, ...addAll(this.specCache?.rest ?? specs.slice(1))];
+    } else {
+      adds = addAll(specs);
+    }
     this.vipsRequested = true;
     const failed = (await Promise.allSettled(adds)).flatMap((r, i) => (r.status === 'rejected' ? [`VIP ${vips[i]?.address}: ${(r.reason as Error).message}`] : []));
     if (failed.length) throw new Error(failed.join('; '));
@@ -608,8 +638,10 @@ export class InstanceRuntime {
    * the rest of the burst is queued as usual. Otherwise the whole burst waits its turn.
    */
   private announceFirstRoundNow(count: number, only?: readonly string[]): void {
+    const lead = this.leadAnnounced;
+    this.leadAnnounced = undefined;
     if (!only && count > 0 && this.vipsRequested && this.pendingEffects === 1 && this.st.state === 'MASTER') {
-      this.sendRound();
+      this.sendRound(undefined, lead);
       this.logBurst();
       if (count > 1) this.queue(() => this.announce(count - 1, true));
       return;
@@ -637,12 +669,15 @@ export class InstanceRuntime {
     }
   }
 
-  /** One GARP/NA per VIP (or per VIP of `only`); the -D lines are written after the frames have left. */
-  private sendRound(only?: readonly string[]): void {
+  /**
+   * One GARP/NA per VIP (or per VIP of `only`); the -D lines are written after the frames have
+   * left. `lead`: already announced by addVips for this round.
+   */
+  private sendRound(only?: readonly string[], lead?: VipEntry): void {
     const m = this.model;
-    const sent: VipEntry[] = [];
+    const sent: VipEntry[] = lead ? [lead] : [];
     for (const list of [m.virtualIpaddress, m.virtualIpaddressExcluded]) {
-      for (const v of list) if ((!only || only.includes(v.address)) && this.sendAnnounce(v.family, v.address)) sent.push(v);
+      for (const v of list) if (v !== lead && (!only || only.includes(v.address)) && this.sendAnnounce(v.family, v.address)) sent.push(v);
     }
     if (!this.log.detail) return;
     const ifn = this.wiring.announceIfname;
