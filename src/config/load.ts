@@ -41,6 +41,8 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
   /** Every file read (main file first). */
   files: string[];
+  /** The parsed tree, for what reads keywords the model does not hold (runtime/dump-paths). */
+  nodes: readonly ConfigNode[];
 }
 
 export function loadConfig(path: string, opts: LoadOptions): LoadResult {
@@ -58,7 +60,7 @@ function finish(nodes: ConfigNode[], parseDiags: Diagnostic[], files: string[], 
   diags.items.push(...parseDiags);
   const model = modelFromNodes(nodes, diags, opts.scriptExists);
   if (opts.interfaceExists && !diags.hasFatal()) checkInterfaces(model, diags, opts.interfaceExists);
-  return { model: diags.hasFatal() ? undefined : model, diagnostics: inFileOrder(diags.items, files), files };
+  return { model: diags.hasFatal() ? undefined : model, diagnostics: inFileOrder(diags.items, files), files, nodes };
 }
 
 /** Stable sort by (file as read, line, col) so `-t` output reads top to bottom; unlocated last. */

@@ -4,8 +4,6 @@
  * model accepts those keywords without modelling them, so they are read from the parsed tree.
  */
 import type { ConfigNode } from '../config/ast';
-import { parseConfigFile, type ParseOptions } from '../config/parser';
-import { withDisk } from './config-files';
 import { DEFAULT_DUMP_FILES, type DumpKind } from '../observe/dump-writer';
 
 const KEYWORD: Record<DumpKind, string> = { data: 'state_dump_file', stats: 'stats_dump_file', json: 'json_dump_file' };
@@ -20,13 +18,4 @@ export function dumpPathsFromNodes(nodes: readonly ConfigNode[]): Record<DumpKin
     }
   }
   return out;
-}
-
-/** Dump paths of a configuration file; defaults if it cannot be read (the daemon already reported why). */
-export function dumpPathsFromFile(file: string, opts: ParseOptions): Record<DumpKind, string> {
-  try {
-    return dumpPathsFromNodes(parseConfigFile(file, withDisk(opts)).nodes);
-  } catch {
-    return { ...DEFAULT_DUMP_FILES };
-  }
 }
