@@ -3,7 +3,12 @@
  * advert 1 s), in a namespace of its own. Prints start-up time until every instance is MASTER,
  * then steady-state CPU (% of one core) and RSS over a measuring window.
  * With --keepalived the same config runs under Debian's keepalived for comparison.
- * Usage (root): node dist/scripts/bench/many-instances.js [--instances 1000] [--window 20] [--keepalived]
+ * Then where the memory goes: Node alone (same flags, idle), RSS split into file-backed pages
+ * (the node binary and libraries, shared with every other process that maps them) and private
+ * (anonymous) memory, what the V8 heap holds (a bench-only preload, heap-probe.js, reports
+ * process.memoryUsage() and the heap spaces), and the cost per instance (the same daemon with
+ * one instance, subtracted). --no-breakdown skips the extra runs.
+ * Usage (root): node dist/scripts/bench/many-instances.js [--instances 1000] [--window 20] [--keepalived] [--no-breakdown]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -59,18 +64,44 @@ function cpuTicks(pids: number[]): number {
   return sum;
 }
 
-function rssMb(pids: number[]): number {
-  let kb = 0;
+interface Rss {
+  total: number;
+  anon: number;
+  file: number;
+}
+
+/** VmRSS, RssAnon and RssFile summed over the processes, MB. */
+function rssOf(pids: number[]): Rss {
+  const r = { total: 0, anon: 0, file: 0 };
   for (const pid of pids) {
     try {
-      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      kb += Number(m?.[1] ?? 0);
+      const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? 0) / 1024;
+      r.total += kb('VmRSS');
+      r.anon += kb('RssAnon');
+      r.file += kb('RssFile') + kb('RssShmem');
     } catch {
       /* exited */
     }
   }
-  return kb / 1024;
+  return r;
 }
+
+interface HeapProbe {
+  memory: NodeJS.MemoryUsage;
+  spaces: Record<string, { size: number; used: number }>;
+  code: { bytecodeAndMetadata: number; codeAndMetadata: number; scriptSource: number };
+}
+
+interface RunResult {
+  row: string;
+  rss: Rss;
+  cpu: number;
+  heap?: HeapProbe;
+  fds: number;
+}
+
+const HEAP_PROBE = path.resolve(__dirname, 'heap-probe.js');
 
 function tree(pid: number): number[] {
   let kids: number[] = [];
@@ -82,7 +113,7 @@ function tree(pid: number): number[] {
   return [pid, ...kids.flatMap(tree)];
 }
 
-async function run(impl: 'tskeepalived' | 'keepalived', n: number, windowS: number): Promise<string> {
+async function run(impl: 'tskeepalived' | 'keepalived', n: number, windowS: number): Promise<RunResult> {
   const ns = `tkbench${process.pid}`;
   const dir = tmpDir('bench');
   const conf = path.join(dir, 'keepalived.conf');
@@ -99,9 +130,10 @@ async function run(impl: 'tskeepalived' | 'keepalived', n: number, windowS: numb
     const argv =
       impl === 'keepalived'
         ? [KEEPALIVED_BIN as string, '-n', '-l', '-G', '-f', conf, '-p', `${dir}/a.pid`, '-r', `${dir}/b.pid`, '-c', `${dir}/c.pid`]
-        : [process.execPath, ...NODE_FLAGS, MAIN, '-n', '-l', '-G', '-f', conf, '-p', `${dir}/a.pid`, '-r', `${dir}/b.pid`];
+        : [process.execPath, ...NODE_FLAGS, '-r', HEAP_PROBE, MAIN, '-n', '-l', '-G', '-f', conf, '-p', `${dir}/a.pid`, '-r', `${dir}/b.pid`];
+    const probe = path.join(dir, 'heap.json');
     const t0 = Date.now();
-    const cp = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cp = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSK_HEAP_PROBE: probe } });
     let masters = 0;
     let startupComplete = 0;
     let allMasterAt = 0;
@@ -122,7 +154,21 @@ async function run(impl: 'tskeepalived' | 'keepalived', n: number, windowS: numb
     const w0 = Date.now();
     await new Promise((r) => setTimeout(r, windowS * 1000));
     const cpu = ((cpuTicks(pids) - c0) / hz / ((Date.now() - w0) / 1000)) * 100;
-    const rss = rssMb(pids);
+    const rss = rssOf(pids);
+    let heap: HeapProbe | undefined;
+    try {
+      heap = JSON.parse(fs.readFileSync(probe, 'utf8')) as HeapProbe;
+    } catch (e) {
+      if (impl === 'tskeepalived') process.stderr.write(`heap probe not read (${(e as Error).message})\n`);
+    }
+    let fds = 0;
+    for (const p of pids) {
+      try {
+        fds += fs.readdirSync(`/proc/${p}/fd`).length;
+      } catch {
+        /* gone */
+      }
+    }
     for (const p of pids.reverse()) {
       try {
         process.kill(p, 'SIGKILL');
@@ -133,7 +179,8 @@ async function run(impl: 'tskeepalived' | 'keepalived', n: number, windowS: numb
     const mdi = 3000 + ((256 - 100) * 1000) / 256;
     const fromStart = allMasterAt ? allMasterAt - t0 : NaN;
     const fromReady = allMasterAt && startupComplete ? allMasterAt - startupComplete : NaN;
-    return `| ${impl} | ${n} | ${masters >= n ? 'yes' : `no (${masters})`} | ${fromStart} | ${fromReady} | ${mdi.toFixed(0)} | ${cpu.toFixed(2)} | ${rss.toFixed(1)} |`;
+    const row = `| ${impl} | ${n} | ${masters >= n ? 'yes' : `no (${masters})`} | ${fromStart} | ${fromReady} | ${mdi.toFixed(0)} | ${cpu.toFixed(2)} | ${rss.total.toFixed(1)} | ${rss.anon.toFixed(1)} | ${rss.file.toFixed(1)} |`;
+    return { row, rss, cpu, heap, fds };
   } finally {
     try {
       sh('ip', 'netns', 'del', ns);
@@ -144,16 +191,50 @@ async function run(impl: 'tskeepalived' | 'keepalived', n: number, windowS: numb
   }
 }
 
+/** Node alone with the daemon's flags, idle: what every Node process costs before any of our code. */
+async function nodeAlone(): Promise<Rss> {
+  const cp = spawn(process.execPath, [...NODE_FLAGS, '-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 2000));
+  const rss = rssOf([cp.pid as number]);
+  cp.kill('SIGKILL');
+  return rss;
+}
+
+const mb = (b: number): string => (b / 1048576).toFixed(1);
+
+function breakdown(big: RunResult, one: RunResult | undefined, alone: Rss, n: number): string {
+  const out: string[] = [];
+  const f = (x: number): string => x.toFixed(1);
+  out.push(`memory of tskeepalived with ${n} instances (MB): RSS ${f(big.rss.total)} = file-backed ${f(big.rss.file)} (node binary and libraries, shared) + private ${f(big.rss.anon)}; ${big.fds} fds`);
+  out.push(`  Node alone (same flags, idle): RSS ${f(alone.total)} = file-backed ${f(alone.file)} + private ${f(alone.anon)}`);
+  const h = big.heap;
+  if (h) {
+    const m = h.memory;
+    out.push(`  V8 heap: committed ${mb(m.heapTotal)}, used ${mb(m.heapUsed)}; external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}); code: bytecode ${mb(h.code.bytecodeAndMetadata)}, machine code ${mb(h.code.codeAndMetadata)}, script sources ${mb(h.code.scriptSource)}`);
+    out.push(`  heap spaces (committed/used): ${Object.entries(h.spaces).filter(([, s]) => s.size > 0).map(([k, s]) => `${k.replace(/_space$/, '')} ${mb(s.size)}/${mb(s.used)}`).join(', ')}`);
+  }
+  if (one?.heap && h && n > 1) {
+    const per = (a: number, b: number): string => (((a - b) / (n - 1)) / 1024).toFixed(2);
+    out.push(`  per instance (${n} instances minus 1, KiB): RSS ${per(big.rss.total * 1048576, one.rss.total * 1048576)}, private ${per(big.rss.anon * 1048576, one.rss.anon * 1048576)}, heap used ${per(h.memory.heapUsed, one.heap.memory.heapUsed)}; with 1 instance: RSS ${f(one.rss.total)}, heap used ${mb(one.heap.memory.heapUsed)}, ${one.fds} fds (sockets are per interface and family, not per instance)`);
+  }
+  return out.join('\n');
+}
+
 async function main(): Promise<void> {
   const n = arg('--instances', 1000);
   const windowS = arg('--window', 20);
   const rows = [
-    '| implementation | instances | all MASTER | process start → all MASTER (ms) | "Startup complete" → all MASTER (ms) | Master_Down_Interval (ms) | CPU % of one core | RSS MB |',
-    '|---|---|---|---|---|---|---|---|',
+    '| implementation | instances | all MASTER | process start → all MASTER (ms) | "Startup complete" → all MASTER (ms) | Master_Down_Interval (ms) | CPU % of one core | RSS MB | private MB | file-backed MB |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
-  rows.push(await run('tskeepalived', n, windowS));
-  if (process.argv.includes('--keepalived') && KEEPALIVED_BIN) rows.push(await run('keepalived', n, windowS));
+  const ours = await run('tskeepalived', n, windowS);
+  rows.push(ours.row);
+  if (process.argv.includes('--keepalived') && KEEPALIVED_BIN) rows.push((await run('keepalived', n, windowS)).row);
   console.log(rows.join('\n'));
+  if (!process.argv.includes('--no-breakdown')) {
+    const one = n > 1 ? await run('tskeepalived', 1, Math.min(windowS, 5)) : undefined;
+    console.log(breakdown(ours, one, await nodeAlone(), n));
+  }
 }
 
 if (require.main === module) {
