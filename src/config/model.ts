@@ -90,6 +90,8 @@ export interface GlobalDefs extends GarpSettings {
   readonly vrrpStartupDelayMs: number;
   readonly vrrpOwnerIgnoreAdverts: boolean;
   readonly logUnknownVrids: boolean;
+  /** vrrp_netlink_monitor_rcv_bufs: receive buffer of the link/address watch socket (undefined: 8 MiB). */
+  readonly netlinkMonitorRcvBufBytes?: number;
   readonly dynamicInterfaces: boolean;
   readonly defaultInterface?: string;
   readonly vmacPrefix: string;

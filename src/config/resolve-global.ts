@@ -84,6 +84,7 @@ export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
     vrrpStartupDelayMs: sToMs(g.vrrpStartupDelay),
     vrrpOwnerIgnoreAdverts: g.vrrpOwnerIgnoreAdverts,
     logUnknownVrids: g.logUnknownVrids,
+    netlinkMonitorRcvBufBytes: g.vrrpNetlinkMonitorRcvBufs,
     dynamicInterfaces: g.dynamicInterfaces !== undefined,
     defaultInterface: g.defaultInterface,
     vmacPrefix: g.vmacPrefix,

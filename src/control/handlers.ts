@@ -105,6 +105,7 @@ function status(ctx: ControlContext, req: Request): StatusDoc {
       pid: process.pid,
       bfd: ctx.bfd?.()?.sessions() ?? [],
       ...(vrrp ? { unmatchedDrops: vrrp.unmatchedDrops } : {}),
+      ...(vrrp?.netlinkStats ? { netlink: vrrp.netlinkStats } : {}),
     },
     req.target,
   );

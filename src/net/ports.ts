@@ -233,6 +233,16 @@ export type RtnlErrorCode =
 export interface RtnlWatch {
   /** Stop delivering events and close the subscription socket. */
   close(): void;
+  /** Overruns (ENOBUFS: notifications lost) and resync dumps that followed them; absent on fakes. */
+  stats?(): WatchStats;
+}
+
+export interface WatchStats {
+  overruns: number;
+  /** Resync dumps read (one overrun may need several when notifications keep coming). */
+  resyncDumps: number;
+  /** Resyncs finished (state re-read and the differences told). */
+  resyncs: number;
 }
 
 /**
@@ -270,7 +280,7 @@ export interface RtnlPort {
    * RTNLGRP_IPV6_IFADDR). Our own changes are reported too. onError gets socket errors such as
    * ENOBUFS (events were lost: the caller should re-read state with listLinks/listAddresses).
    */
-  watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void): RtnlWatch;
+  watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void, onResync?: (changes: number, stats: WatchStats) => void): RtnlWatch;
   /**
    * Subscribe to route deletions (RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE), on a socket of its
    * own so VIP watchers never pay for route traffic. Used to restore static routes.

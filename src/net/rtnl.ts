@@ -19,7 +19,7 @@ import { FlagsGet, FlagsNew } from 'netlink/dist/constants';
 import * as rt from 'netlink/dist/rt/structs';
 import { createRouteSocket, type RtnlGroup } from './nl-socket';
 import type {
-  AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec,
+  AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec, WatchStats,
 } from './ports';
 import { watchRouteDeletions } from './rtnl-route-watch';
 import {
@@ -411,10 +411,11 @@ export class Rtnl implements RtnlPort {
 
   // ---------- notifications ----------
 
-  watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void): RtnlWatch {
+  watch(cb: (e: NetEvent) => void, onError?: (err: Error) => void, onResync?: (changes: number, stats: WatchStats) => void): RtnlWatch {
     if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, 'watch', 'link/addr', 'port closed');
-    const w = new Watcher(this.openSocket, this.watchRecvBufferBytes, (i) => this.linkByIndex(i), () => this.dumpState(), cb, onError);
+    const w = new Watcher(this.openSocket, this.watchRecvBufferBytes, (i) => this.linkByIndex(i), () => this.dumpState(), cb, onError, onResync);
     const handle: RtnlWatch = {
+      stats: () => ({ ...w.stats }),
       close: () => {
         this.watches.delete(handle);
         w.close();
@@ -491,6 +492,7 @@ class Watcher {
   private resyncing = false;
   /** Something arrived (or was lost) since the current resync dump started. */
   private dirty = false;
+  readonly stats: WatchStats = { overruns: 0, resyncDumps: 0, resyncs: 0 };
 
   constructor(
     open: (opts: { ref: boolean }) => RtSocket,
@@ -499,6 +501,7 @@ class Watcher {
     private readonly dump: () => Promise<WatchState>,
     private readonly cb: (e: NetEvent) => void,
     private readonly onError?: (err: Error) => void,
+    private readonly onResync?: (changes: number, stats: WatchStats) => void,
   ) {
     // ref: a process that watches links is waiting for them; let the socket keep it alive.
     this.sock = open({ ref: true });
@@ -530,6 +533,7 @@ class Watcher {
   }
 
   private overrun(err: Error): void {
+    this.stats.overruns++;
     this.report(new RtnlError('ERR_NETLINK_SOCKET', errnoOf(err), 'watch', 'link/addr', `${err.message} (events may have been lost; re-reading links and addresses)`));
     this.dirty = true;
     if (this.resyncing || this.closed) return;
@@ -538,14 +542,18 @@ class Watcher {
   }
 
   private async resync(): Promise<void> {
+    let changes = 0;
     try {
       while (!this.closed && (this.dirty || this.sock.socket.hasQueued?.() === true)) {
         this.dirty = false;
         const st = await this.dump();
         if (this.closed) return;
-        this.emitDiff(st);
+        this.stats.resyncDumps++;
+        changes += this.emitDiff(st);
         this.adopt(st);
       }
+      this.stats.resyncs++;
+      if (!this.closed) this.onResync?.(changes, { ...this.stats });
     } catch (err) {
       // Leave resync mode anyway: the next overrun starts another; meanwhile events flow.
       this.report(err as Error);
@@ -560,7 +568,8 @@ class Watcher {
     for (const l of st.links) this.names.set(l.ifindex, l.ifname);
   }
 
-  private emitDiff(st: WatchState): void {
+  /** Tell the differences between the told state and a dump; returns how many events that was. */
+  private emitDiff(st: WatchState): number {
     const out: NetEvent[] = [];
     const nowLinks = new Map(st.links.map((l) => [l.ifindex, toLinkInfo(l)]));
     const nowAddrs = new Map(st.addrs.map((a) => [addrKey(a), a]));
@@ -572,6 +581,7 @@ class Watcher {
     for (const [i, l] of this.links) if (!nowLinks.has(i)) out.push({ type: 'link-deleted', ifindex: i, ifname: l.ifname });
     for (const [k, a] of nowAddrs) if (!this.addrs.has(k)) out.push({ type: 'addr-added', addr: a });
     for (const e of out) if (!this.closed) this.cb(e);
+    return out.length;
   }
 
   private async handle(msgs: NetlinkMessage[]): Promise<void> {

@@ -121,6 +121,8 @@ export interface StatusDoc {
   bfdSessions: BfdSessionStatus[];
   /** VRRP packets no instance took (unknown VRID, too short), by reason; per-instance drops are in `instances`. */
   drops: Record<string, number>;
+  /** The link/address watch: ENOBUFS overruns and the resyncs (re-read links and addresses) they caused. */
+  netlink: { overruns: number; resyncs: number; resyncDumps: number };
 }
 
 /** What buildStatus needs of one running instance. */
@@ -147,6 +149,7 @@ export interface StatusSource {
   pid: number;
   bfd?: readonly BfdSessionInput[];
   unmatchedDrops?: Readonly<Record<string, number>>;
+  netlink?: { overruns: number; resyncs: number; resyncDumps: number };
 }
 
 function bfdStatus(b: BfdSessionInput): BfdSessionStatus {
@@ -262,5 +265,6 @@ export function buildStatus(src: StatusSource, target?: string): StatusDoc | und
     virtualServers: withVs ? virtualServers(src.model, src.recorder) : [],
     bfdSessions: withVs ? (src.bfd ?? []).map(bfdStatus) : [],
     drops: { ...(src.unmatchedDrops ?? {}) },
+    netlink: { overruns: src.netlink?.overruns ?? 0, resyncs: src.netlink?.resyncs ?? 0, resyncDumps: src.netlink?.resyncDumps ?? 0 },
   };
 }

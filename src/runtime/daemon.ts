@@ -166,7 +166,8 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   const recorder = new Recorder();
 
   const clock = new SystemClock();
-  const rtnl = new Rtnl();
+  // The watch buffer is sized once at start (a reload does not reopen the socket).
+  const rtnl = new Rtnl(model.globalDefs.netlinkMonitorRcvBufBytes !== undefined ? { watchRecvBufferBytes: model.globalDefs.netlinkMonitorRcvBufBytes } : {});
   const names = loadIproute2Names();
   // keepalived runs its VRRP process for static addresses/routes/rules even without instances.
   const runVrrp = !o.checkOnly && (model.vrrpInstances.length > 0 || hasStaticConfig(model));

@@ -7,7 +7,7 @@
 import { applySysctls, fsSysctlIo, restoreSysctls, type AppliedSetting } from '../net/sysctl';
 import { trackedBfdLine } from './bfd-lines';
 import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
-import type { AnnouncePort, LinkInfo, NetEvent, ReceivedPacket, RtnlPort, RtnlWatch, VrrpSocket, VrrpSocketFactory } from '../net/ports';
+import type { AnnouncePort, LinkInfo, NetEvent, ReceivedPacket, RtnlPort, RtnlWatch, VrrpSocket, WatchStats, VrrpSocketFactory } from '../net/ports';
 import type { Logger } from '../observe/log';
 import type { Iproute2Names } from '../config/rt-tables';
 import type { Clock } from './clock';
@@ -92,6 +92,11 @@ export class VrrpService {
   private promoted: AppliedSetting[] = [];
   private readonly groupStates = new Map<string, GroupState>();
   private readonly dropLog: LimitedLog;
+  /** The link/address watch's overrun and resync counts (`status --json` netlink). */
+  get netlinkStats(): WatchStats | undefined {
+    return this.watch?.stats?.();
+  }
+
   /** Packets no instance took (unknown VRID, too short to have one), by reason: `status --json` drops. */
   readonly unmatchedDrops: Record<string, number> = {};
   /** Instances in manual standby (`keepalived standby`), kept across reloads. */
@@ -123,9 +128,13 @@ export class VrrpService {
 
   async start(): Promise<void> {
     for (const l of await this.deps.rtnl.listLinks()) this.links.set(l.ifname, l);
+    // An overrun (ENOBUFS) makes the watcher re-read links and addresses and tell us the
+    // differences; both lines are rate-limited (a storm overruns many times a second).
     this.watch = this.deps.rtnl.watch(
       (e) => this.onNetEvent(e),
-      (err) => this.deps.log.warn(`Netlink watch error: ${err.message}`),
+      (err) => this.limited('netlink|error', `Netlink watch error: ${err.message}`, (t) => this.deps.log.warn(t)),
+      (changes, s) =>
+        this.limited('netlink|resync', `Netlink resync: links and addresses re-read after an overrun, ${changes} changes (${s.overruns} overruns, ${s.resyncs} resyncs so far)`, (t) => this.deps.log.info(t)),
     );
     this.startTrackers(this.model);
     await this.firewall?.start();
