@@ -18,9 +18,21 @@ const arg = (name: string, dflt: number): number => {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 
+/**
+ * `scripts` vrrp_scripts running /bin/true every second, and the track_script block naming them.
+ * `tolerant`: timeout 5 s and fall 3, so that a spawn starved of CPU on an overloaded host does
+ * not put the instance in FAULT (a soak that measures advert timing, not script latency).
+ */
+export function loadScripts(scripts: number, tolerant = false): { defs: string; track: string } {
+  const defs: string[] = [];
+  const extra = tolerant ? '  timeout 5\n  fall 3\n' : '';
+  for (let i = 0; i < scripts; i++) defs.push(`vrrp_script chk_${i} {\n  script "/bin/true"\n  interval 1\n  weight 0\n${extra}}\n`);
+  return { defs: defs.join(''), track: `  track_script {\n${Array.from({ length: scripts }, (_, i) => `    chk_${i}`).join('\n')}\n  }\n` };
+}
+
 function config(scripts: number): string {
   const out = ['global_defs {\n  enable_script_security\n  script_user root\n}\n'];
-  for (let i = 0; i < scripts; i++) out.push(`vrrp_script chk_${i} {\n  script "/bin/true"\n  interval 1\n  weight 0\n}\n`);
+  out.push(loadScripts(scripts).defs);
   out.push(`vrrp_instance VI_1 {
   state MASTER
   interface eth0
@@ -38,8 +50,9 @@ ${Array.from({ length: scripts }, (_, i) => `    chk_${i}`).join('\n')}
   return out.join('');
 }
 
-function burnCores(n: number): ChildProcess[] {
-  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'const end = Date.now() + 600000; while (Date.now() < end) {}'], { stdio: 'ignore' }));
+/** n busy loops (10 minutes at most), one per core: the advert-accuracy load's other half. */
+export function burnCores(n: number, seconds = 600): ChildProcess[] {
+  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
 }
 
 async function run(impl: 'tskeepalived' | 'keepalived', seconds: number, scripts: number): Promise<string> {

@@ -5,13 +5,19 @@
  *   stop (priority 0)    → Skew_Time
  * for VRRPv2 at 1 s and VRRPv3 at 10 cs (backup priority 90), for our daemon and, with
  * --keepalived, for Debian's keepalived in the same lab. Prints a table.
+ * The "loaded" cases run the advert-accuracy load during the takeover: the backup tracks 200
+ * vrrp_scripts (/bin/true every second; timeout 5 s and fall 3, so that a spawn starved of CPU
+ * does not fault the instance) and two busy loops hold both cores.
  * Usage (root): node dist/scripts/bench/takeover.js [--runs N] [--keepalived] [--json FILE] (results for run-all.ts)
+ *   [--case SUBSTRING] (only the cases whose name contains it)
  */
 import fs from 'node:fs';
 import { Lab, sleep, waitFor } from '../../test/support/netns';
 import { startDaemon, type RunningDaemon } from '../../test/support/daemon';
 import { crashTree, startKeepalived, KEEPALIVED_BIN } from '../../test/support/keepalived';
 import { WireCapture, median } from './wire-capture';
+import { burnCores, loadScripts } from './advert-accuracy';
+import type { ChildProcess } from 'node:child_process';
 import type { LabHost } from '../../test/support/netns';
 
 interface Case {
@@ -19,13 +25,19 @@ interface Case {
   version: 2 | 3;
   advertCs: number;
   how: 'crash' | 'stop';
+  /** 200 vrrp_scripts on the backup and both cores busy (the advert-accuracy load). */
+  loaded?: boolean;
 }
+
+const LOAD_SCRIPTS = 200;
 
 const BACKUP_PRIO = 90;
 const cases: Case[] = [
   { name: 'v2 advert 1 s, SIGKILL', version: 2, advertCs: 100, how: 'crash' },
   { name: 'v3 advert 10 cs, SIGKILL', version: 3, advertCs: 10, how: 'crash' },
   { name: 'v2 advert 1 s, SIGTERM (prio 0)', version: 2, advertCs: 100, how: 'stop' },
+  { name: 'v2 advert 1 s, SIGKILL, loaded', version: 2, advertCs: 100, how: 'crash', loaded: true },
+  { name: 'v3 advert 10 cs, SIGKILL, loaded', version: 3, advertCs: 10, how: 'crash', loaded: true },
 ];
 
 function rfcMs(c: Case): number {
@@ -34,17 +46,18 @@ function rfcMs(c: Case): number {
   return c.how === 'crash' ? 3 * advMs + skew : skew;
 }
 
-function conf(c: Case, prio: number): string {
+function conf(c: Case, prio: number, scripts = 0): string {
+  const load = scripts ? loadScripts(scripts, true) : { defs: '', track: '' };
   return `global_defs {
-  vrrp_version ${c.version}
+  vrrp_version ${c.version}${scripts ? '\n  enable_script_security\n  script_user root' : ''}
 }
-vrrp_instance VI_1 {
+${load.defs}vrrp_instance VI_1 {
   state BACKUP
   interface eth0
   virtual_router_id 77
   priority ${prio}
   advert_int ${c.advertCs / 100}
-  virtual_ipaddress {
+${load.track}  virtual_ipaddress {
     192.0.2.200/24
   }
 }
@@ -55,16 +68,24 @@ type Impl = 'tskeepalived' | 'keepalived';
 
 async function once(c: Case, impl: Impl): Promise<number | undefined> {
   const lab = await Lab.create(null, { hosts: 2 });
-  const start = (h: LabHost, prio: number): RunningDaemon => (impl === 'keepalived' ? startKeepalived(lab, h, conf(c, prio)) : startDaemon(lab, h, conf(c, prio)));
+  const start = (h: LabHost, prio: number, scripts = 0): RunningDaemon => (impl === 'keepalived' ? startKeepalived(lab, h, conf(c, prio, scripts)) : startDaemon(lab, h, conf(c, prio, scripts)));
+  const burners: ChildProcess[] = [];
   try {
     const cap = new WireCapture(lab.bridgeNs);
     await cap.ready();
     const m = start(lab.host(1), 100);
-    const b = start(lab.host(2), BACKUP_PRIO);
+    const b = start(lab.host(2), BACKUP_PRIO, c.loaded ? LOAD_SCRIPTS : 0);
     const master = lab.host(1).ipv4;
     const backup = lab.host(2).ipv4;
     const ok = await waitFor(() => lab.hasAddress(lab.host(1), '192.0.2.200'), 20000);
-    if (!ok || !(await b.out.waitFor('Entering BACKUP STATE', 20000))) return undefined;
+    if (!ok || !(await b.out.waitFor('Entering BACKUP STATE', 20000))) {
+      console.error(`${c.name} ${impl}: ${ok ? 'the backup never entered BACKUP' : 'no master'}: ${b.out.text.split('\n').slice(-5).join(' | ')}`);
+      return undefined;
+    }
+    if (c.loaded) {
+      burners.push(...burnCores(2, 60));
+      await sleep(3000);
+    }
     await sleep(1500);
     const from = cap.adverts.length;
     if (c.how === 'crash') crashTree(m.cp.pid as number);
@@ -74,9 +95,13 @@ async function once(c: Case, impl: Impl): Promise<number | undefined> {
     cap.stop();
     const last = cap.adverts.filter((a) => a.src === master && (c.how === 'crash' ? a.priority > 0 : true)).pop();
     const first = cap.adverts.find((a) => a.src === backup && a.priority === BACKUP_PRIO && last && a.t > last.t);
-    if (!last || !first) return undefined;
+    if (!last || !first) {
+      console.error(`${c.name} ${impl}: no ${last ? 'advert from the new master' : 'last advert'} on the wire: ${b.out.text.split('\n').slice(-5).join(' | ')}`);
+      return undefined;
+    }
     return (first.t - last.t) * 1000;
   } finally {
+    for (const p of burners) p.kill('SIGKILL');
     await lab.destroy();
   }
 }
@@ -90,7 +115,8 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   rows.push(`| case | implementation | RFC (ms) | median measured (ms) | median − RFC (ms) | runs |`);
   rows.push(`|---|---|---|---|---|---|`);
-  for (const c of cases) {
+  const only1 = args.includes('--case') ? args[args.indexOf('--case') + 1] : undefined;
+  for (const c of cases.filter((x) => !only1 || x.name.includes(only1))) {
     for (const impl of impls) {
       const xs: number[] = [];
       for (let i = 0; i < runs; i++) {
