@@ -63,6 +63,18 @@ function finish(nodes: ConfigNode[], parseDiags: Diagnostic[], files: string[], 
   return { model: diags.hasFatal() ? undefined : model, diagnostics: inFileOrder(diags.items, files), files, nodes };
 }
 
+/**
+ * The interface check of loadConfig, on a result loaded without one (the reload parses on a
+ * worker thread; interfaces are looked up on the main thread): same diagnostics, same order.
+ */
+export function withInterfaceCheck(r: LoadResult, lookup: InterfaceLookup): LoadResult {
+  if (!r.model) return r;
+  const diags = new Diagnostics();
+  diags.items.push(...r.diagnostics);
+  checkInterfaces(r.model, diags, lookup);
+  return { model: diags.hasFatal() ? undefined : r.model, diagnostics: inFileOrder(diags.items, r.files), files: r.files, nodes: r.nodes };
+}
+
 /** Stable sort by (file as read, line, col) so `-t` output reads top to bottom; unlocated last. */
 function inFileOrder(items: Diagnostic[], files: string[]): Diagnostic[] {
   const rank = (d: Diagnostic): [number, number, number] => {
