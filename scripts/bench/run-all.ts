@@ -6,8 +6,10 @@
  * means the figures are not comparable with a quiet run).
  * The report opens with one table of issue #15's figures (client-visible and protocol
  * takeover), ours and keepalived's side by side with the targets.
- * Usage (root): node dist/scripts/bench/run-all.js [--quick] [--takeover-only]
- *   --quick: fewer runs and shorter windows; --takeover-only: only the two takeover benchmarks.
+ * Usage (root): node dist/scripts/bench/run-all.js [--quick] [--takeover-only] [--bfd-soak [--soak-minutes N]]
+ *   --quick: fewer runs and shorter windows; --takeover-only: only the two takeover benchmarks;
+ *   --bfd-soak: also the BFD soak (issue 13: 10 minutes at 50 ms × 3 under load, then Down
+ *   detection on the wire against FRR and keepalived); not in the default run for its length.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +19,8 @@ import { median, percentile } from './wire-capture';
 
 const quick = process.argv.includes('--quick');
 const takeoverOnly = process.argv.includes('--takeover-only');
+const bfdSoak = process.argv.includes('--bfd-soak');
+const soakMinutes = process.argv.includes('--soak-minutes') ? process.argv[process.argv.indexOf('--soak-minutes') + 1] ?? '10' : '10';
 const here = __dirname;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-bench-'));
 const CLIENT_JSON = path.join(tmp, 'client-takeover.json');
@@ -27,6 +31,8 @@ interface Bench {
   script: string;
   args: string[];
   takeover?: boolean;
+  /** Runs only with this flag (too long for the default run). */
+  optIn?: boolean;
 }
 
 const benches: Bench[] = [
@@ -35,6 +41,7 @@ const benches: Bench[] = [
   { title: 'Client-visible takeover (first advert → VIPs present, → first GARP/NA)', script: 'client-takeover.js', args: ['--runs', quick ? '3' : '20', '--json', CLIENT_JSON], takeover: true },
   { title: '1,000 instances: start-up, steady CPU and RSS', script: 'many-instances.js', args: ['--keepalived', '--window', quick ? '10' : '20'] },
   { title: 'Advert timing under load (200 vrrp_scripts, both cores busy)', script: 'advert-accuracy.js', args: ['--keepalived', '--seconds', quick ? '20' : '60'] },
+  { title: 'BFD soak at 50 ms × 3 under the advert-accuracy load, and Down detection on the wire (ours, keepalived, FRR)', script: 'bfd-soak.js', args: ['--minutes', soakMinutes], optIn: bfdSoak },
 ];
 
 function cpuTimes(): { busy: number; total: number } {
@@ -99,7 +106,7 @@ function main(): void {
   const sections: string[] = [];
   const takeoverCpu = { busy: 0, total: 0 };
   let takeoverSeconds = 0;
-  for (const b of benches.filter((x) => !takeoverOnly || x.takeover)) {
+  for (const b of benches.filter((x) => (!takeoverOnly || x.takeover) && x.optIn !== false)) {
     const before = cpuTimes();
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [path.join(here, b.script), ...b.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });

@@ -9,6 +9,7 @@
  * "   Gratuitous ARP delay = ", "   Virtual Router ID = ", the VIP lines under "   Virtual IP (n):"
  * ("ADDR dev IF ..."), and " VRRP Script = " with "   Status = " / "   State = ".
  */
+import { formatInstanceTrackedBfds, formatTrackBfdSection, type TrackBfdView, type TrackedBfdRef } from './dump-track-bfd';
 import { formatTimestamp } from './dump';
 
 export interface GlobalsView {
@@ -94,6 +95,8 @@ export interface InstanceView {
   fdIn: number;
   fdOut: number;
   trackedScripts: Array<{ name: string; weight: number; reverse: boolean }>;
+  /** track_bfd references as keepalived lists them (observe/dump-track-bfd). */
+  trackedBfds?: TrackedBfdRef[];
   trackedInterfaces: Array<{ name: string; weight: number; reverse: boolean }>;
   smtp: boolean;
   notifyPriorityChanges: boolean;
@@ -155,6 +158,8 @@ export interface DataView {
   instances: InstanceView[];
   sockets: SockView[];
   scripts: ScriptView[];
+  /** The "VRRP Track BFDs" section (empty or absent: none). */
+  trackBfds?: TrackBfdView[];
   interfaces: IfaceView[];
 }
 
@@ -280,6 +285,7 @@ function formatInstance(i: InstanceView): string[] {
   if (i.trackedScripts.length > 0) {
     l.push('   Tracked scripts :', ...i.trackedScripts.map((t) => `     ${t.name} weight ${t.weight}${t.reverse ? ' reverse' : ''}`));
   }
+  l.push(...formatInstanceTrackedBfds(i.trackedBfds ?? []));
   l.push(`   Using smtp notification = ${i.smtp ? 'yes' : 'no'}`, '   Notify deleted = Fault', `   Notify priority changes = ${tf(i.notifyPriorityChanges)}`);
   return l;
 }
@@ -377,6 +383,7 @@ export function formatDataFile(v: DataView): string {
     l.push('------< VRRP Scripts >------');
     for (const s of v.scripts) l.push(...formatScript(s));
   }
+  l.push(...formatTrackBfdSection(v.trackBfds ?? []));
   l.push('------< Interfaces >------');
   for (const f of v.interfaces) l.push(...formatIface(f));
   return `${l.join('\n')}\n`;

@@ -19,6 +19,7 @@ import type { DaemonSnapshot } from '../observe/dump';
 import type { DataView, GlobalsView, IfaceView, InstanceView, ScriptView, SockView, VipView } from '../observe/dump-data';
 import { masterDownIntervalMs } from '../vrrp/timers';
 import { formatBfdDataFile, type BfdDumpSession } from '../observe/dump-bfd';
+import { instanceTrackedBfds, trackBfdViews } from '../observe/dump-track-bfd';
 import { PRIVATE_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 
 export interface ViewInstance {
@@ -38,6 +39,8 @@ export interface ViewSource {
   ifInfo?: (ifname: string) => { ifindex: number; flags: number; mtu: number; hwtype: number; mac: Buffer } | undefined;
   /** keepalived's umask (its default 0177 unless -m/--umask or global_defs umask). */
   umask?: number;
+  /** track_bfd: is the named bfd_instance Up as VRRP last heard? */
+  bfdUp?: (name: string) => boolean;
 }
 
 const s = (ms: number): number => ms / 1000;
@@ -163,6 +166,7 @@ function instanceView(src: ViewSource, v: ViewInstance): InstanceView {
     fdIn: fd,
     fdOut: fd,
     trackedScripts: scripts.map(({ ref, def }) => ({ name: ref.name, weight: ref.weight ?? def?.weight ?? 0, reverse: ref.reverse })),
+    trackedBfds: instanceTrackedBfds(src.model, m),
     trackScriptCommands: scripts.map(({ def }) => (def ? commandText(def.script.argv) : '')),
     dontTrackPrimary: m.dontTrackPrimary,
     skipCheckAdvAddr: m.skipCheckAdvAddr,
@@ -293,6 +297,7 @@ export function buildDataView(src: ViewSource): DataView {
     instances: src.instances.map((v) => instanceView(src, v)),
     sockets: sockViews(src),
     scripts: scriptViews(src, ids),
+    trackBfds: trackBfdViews(src.model, src.bfdUp ?? (() => false)),
     interfaces: ifaceViews(src),
   };
 }

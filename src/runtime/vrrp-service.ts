@@ -736,6 +736,7 @@ export class VrrpService {
       trackers: this.trackers,
       scriptUser: this.scriptUser,
       clock: this.deps.clock,
+      bfdUp: (n) => this.bfdUp.get(n) === true,
     });
     return { takenAtMs: this.deps.clock.wallNow(), instances, syncGroups, view };
   }

@@ -11,48 +11,14 @@
  * - ours stopped → bfdd sees the session down with "neighbor-down" (our AdminDown) at once.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import { Lab, isRoot, waitFor, type LabHost } from '../support/netns';
-import { logsOnFailure, startDaemon, tmpDir, type RunningDaemon } from '../support/daemon';
-import { OutputWatcher } from '../support/netns';
-import type { ChildProcess } from 'node:child_process';
+import { logsOnFailure, startDaemon, type RunningDaemon } from '../support/daemon';
+import { BFDD, startBfdd, type Bfdd } from '../support/frr-bfdd';
 
-const BFDD = '/usr/lib/frr/bfdd';
 const DETECT_MS = 300;
 
-interface Bfdd {
-  cp: ChildProcess;
-  out: OutputWatcher;
-  dir: string;
-  peers(): Promise<Array<{ peer: string; status: string; diagnostic?: string; 'remote-diagnostic'?: string }>>;
-}
-
-function startBfdd(lab: Lab, host: LabHost, peer: string, local: string): Bfdd {
-  const dir = tmpDir(`bfdd-${host.name}`);
-  fs.chmodSync(dir, 0o777); // bfdd drops to the frr user
-  const conf = path.join(dir, 'bfdd.conf');
-  fs.writeFileSync(conf, `bfd\n peer ${peer} local-address ${local}\n  receive-interval 100\n  transmit-interval 100\n  detect-multiplier 3\n  no shutdown\n !\n!\n`);
-  fs.chmodSync(conf, 0o644);
-  const cp = lab.spawn(host.ns, [
-    BFDD, '-f', conf, '-i', path.join(dir, 'bfdd.pid'), '--vty_socket', dir, '--bfdctl', path.join(dir, 'bfdd.sock'),
-    '-z', path.join(dir, 'zserv.api'), '-u', 'frr', '-g', 'frr', '-A', '127.0.0.1', '-P', '0', '--log', 'stdout',
-  ]);
-  lab.onDestroy(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return {
-    cp,
-    out: new OutputWatcher(cp),
-    dir,
-    peers: async () => {
-      const r = await lab.exec(host.ns, ['vtysh', '--vty_socket', dir, '-c', 'show bfd peers json'], 10_000);
-      try {
-        return JSON.parse(r.stdout) as Array<{ peer: string; status: string }>;
-      } catch {
-        return [];
-      }
-    },
-  };
-}
+const startFrr = (lab: Lab, host: LabHost, peer: string, local: string): Bfdd => startBfdd(lab, host, [{ peer, local, intervalMs: 100 }]);
 
 function ours(lab: Lab, me: LabHost, peer: string, local: string): RunningDaemon {
   return startDaemon(lab, me, `bfd_instance FRR {
@@ -103,7 +69,7 @@ for (const v6 of [false, true]) {
     const [h1, h2] = [lab.host(1), lab.host(2)];
     const [a1, a2] = v6 ? [h1.ipv6, h2.ipv6] : [h1.ipv4, h2.ipv4];
     // FRR first this time, ours first after the restart below: both start orders.
-    let frr = startBfdd(lab, h2, a1, a2);
+    let frr = startFrr(lab, h2, a1, a2);
     const d = ours(lab, h1, a2, a1);
     logsOnFailure(t, d);
     t.teardown(() => {
@@ -123,7 +89,7 @@ for (const v6 of [false, true]) {
 
     // bfdd again (ours is running first now), then cut the link in the bridge.
     mark = d.out.text.length;
-    frr = startBfdd(lab, h2, a1, a2);
+    frr = startFrr(lab, h2, a1, a2);
     t.ok(await waitFor(() => d.out.text.slice(mark).includes('(FRR) Entering Up state'), 20000), 'ours: Up again with a new bfdd');
     t.ok(await waitFor(async () => (await frr.peers()).some((p) => p.status === 'up'), 5000), 'bfdd: up again');
     await new Promise((r) => setTimeout(r, 500));

@@ -18,6 +18,7 @@ import { Lab, isRoot, waitFor } from '../support/netns';
 import { KEEPALIVED_BIN } from '../support/keepalived';
 import { startWithPrivateTmp, type PrivateTmpDaemon } from '../support/private-tmp';
 import { logsOnFailure } from '../support/daemon';
+import { normaliseText } from '../support/dump-normalise';
 
 const CONFIG = `global_defs {
   router_id lab1
@@ -83,26 +84,7 @@ async function dumpsOf(d: PrivateTmpDaemon): Promise<Dumps> {
   return out;
 }
 
-/** The normalisation described at the top, nothing else. */
-export function normaliseText(text: string): string {
-  const out: string[] = [];
-  let state = '';
-  let section = '';
-  const lines = text.split('\n');
-  lines.forEach((l, i) => {
-    if (/^------< (.*) >------$/.test(l)) section = l;
-    if (/^ libnftnl version /.test(l)) return;
-    const st = /^ {3}State = (\w+)$/.exec(l);
-    if (st && section.includes('Topology')) state = st[1] as string;
-    if (/^ {3}Master router = /.test(l) && lines[i + 1] === '   Master priority = 0') l = '   Master router = (none heard)';
-    if (/^ {3}Master down timer = /.test(l) && state === 'MASTER') l = '   Master down timer = (master)';
-    if (section.includes('Scripts')) l = l.replace(/^( {3}Result = )\d+$/, '$1N').replace(/^( {3}State = )(idle|running)$/, '$1(idle|running)');
-    l = l.replace(/\d+\.\d{6} \([^)]*\)/g, 'TIME').replace(/fd_in \d+, fd_out \d+/, 'fd_in FD, fd_out FD').replace(/fd_in \d+ fd_out = \d+/, 'fd_in FD fd_out = FD');
-    l = l.replace(/^( {4}Sent: )\d+$/, '$1N');
-    out.push(l);
-  });
-  return out.join('\n');
-}
+export { normaliseText };
 
 function normaliseJson(text: string): string {
   return text.replace(/"last_transition":\d+\.\d+/g, '"last_transition":T').replace(/"advert_sent":\d+/g, '"advert_sent":N');
