@@ -8,7 +8,8 @@ import type { Model } from '../config/model';
 import type { Logger } from '../observe/log';
 import type { Recorder } from '../observe/recorder';
 import type { VrrpService } from '../runtime/vrrp-service';
-import { buildStatus, type BfdSessionInput, type StatusDoc } from '../observe/status';
+import { buildStatus, type StatusDoc } from '../observe/status';
+import type { BfdSessionView } from '../bfd/view';
 import { handoverWindowMs } from '../vrrp/fsm';
 import type { Request } from './protocol';
 import { ControlFailure, type ControlHandler } from './server';
@@ -20,7 +21,7 @@ export interface ControlContext {
   log: Logger;
   wallNow(): number;
   /** The BFD sessions (none when no bfd_instance runs). */
-  bfd?: () => { sessions(): BfdSessionInput[] } | undefined;
+  bfd?: () => { sessions(): BfdSessionView[] } | undefined;
   /** Loads and validates the configuration file without applying it. */
   validate(): { ok: boolean; diagnostics: string[] };
   /** Applies the configuration file (as SIGHUP does); resolves when done. */

@@ -5,50 +5,15 @@
  *   socket), "------< BFD Topology >------" with one " BFD Instance = NAME" block per session.
  * keepalived prints its C pointers (thread_*, 0x…) and fds; we have neither, so the fd lines
  * say -1 and the thread lines 0x(nil); every other line is the session's real value.
- * Pure: the runtime passes BfdService.sessions() and the globals view.
+ * Pure: the runtime passes BfdService.sessions() (bfd/view.ts, the view status uses too) and the globals view.
  */
 import { checkedText, formatGlobals, type GlobalsView } from './dump-data';
-
-/** The per-session values the file shows (runtime/bfd-service.ts BfdSessionView fits). */
-export interface BfdDumpSession {
-  name: string;
-  neighborIp: string;
-  sourceIp?: string;
-  state: string;
-  remoteState: string;
-  localDiscr: number;
-  remoteDiscr: number;
-  localDiag: string;
-  remoteDiag: string;
-  txIntervalUs: number;
-  detectionTimeUs: number;
-  remoteMinTxUs: number;
-  remoteMinRxUs: number;
-  remoteDetectMult: number;
-  polling: boolean;
-  remoteTxIntervalUs: number;
-  remoteDetectionTimeUs: number;
-  lastSeenWallMs?: number;
-  sendError: boolean;
-  inst: {
-    family: 4 | 6;
-    minRxUs: number;
-    minTxUs: number;
-    idleTxUs: number;
-    multiplier: number;
-    ttl: number;
-    hoplimit: number;
-    maxHops: number;
-    passive: boolean;
-    notifyVrrp: boolean;
-    notifyChecker: boolean;
-  };
-}
+import type { BfdSessionView } from '../bfd/view';
 
 const yes = (b: boolean): string => (b ? 'Yes' : 'No');
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
-function session(s: BfdDumpSession): string[] {
+function session(s: BfdSessionView): string[] {
   const i = s.inst;
   const l = [` BFD Instance = ${s.name}`, `   Neighbor IP = ${s.neighborIp}`];
   if (s.sourceIp !== undefined) l.push(`   Source IP = ${s.sourceIp}`);
@@ -92,7 +57,7 @@ function session(s: BfdDumpSession): string[] {
   return l;
 }
 
-export function formatBfdDataFile(g: GlobalsView, sessions: readonly BfdDumpSession[]): string {
+export function formatBfdDataFile(g: GlobalsView, sessions: readonly BfdSessionView[]): string {
   const l = [...formatGlobals(g, true), '------< BFD Data >------', ' fd_in = -1', ' thread_in = 0x(nil)', '------< BFD Topology >------'];
   for (const s of sessions) l.push(...session(s));
   return `${l.join('\n')}\n`;

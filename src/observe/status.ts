@@ -3,6 +3,7 @@
  * human form, a compact table in the spirit of FRR's `show vrrp`. buildStatus reads plain views
  * of the running daemon; formatStatus is pure text.
  */
+import type { BfdSessionView } from '../bfd/view';
 import type { Model, VrrpSyncGroup } from '../config/model';
 import type { InstanceState } from '../vrrp/types';
 import type { TrackedItem } from '../track/priority';
@@ -92,25 +93,6 @@ export interface BfdSessionStatus {
   packets: { sent: number; received: number };
 }
 
-/** What buildStatus needs of one BFD session (runtime/bfd-service.ts BfdSessionView fits). */
-export interface BfdSessionInput {
-  name: string;
-  neighborIp: string;
-  sourceIp?: string;
-  multihop: boolean;
-  state: string;
-  remoteState: string;
-  localDiag: string;
-  remoteDiag: string;
-  txIntervalUs: number;
-  detectionTimeUs: number;
-  rx: number;
-  tx: number;
-  /** Wall-clock ms of the last state change / accepted packet. */
-  sinceWallMs?: number;
-  lastSeenWallMs?: number;
-}
-
 export interface StatusDoc {
   version: number;
   takenAt: string;
@@ -147,12 +129,12 @@ export interface StatusSource {
   recorder: Recorder;
   wallNowMs: number;
   pid: number;
-  bfd?: readonly BfdSessionInput[];
+  bfd?: readonly BfdSessionView[];
   unmatchedDrops?: Readonly<Record<string, number>>;
   netlink?: { overruns: number; resyncs: number; resyncDumps: number };
 }
 
-function bfdStatus(b: BfdSessionInput): BfdSessionStatus {
+function bfdStatus(b: BfdSessionView): BfdSessionStatus {
   return {
     name: b.name,
     neighbor: b.neighborIp,

@@ -10,11 +10,12 @@
  */
 import { BFD_DIAG_NAME, BFD_DROP_REASONS, BFD_PORT_MULTI_HOP, BFD_PORT_SINGLE_HOP, BFD_STATE_NAME, BfdState, decodeControl, encodeControl } from '../bfd/packet';
 import type { BfdDropReason, BfdControlToSend } from '../bfd/packet';
-import { createSession, detectionTimeUs, farewell, nextDeadline, receive, tick, txIntervalUs } from '../bfd/session';
+import { createSession, detectionTimeUs, farewell, nextDeadline, receive, tick } from '../bfd/session';
 import type { BfdEffect, BfdSession, Step } from '../bfd/session';
 import type { BfdInstance, Model } from '../config/model';
 import type { BfdDatagram, BfdFamily, BfdListener, BfdSender, BfdTransport } from '../net/bfd-socket';
 import type { Clock, TimerHandle } from './clock';
+import { bfdSessionView, type BfdSessionView } from '../bfd/view';
 
 export interface BfdLog {
   info(text: string): void;
@@ -33,38 +34,7 @@ interface Entry {
   counters: { rx: number; tx: number; txErrors: number; lastRxMs?: number; lastSendFailed: boolean };
 }
 
-export interface BfdSessionView {
-  name: string;
-  neighborIp: string;
-  sourceIp?: string;
-  multihop: boolean;
-  state: string;
-  remoteState: string;
-  localDiscr: number;
-  remoteDiscr: number;
-  localDiag: string;
-  remoteDiag: string;
-  txIntervalUs: number;
-  detectionTimeUs: number;
-  rx: number;
-  tx: number;
-  sinceMs: number;
-  sinceWallMs: number;
-  /** The configuration (for the dumps). */
-  inst: BfdInstance;
-  /** The remote's last advertised values (0 until a packet came in). */
-  remoteMinTxUs: number;
-  remoteMinRxUs: number;
-  remoteDetectMult: number;
-  polling: boolean;
-  /** The interval the remote sends at, and the Detection Time the remote applies to us. */
-  remoteTxIntervalUs: number;
-  remoteDetectionTimeUs: number;
-  /** Wall-clock ms of the last accepted packet (undefined: never). */
-  lastSeenWallMs?: number;
-  /** The last send failed. */
-  sendError: boolean;
-}
+export type { BfdSessionView };
 
 export interface BfdServiceDeps {
   clock: Clock;
@@ -128,34 +98,7 @@ export class BfdService {
   sessions(): BfdSessionView[] {
     const now = this.deps.clock.now();
     const wall = this.deps.clock.wallNow();
-    return [...this.entries.values()].map(({ inst, session: s, counters }) => ({
-      name: inst.name,
-      neighborIp: inst.neighborIp,
-      ...(inst.sourceIp ? { sourceIp: inst.sourceIp } : {}),
-      multihop: inst.multihop,
-      state: BFD_STATE_NAME[s.state] ?? '?',
-      remoteState: BFD_STATE_NAME[s.remoteState] ?? '?',
-      localDiscr: s.cfg.localDiscr,
-      remoteDiscr: s.remoteDiscr,
-      localDiag: BFD_DIAG_NAME[s.localDiag] ?? String(s.localDiag),
-      remoteDiag: BFD_DIAG_NAME[s.remoteDiag] ?? String(s.remoteDiag),
-      txIntervalUs: txIntervalUs(s),
-      detectionTimeUs: detectionTimeUs(s),
-      rx: counters.rx,
-      tx: counters.tx,
-      sinceMs: s.sinceMs,
-      sinceWallMs: wall - (now - s.sinceMs),
-      inst,
-      remoteMinTxUs: s.remoteDesiredMinTxUs,
-      remoteMinRxUs: s.remoteDetectMult === 0 ? 0 : s.remoteMinRxUs,
-      remoteDetectMult: s.remoteDetectMult,
-      polling: s.polling,
-      // RFC 5880 §6.8.7 / §6.8.4 seen from the remote's side.
-      remoteTxIntervalUs: s.remoteDetectMult === 0 ? 0 : Math.max(s.remoteDesiredMinTxUs, s.advRxUs),
-      remoteDetectionTimeUs: s.remoteDetectMult === 0 ? 0 : s.cfg.detectMult * Math.max(s.remoteMinRxUs, s.advTxUs),
-      ...(counters.lastRxMs !== undefined ? { lastSeenWallMs: wall - (now - counters.lastRxMs) } : {}),
-      sendError: counters.lastSendFailed,
-    }));
+    return [...this.entries.values()].map((e) => bfdSessionView(e.inst, e.session, e.counters, now, wall));
   }
 
   private add(inst: BfdInstance): void {

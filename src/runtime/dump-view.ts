@@ -18,7 +18,8 @@ import { writeDump } from '../observe/dump-writer';
 import type { DaemonSnapshot } from '../observe/dump';
 import type { DataView, GlobalsView, IfaceView, InstanceView, ScriptView, SockView, VipView } from '../observe/dump-data';
 import { masterDownIntervalMs } from '../vrrp/timers';
-import { formatBfdDataFile, type BfdDumpSession } from '../observe/dump-bfd';
+import { formatBfdDataFile } from '../observe/dump-bfd';
+import type { BfdSessionView } from '../bfd/view';
 import { instanceTrackedBfds, trackBfdViews } from '../observe/dump-track-bfd';
 import { PRIVATE_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 
@@ -312,7 +313,7 @@ export function parentDataPath(dataPath: string, suffix = '_parent'): string {
 }
 
 /** keepalived's BFD process's SIGUSR1 file, beside the data file: /tmp/keepalived_bfd.data. */
-export function writeBfdData(log: Logger, model: Model, sessions: readonly BfdDumpSession[], dataPath: string, umask: number, scriptUser?: { user: string; group?: string }): void {
+export function writeBfdData(log: Logger, model: Model, sessions: readonly BfdSessionView[], dataPath: string, umask: number, scriptUser?: { user: string; group?: string }): void {
   log.info(`Printing BFD data for process(${process.pid}) on signal`);
   const file = parentDataPath(dataPath, '_bfd');
   try {
