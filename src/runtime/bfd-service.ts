@@ -82,6 +82,40 @@ export class BfdService {
     }
   }
 
+  /**
+   * SIGHUP: sessions whose bfd_instance is unchanged keep running (an Up session stays Up, same
+   * discriminators); a changed one restarts (AdminDown to the peer, then a new session from
+   * Down with a new discriminator), a removed one stops, a new one starts. What only VRRP or
+   * the checkers read (weight, vrrp/checker) does not restart a session. Timer changes restart
+   * it too (no in-place Poll Sequence, RFC 5880 §6.8.3, yet). Returns the names of the sessions
+   * that stopped or restarted (their consumers must see them Down).
+   */
+  reload(model: Model): string[] {
+    const next = new Map((model.bfdInstances ?? []).filter((i) => !i.disabled).map((i) => [i.name, i] as const));
+    const gone: string[] = [];
+    for (const [name, e] of [...this.entries]) {
+      const n = next.get(name);
+      if (n && sessionKey(n) === sessionKey(e.inst)) {
+        e.inst = n;
+        continue;
+      }
+      this.transmit(e, farewell(e.session));
+      e.timer?.cancel();
+      e.sender?.close();
+      this.entries.delete(name);
+      this.byDiscr.delete(e.session.cfg.localDiscr);
+      gone.push(name);
+    }
+    for (const inst of model.bfdInstances ?? []) {
+      if (inst.disabled) {
+        if (!this.entries.has(inst.name)) this.deps.log.info(`(${inst.name}) BFD instance is disabled`);
+        continue;
+      }
+      if (!this.entries.has(inst.name)) this.add(inst);
+    }
+    return gone;
+  }
+
   /** Send AdminDown once on every session (the remote goes Down at once) and close everything. */
   stop(): void {
     for (const e of this.entries.values()) {
@@ -237,6 +271,11 @@ export class BfdService {
     if (at === undefined) return;
     e.timer = this.deps.clock.at(at, () => this.onTimer(e), { precise: true });
   }
+}
+
+/** What defines a session on the wire and in its state machine (not its consumers' settings, not its place in the file). */
+function sessionKey(i: BfdInstance): string {
+  return JSON.stringify([i.family, i.neighborIp, i.sourceIp ?? '', i.multihop, i.ttl, i.hoplimit, i.maxHops, i.minRxUs, i.minTxUs, i.idleTxUs, i.multiplier, i.passive]);
 }
 
 export { trackedBfdLine } from './bfd-lines';

@@ -215,13 +215,14 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   const statics = runVrrp ? new StaticConfig(model, { rtnl, log, names }) : undefined;
   // BFD (bfd_instance): sessions on the precise timers; Up/Down feed track_bfd. -B turns it off.
   let bfd: BfdService | undefined;
+  let toChecker = new Set<string>();
   const startBfd = (m: Model): void => {
     if (o.noBfd || !(m.bfdInstances ?? []).length) return;
     // Required only with bfd_instance blocks (BFD codec, sessions and sockets).
     const { BfdService: Service } = require('./bfd-service') as typeof import('./bfd-service');
     const { NativeBfdTransport } = require('../net/bfd-socket') as typeof import('../net/bfd-socket');
     bfd = new Service({ clock, log, transport: new NativeBfdTransport() });
-    const toChecker = new Set((m.bfdInstances ?? []).filter((b) => b.notifyChecker).map((b) => b.name));
+    toChecker = new Set((m.bfdInstances ?? []).filter((b) => b.notifyChecker).map((b) => b.name));
     bfd.onStateChange((name, up) => {
       vrrp?.setBfdState(name, up);
       if (toChecker.has(name)) lvs?.setBfdState(name, up);
@@ -320,16 +321,14 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       // keepalived re-sets the VIPs of its masters on every reload and says so; so do we (the reload keeps them in place).
       for (const name of vrrp?.names ?? []) if (vrrp?.instance(name)?.state.state === 'MASTER') log.info(msg.settingVips(name));
       if (lvs) await lvs.reload(next);
-      if (JSON.stringify(model.bfdInstances ?? []) !== JSON.stringify(next.bfdInstances ?? [])) {
-        // Any change restarts every session (Down, then the three-way handshake again).
-        bfd?.stop();
-        bfd = undefined;
-        for (const b of model.bfdInstances ?? []) {
-          vrrp?.setBfdState(b.name, false);
-          if (b.notifyChecker) lvs?.setBfdState(b.name, false);
+      // BFD: unchanged sessions keep running (Up stays Up); changed, removed and new ones restart, stop, start.
+      if (bfd && !o.noBfd) {
+        for (const name of bfd.reload(next)) {
+          vrrp?.setBfdState(name, false);
+          if (toChecker.has(name)) lvs?.setBfdState(name, false);
         }
-        startBfd(next);
-      }
+        toChecker = new Set((next.bfdInstances ?? []).filter((b) => b.notifyChecker).map((b) => b.name));
+      } else startBfd(next);
       model = next;
       log.info('Reload complete');
     };

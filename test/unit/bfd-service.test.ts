@@ -158,3 +158,32 @@ t.test('event-loop stall: a packet queued when the detection timer fires wins (e
   deferred!();
   t.equal(a.s.isUp('B1'), false, 'with nothing queued the expiry stands');
 });
+
+t.test('reload (SIGHUP): an unchanged session stays Up with its discriminator; a changed one restarts; weight-only changes do not', async (t) => {
+  const { clock, logs, a, b } = pair(t);
+  clock.advance(3000);
+  t.equal(a.s.isUp('B1'), true);
+  const discr = a.s.sessions()[0]!.localDiscr;
+  const eventsBefore = b.events.length;
+  // Same session, moved in the file (new locations) and with another track weight: kept.
+  const same = load(`\n\n${conf('192.0.2.1', '192.0.2.2', '  weight -30\n')}`).model as Model;
+  t.same(a.s.reload(same), [], 'nothing restarted');
+  clock.advance(2000);
+  t.equal(a.s.isUp('B1'), true, 'still Up');
+  t.equal(a.s.sessions()[0]!.localDiscr, discr, 'same local discriminator');
+  t.equal(a.s.sessions()[0]!.inst.weight, -30, 'the new configuration is in place');
+  t.equal(b.events.length, eventsBefore, 'the peer saw no state change');
+  t.notOk(logs.slice(-20).some((l) => /192\.0\.2\.2 \(B1\) Entering Down/.test(l)), 'no Down at the peer');
+  // min_tx changed: the session restarts (AdminDown to the peer), then comes Up again.
+  const changed = load(conf('192.0.2.1', '192.0.2.2', '  min_tx 100\n')).model as Model;
+  const mark = logs.length;
+  t.same(a.s.reload(changed), ['B1'], 'B1 restarted');
+  t.ok(logs.slice(mark).includes('192.0.2.2 (B1) Entering Down state (Local diagnostic - Neighbor Signaled Session Down, Remote diagnostic - Administratively Down)'), 'the peer went Down on our AdminDown');
+  t.not(a.s.sessions()[0]!.localDiscr, discr, 'a new discriminator');
+  clock.advance(5000);
+  t.equal(a.s.isUp('B1'), true, 'Up again with the new timers');
+  t.equal(b.s.sessions()[0]!.remoteMinTxUs, 100_000, 'the peer sees min_tx 100 ms');
+  // Removed from the configuration: stopped.
+  t.same(a.s.reload(load('').model as Model), ['B1']);
+  t.equal(a.s.isUp('B1'), undefined, 'no such session any more');
+});
