@@ -21,7 +21,7 @@ export interface ControlContext {
   log: Logger;
   wallNow(): number;
   /** The BFD sessions (none when no bfd_instance runs). */
-  bfd?: () => { sessions(): BfdSessionView[] } | undefined;
+  bfd?: () => { sessions(): BfdSessionView[]; drops?: Readonly<Record<string, number>> } | undefined;
   /** Loads and validates the configuration file without applying it. */
   validate(): { ok: boolean; diagnostics: string[] };
   /** Applies the configuration file (as SIGHUP does); resolves when done. */
@@ -94,6 +94,11 @@ function resume(ctx: ControlContext, req: Request): unknown {
   return { instances: states(vrrp, names) };
 }
 
+function bfdDropsOf(ctx: ControlContext): { bfdDrops?: Readonly<Record<string, number>> } {
+  const drops = ctx.bfd?.()?.drops;
+  return drops ? { bfdDrops: drops } : {};
+}
+
 function status(ctx: ControlContext, req: Request): StatusDoc {
   const vrrp = ctx.vrrp;
   const doc = buildStatus(
@@ -105,6 +110,7 @@ function status(ctx: ControlContext, req: Request): StatusDoc {
       wallNowMs: ctx.wallNow(),
       pid: process.pid,
       bfd: ctx.bfd?.()?.sessions() ?? [],
+      ...bfdDropsOf(ctx),
       ...(vrrp ? { unmatchedDrops: vrrp.unmatchedDrops } : {}),
       ...(vrrp?.netlinkStats ? { netlink: vrrp.netlinkStats } : {}),
     },

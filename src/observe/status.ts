@@ -105,6 +105,8 @@ export interface StatusDoc {
   drops: Record<string, number>;
   /** The link/address watch: ENOBUFS overruns and the resyncs (re-read links and addresses) they caused. */
   netlink: { overruns: number; resyncs: number; resyncDumps: number };
+  /** BFD control packets dropped, by reason (ttl: RFC 5881 §5 GTSM, no_session, bad fields…); absent without BFD. */
+  bfdDrops?: Record<string, number>;
 }
 
 /** What buildStatus needs of one running instance. */
@@ -130,6 +132,7 @@ export interface StatusSource {
   wallNowMs: number;
   pid: number;
   bfd?: readonly BfdSessionView[];
+  bfdDrops?: Readonly<Record<string, number>>;
   unmatchedDrops?: Readonly<Record<string, number>>;
   netlink?: { overruns: number; resyncs: number; resyncDumps: number };
 }
@@ -248,5 +251,6 @@ export function buildStatus(src: StatusSource, target?: string): StatusDoc | und
     bfdSessions: withVs ? (src.bfd ?? []).map(bfdStatus) : [],
     drops: { ...(src.unmatchedDrops ?? {}) },
     netlink: { overruns: src.netlink?.overruns ?? 0, resyncs: src.netlink?.resyncs ?? 0, resyncDumps: src.netlink?.resyncDumps ?? 0 },
+    ...(src.bfdDrops ? { bfdDrops: { ...src.bfdDrops } } : {}),
   };
 }
