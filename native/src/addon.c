@@ -193,7 +193,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"tcpConnect", tsk_tcp_connect},      {"cancelConnect", tsk_cancel_connect},
       {"timerCreate", tsk_timer_create},    {"timerArm", tsk_timer_arm},
       {"timerDisarm", tsk_timer_disarm},    {"timerClose", tsk_timer_close},
-      {"unixDgramSend", tsk_unix_dgram_send},
+      {"unixDgramSend", tsk_unix_dgram_send}, {"setNetns", tsk_set_netns},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

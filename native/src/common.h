@@ -55,6 +55,7 @@ napi_value tsk_if_info(napi_env env, napi_callback_info info);
 napi_value tsk_openlog(napi_env env, napi_callback_info info);
 napi_value tsk_syslog(napi_env env, napi_callback_info info);
 napi_value tsk_closelog(napi_env env, napi_callback_info info);
+napi_value tsk_set_netns(napi_env env, napi_callback_info info);
 napi_value tsk_unix_dgram_send(napi_env env, napi_callback_info info);
 napi_value tsk_netlink_socket(napi_env env, napi_callback_info info);
 napi_value tsk_netlink_send(napi_env env, napi_callback_info info);

@@ -1,9 +1,10 @@
-/* Interface lookup (ioctl) and libc syslog for the tskeepalived addon. */
+/* Interface lookup (ioctl), libc syslog and setns for the tskeepalived addon. */
 #include "common.h"
 
 #include <errno.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,4 +170,20 @@ napi_value tsk_unix_dgram_send(napi_env env, napi_callback_info info) {
   napi_value r;
   napi_create_int64(env, (int64_t)sent, &r);
   return r;
+}
+
+/*
+ * setNetns(fd): setns(fd, CLONE_NEWNET) for the calling thread only (the JS thread); fd is a
+ * network namespace file (/run/netns/NAME) the caller opened and closes. Threads that already
+ * exist keep their namespace; threads and children created later by this thread inherit it.
+ */
+napi_value tsk_set_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!tsk_args(env, info, 1, argv) || !tsk_get_i32(env, argv[0], &fd, "fd")) return NULL;
+  if (setns(fd, CLONE_NEWNET) < 0) {
+    tsk_throw_errno(env, errno, "setns");
+    return NULL;
+  }
+  return tsk_undefined(env);
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,13 +56,15 @@ static void child_fail_exit(volatile child_fail *f, int err, const char *syscall
 }
 
 /* What the child gets: argv, the file to execute (NULL = execvp of argv[0]), its environment
- * (NULL = ours), credentials (-1 = keep) and fds for stdout/stderr (-1 = /dev/null). */
+ * (NULL = ours), credentials (-1 = keep), fds for stdout/stderr (-1 = /dev/null) and a network
+ * namespace fd to enter (-1 = the spawning thread's; pool threads may predate the daemon's setns). */
 typedef struct {
   char **argv;
   const char *file;
   char **envp;
   int uid, gid;
   int out_fd, err_fd;
+  int netns_fd;
 } child_spec;
 
 /* Runs in the vfork child; never returns. */
@@ -76,6 +79,8 @@ static void child_main(const child_spec *c, volatile child_fail *fail) {
     sigaction(s, &dfl, NULL); /* EINVAL for glibc-reserved signals: harmless */
   }
   if (syscall(SYS_setsid) < 0) child_fail_exit(fail, errno, "setsid");
+  /* Before credentials are dropped: setns needs CAP_SYS_ADMIN. */
+  if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0) child_fail_exit(fail, errno, "setns");
   /* Credentials: the group list is always replaced by the one gid (even when it equals ours),
    * so a script never keeps the daemon's supplementary groups; gid before uid. */
   if (c->gid >= 0) {
@@ -121,7 +126,7 @@ static bool get_opt_i32(napi_env env, napi_value obj, const char *key, int *out)
   int32_t n;
   if (!tsk_get_i32(env, v, &n, key)) return false;
   if (n < 0) {
-    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "uid/gid must be >= 0");
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "uid/gid/stdout/stderr/netns must be >= 0");
     return false;
   }
   *out = n;
@@ -136,6 +141,7 @@ typedef struct {
   char *file;  /* NULL = PATH search of argv[0] */
   int uid, gid;
   int out_fd, err_fd;
+  int netns_fd;
   int pid, pidfd;
   int err;
   const char *syscall;
@@ -190,9 +196,10 @@ static spawn_req *parse_req(napi_env env, napi_value jsargv, napi_value jsopts) 
     tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "argv must be a non-empty array of at most 255 strings");
     return NULL;
   }
-  int uid, gid, out_fd, err_fd;
+  int uid, gid, out_fd, err_fd, netns_fd;
   if (!get_opt_i32(env, jsopts, "uid", &uid) || !get_opt_i32(env, jsopts, "gid", &gid) ||
-      !get_opt_i32(env, jsopts, "stdout", &out_fd) || !get_opt_i32(env, jsopts, "stderr", &err_fd))
+      !get_opt_i32(env, jsopts, "stdout", &out_fd) || !get_opt_i32(env, jsopts, "stderr", &err_fd) ||
+      !get_opt_i32(env, jsopts, "netns", &netns_fd))
     return NULL;
   napi_value jsenv = NULL, jsfile = NULL;
   uint32_t nenv = 0;
@@ -221,6 +228,7 @@ static spawn_req *parse_req(napi_env env, napi_value jsargv, napi_value jsopts) 
   r->uid = uid;
   r->gid = gid;
   r->out_fd = out_fd;
+  r->netns_fd = netns_fd;
   r->err_fd = err_fd;
   r->pidfd = -1;
   size_t used = 0;
@@ -255,7 +263,7 @@ static void do_spawn(spawn_req *r) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  child_spec c = {r->argv, r->file, r->envp, r->uid, r->gid, r->out_fd, r->err_fd};
+  child_spec c = {r->argv, r->file, r->envp, r->uid, r->gid, r->out_fd, r->err_fd, r->netns_fd};
   pid_t pid = vfork();
   if (pid == 0) child_main(&c, &fail); /* never returns */
   int vfork_errno = errno;

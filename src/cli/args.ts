@@ -54,6 +54,8 @@ export interface CliOptions {
   dumpConfig: boolean;
   /** Ours: pino JSON logs on the console. */
   logJson: boolean;
+  /** Which of -p/-r/-c/-b were given (by long name), so a namespace moves only the defaults. */
+  explicitPidFiles: string[];
 }
 
 export type ArgsResult = { ok: true; options: CliOptions } | { ok: false; message: string };
@@ -191,6 +193,7 @@ export function defaultOptions(hostname: string): CliOptions {
     ignoreSigint: false,
     dumpConfig: false,
     logJson: false,
+    explicitPidFiles: [],
   };
 }
 
@@ -265,18 +268,32 @@ export function parseArgs(argv: readonly string[], hostname: string): ArgsResult
     }
     return { ok: false, message: `Unknown argument ${a}` };
   }
-  applyNamespaceDefaults(o, explicit);
-  return { ok: true, options: o };
+  o.explicitPidFiles = PID_FLAGS.filter((f) => explicit.has(f));
+  return { ok: true, options: o.namespace === undefined ? o : withNamespace(o, o.namespace) };
 }
 
-/** keepalived(8) NAMESPACES: default pid files live in /run/keepalived/keepalived_NAME/. */
-function applyNamespaceDefaults(o: CliOptions, explicit: Set<string>): void {
-  if (o.namespace === undefined) return;
-  const dir = `/run/keepalived/keepalived_${o.namespace}`;
-  if (!explicit.has('pid')) o.pidFile = `${dir}/keepalived.pid`;
-  if (!explicit.has('vrrp_pid')) o.vrrpPidFile = `${dir}/keepalived_vrrp.pid`;
-  if (!explicit.has('checkers_pid')) o.checkersPidFile = `${dir}/keepalived_checkers.pid`;
-  if (!explicit.has('bfd_pid')) o.bfdPidFile = `${dir}/keepalived_bfd.pid`;
+const PID_FLAGS = ['pid', 'vrrp_pid', 'checkers_pid', 'bfd_pid'];
+
+/** The directory of a namespace's default pid files (keepalived 2.2.7, observed: /run/keepalived/NAME). */
+export const namespacePidDir = (ns: string): string => `/run/keepalived/${ns}`;
+
+/**
+ * Options for running in network namespace `ns` (-s NAME, or net_namespace NAME in the config):
+ * the pid files not given explicitly move to /run/keepalived/NAME/, named as keepalived 2.2.7
+ * names them there (observed: keepalived.pid, vrrp.pid; keepalived(8) says keepalived_NAME, but
+ * 2.2.7 bind-mounts /run/keepalived/NAME on /run/keepalived in its own mount namespace).
+ */
+export function withNamespace(o: CliOptions, ns: string): CliOptions {
+  const dir = namespacePidDir(ns);
+  const given = (f: string): boolean => o.explicitPidFiles.includes(f);
+  return {
+    ...o,
+    namespace: ns,
+    pidFile: given('pid') ? o.pidFile : `${dir}/keepalived.pid`,
+    vrrpPidFile: given('vrrp_pid') ? o.vrrpPidFile : `${dir}/vrrp.pid`,
+    checkersPidFile: given('checkers_pid') ? o.checkersPidFile : `${dir}/checkers.pid`,
+    bfdPidFile: given('bfd_pid') ? o.bfdPidFile : `${dir}/bfd.pid`,
+  };
 }
 
 export const USAGE = `Usage: keepalived [OPTION...]

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { spawn as SpawnFn } from 'node:child_process';
-import { parseArgs, USAGE, type CliOptions } from './args';
+import { namespacePidDir, parseArgs, USAGE, withNamespace, type CliOptions } from './args';
 import { signum } from './signum';
 import { removePidfile, writePidfile } from './pidfile';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics';
@@ -66,6 +66,8 @@ function loader(): { load: LoadFn; hostInterface: InterfaceLookup } {
 export interface Deps {
   /** Whether an interface exists (default: the host's, asked through the addon). */
   interfaceExists?: InterfaceLookup;
+  /** Enters a network namespace (default: setns through the addon, net/netns). */
+  enterNamespace?: EnterFn;
 }
 
 export { configTestStatus } from './exit-status';
@@ -76,7 +78,26 @@ function configPath(o: CliOptions): string {
   return o.configFile;
 }
 
-function runConfigTest(o: CliOptions, io: Io, deps: Deps): number {
+/**
+ * Moves this (JS) thread into the run's network namespace before any socket or pool thread
+ * exists. Failure: keepalived 2.2.7's two lines, and the caller stops with status 0 as it does.
+ */
+function enterRunNamespace(ns: string, say: (line: string) => void, enter = defaultEnter): boolean {
+  const r = enter(ns);
+  if (r.ok) return true;
+  const lines = require('../observe/daemon-lines') as typeof import('../observe/daemon-lines');
+  say(r.stage === 'open' ? lines.namespaceOpenFailed(r.path) : lines.namespaceSetFailed(ns, r.message));
+  say(lines.namespaceExiting(ns));
+  return false;
+}
+
+type EnterFn = (ns: string) => { ok: true } | { ok: false; stage: 'open' | 'setns'; path: string; message: string };
+const defaultEnter: EnterFn = (ns) => (require('../net/netns') as typeof import('../net/netns')).enterNetNamespace(ns);
+
+function runConfigTest(given: CliOptions, io: Io, deps: Deps): number {
+  const o = resolveNamespace(given);
+  // -t checks the interfaces where the daemon would run (keepalived -t enters the namespace too).
+  if (o.namespace !== undefined && !enterRunNamespace(o.namespace, (l) => io.err(`${l}\n`), deps.enterNamespace)) return 0;
   const { load, hostInterface } = loader();
   const result = load(configPath(o), { configId: o.configId, allConfig: o.allConfig, interfaceExists: deps.interfaceExists ?? hostInterface });
   const text = result.diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join('');
@@ -106,26 +127,24 @@ function daemonize(argv: readonly string[]): number {
   return 0;
 }
 
-/**
- * -s NAME: run inside network namespace NAME. Node cannot setns() every thread of itself, so we
- * run ourselves again under `ip netns exec NAME`, pass signals through and return its status.
- */
-function reenterNamespace(ns: string, argv: readonly string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, __filename, ...argv], {
-      stdio: 'inherit',
-      env: { ...process.env, TSKEEPALIVED_NETNS: ns },
-    });
-    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) process.on(sig, forward(sig));
-    child.on('error', () => resolve(2));
-    child.on('exit', (code) => resolve(code ?? 1));
-  });
+/** The configuration's top-level `net_namespace NAME`, read before the full load (parse only). */
+function configuredNamespace(o: CliOptions): string | undefined {
+  const { withDisk } = require('../runtime/config-files') as typeof import('../runtime/config-files');
+  const { parseConfigFile } = require('../config/parser') as typeof import('../config/parser');
+  const { configuredNetNamespace } = require('../config/net-namespace') as typeof import('../config/net-namespace');
+  return configuredNetNamespace(parseConfigFile(configPath(o), withDisk({ configId: o.configId, allConfig: o.allConfig })).nodes);
 }
 
-async function runDaemonMode(o: CliOptions, argv: readonly string[], io: Io): Promise<number> {
-  if (!o.dontFork) return daemonize(argv);
-  if (o.namespace !== undefined && process.env.TSKEEPALIVED_NETNS !== o.namespace) return reenterNamespace(o.namespace, argv);
+/** -s NAME wins over the configuration's net_namespace (keepalived(8): "overrides config"). */
+function resolveNamespace(o: CliOptions): CliOptions {
+  if (o.namespace !== undefined) return o;
+  const ns = configuredNamespace(o);
+  return ns === undefined ? o : withNamespace(o, ns);
+}
+
+async function runDaemonMode(given: CliOptions, argv: readonly string[], io: Io): Promise<number> {
+  if (!given.dontFork) return daemonize(argv);
+  const o = resolveNamespace(given);
   const pid = writePidfile(o.pidFile);
   if (!pid.ok) {
     io.err(`${pid.message}\n`);
@@ -140,6 +159,16 @@ async function runDaemonMode(o: CliOptions, argv: readonly string[], io: Io): Pr
     return code;
   } finally {
     removePidfile(o.pidFile);
+    // keepalived 2.2.7 removes its namespace's pid directory at stop (only ever when empty here).
+    if (o.namespace !== undefined) removeEmptyDir(namespacePidDir(o.namespace));
+  }
+}
+
+function removeEmptyDir(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    /* not empty (another file, another daemon's) or already gone */
   }
 }
 

@@ -5,6 +5,7 @@
  * returned unless a fatal diagnostic was reported (errors leave a fixed-up model, as keepalived
  * runs after fixing up).
  */
+import { configuredNetNamespace } from './net-namespace';
 import type { ConfigNode } from './ast';
 import { Diagnostics, type Diagnostic } from './diagnostics';
 import { buildFromTable, type Json, type RawLine } from './build';
@@ -90,19 +91,27 @@ function inFileOrder(items: Diagnostic[], files: string[]): Diagnostic[] {
 
 const list = <T>(v: unknown, f: (r: Raw) => T | undefined): T[] => ((v ?? []) as Raw[]).map(f).filter((x): x is T => x !== undefined);
 
+/** keepalived 2.2.7 keeps the first top-level net_namespace: "Duplicate net_namespace definition NAME - ignoring". */
+function firstNetNamespace(root: Json, nodes: readonly ConfigNode[], diags: Diagnostics): void {
+  const all = nodes.filter((n) => n.keyword === 'net_namespace' && n.block === undefined && n.args[0] !== undefined);
+  for (const n of all.slice(1)) diags.warn('ERR_CONFIG_DUPLICATE_NETNS', `Duplicate net_namespace definition ${n.args[0] as string} - ignoring`, n.loc);
+  const first = configuredNetNamespace(nodes);
+  if (first !== undefined) root.netNamespace = first;
+}
+
 /** Builds, schema-checks, resolves and validates a parsed tree; diagnostics go to `diags`. */
 export function modelFromNodes(nodes: readonly ConfigNode[], diags: Diagnostics, scriptExists?: (path: string) => boolean): Model {
   const root = buildFromTable(nodes, topTable, diags);
   root.globalDefs ??= {};
+  firstNetNamespace(root, nodes, diags);
   validateSchema(root, diags);
   return resolveModel(root, diags, scriptExists);
 }
 
 function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: string) => boolean): Model {
   const globalDefs = resolveGlobal(root.globalDefs as Raw, diags);
-  if (root.netNamespace !== undefined && globalDefs.netNamespace === undefined) {
-    (globalDefs as { netNamespace?: string }).netNamespace = root.netNamespace as string;
-  }
+  // net_namespace is a top-level keyword (keepalived's install_keyword_root); the model keeps it with the globals.
+  if (root.netNamespace !== undefined) (globalDefs as { netNamespace?: string }).netNamespace = root.netNamespace as string;
   const ssl = root.ssl as Raw | undefined;
   // Resolved in file order of the usual layout, so diagnostics come out roughly top to bottom.
   const staticAddresses = ((root.staticIpaddress ?? []) as RawLine[]).map((l) => parseVip(l, diags)).filter((x) => x !== undefined);

@@ -97,7 +97,6 @@ export function resolveGlobal(g: Raw, diags: Diagnostics): GlobalDefs {
     lvsSyncDaemon: syncd?.[0] !== undefined
       ? defined({ interface: syncd[0], instance: syncdInstance(syncd), args: syncd.slice(1) })
       : undefined,
-    netNamespace: g.netNamespace,
     checkerLogAllFailures: g.checkerLogAllFailures,
     noEmailFaults: g.noEmailFaults,
     maxAutoPriority: g.maxAutoPriority,

@@ -1,6 +1,6 @@
 /**
  * Where the control socket lives: global_defs `control_socket PATH`; else the environment's
- * TSKEEPALIVED_CONTROL_SOCKET; else with `-s NAME` /run/keepalived/keepalived_NAME/control.sock;
+ * TSKEEPALIVED_CONTROL_SOCKET; else with `-s NAME` /run/keepalived/NAME/control.sock;
  * else, when a pid file other than the default was given with -p, that file's name with
  * `.control.sock` for `.pid` (daemons kept apart by their pid files keep apart sockets too);
  * else /run/keepalived/control.sock. The client resolves the same way from its own flags.
@@ -20,7 +20,7 @@ export interface SocketPathInputs {
 export function controlSocketPath(i: SocketPathInputs): string {
   if (i.configured) return i.configured;
   if (i.env) return i.env;
-  if (i.namespace !== undefined) return `/run/keepalived/keepalived_${i.namespace}/control.sock`;
+  if (i.namespace !== undefined) return `/run/keepalived/${i.namespace}/control.sock`;
   if (i.pidFile && i.pidFile !== DEFAULT_PID_FILE) {
     const dir = path.dirname(i.pidFile);
     const base = path.basename(i.pidFile).replace(/\.pid$/, '');

@@ -54,6 +54,8 @@ export interface NativeSpawnOptions {
   env?: readonly string[];
   stdout?: number;
   stderr?: number;
+  /** A network namespace fd the child enters (setns) before anything else: pool threads may predate the daemon's own setns. */
+  netns?: number;
 }
 
 /** A child started by spawnProcess: its pid (= its process group, it called setsid) and a pidfd. */
@@ -247,6 +249,8 @@ export interface NativeAddon {
   openlog(ident: string, option: number, facility: number): void;
   syslog(priority: number, message: string): void;
   closelog(): void;
+  /** setns(fd, CLONE_NEWNET) for the calling (JS) thread only; later threads and children inherit it. */
+  setNetns(fd: number): void;
   constants: NativeConstants;
 }
 

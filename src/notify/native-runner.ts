@@ -12,7 +12,7 @@ import net from 'node:net';
 import { closeSync } from 'node:fs';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { isNativeError, loadNative, type NativeAddon } from '../net/native';
+import { isNativeError, loadNative, type NativeAddon, type NativeSpawnOptions } from '../net/native';
 import { ProcessScriptRunner, scriptEnv, type RunOptions, type ScriptOutcome, type ScriptResult, type ScriptRunner } from './exec';
 
 /** Signal number → 'SIGKILL', built once from the OS table. */
@@ -32,14 +32,22 @@ export interface NativeScriptRunnerOptions {
   fallback?: ScriptRunner;
   /** Injected addon (tests); default loadNative(), and no addon means always fall back. */
   addon?: NativeAddon | null;
+  /**
+   * net_namespace: an open fd of the namespace every child enters. The addon spawns from a libuv
+   * pool thread, which keeps the namespace it was created in (setns moves one thread only).
+   */
+  netnsFd?: number;
 }
 
 export class NativeScriptRunner implements ScriptRunner {
   private readonly fallback: ScriptRunner;
   private addon: NativeAddon | null;
+  private readonly netnsFd: number | undefined;
 
   constructor(opts: NativeScriptRunnerOptions = {}) {
+    // The fallback (child_process) forks from the JS thread, which is already in the namespace.
     this.fallback = opts.fallback ?? new ProcessScriptRunner();
+    this.netnsFd = opts.netnsFd;
     if (opts.addon !== undefined) this.addon = opts.addon;
     else {
       try {
@@ -78,9 +86,10 @@ export class NativeScriptRunner implements ScriptRunner {
       }
     }
     const env = opts.env ?? scriptEnv();
-    const spawnOpts: { uid?: number; gid?: number; file?: string; env: string[]; stdout?: number; stderr?: number } = {
+    const spawnOpts: NativeSpawnOptions & { env: string[] } = {
       env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     };
+    if (this.netnsFd !== undefined) spawnOpts.netns = this.netnsFd;
     if (opts.uid !== undefined) spawnOpts.uid = opts.uid;
     if (opts.gid !== undefined) spawnOpts.gid = opts.gid;
     if (file !== undefined) spawnOpts.file = file;

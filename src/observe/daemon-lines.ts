@@ -90,3 +90,13 @@ export function stoppedUsed(t: CpuTimes, detail: boolean): string {
 export function cpuUsage(t: CpuTimes): string {
   return `CPU usage (self/children) user: ${f6(t.selfUserS)}/${f6(t.childUserS)} system: ${f6(t.selfSystemS)}/${f6(t.childSystemS)}`;
 }
+
+/**
+ * net_namespace NAME / -s NAME, keepalived 2.2.7's lines (observed): once the configuration is
+ * read, "Changing syslog ident to Keepalived_NAME" and every ident gets "_NAME" (Keepalived_NAME,
+ * Keepalived_vrrp_NAME); a namespace that does not exist ends the run, with exit status 0.
+ */
+export const changingIdent = (ns: string): string => `Changing syslog ident to ${PARENT_IDENT}_${ns}`;
+export const namespaceOpenFailed = (nsPath: string): string => `Failed to open ${nsPath}`;
+export const namespaceSetFailed = (ns: string, why: string): string => `Failed to set network namespace ${ns}: ${why}`;
+export const namespaceExiting = (ns: string): string => `Unable to set network namespace ${ns} - exiting`;

@@ -18,6 +18,8 @@ export interface Logger {
   debug(text: string): void;
   child(bindings: Record<string, unknown>): Logger;
   readonly detail: boolean;
+  /** net_namespace NAME: every syslog ident from now on ends in `_NAME` (Keepalived_vrrp_NAME). */
+  setIdentSuffix?(suffix: string): void;
 }
 
 export interface LogOptions {
@@ -30,6 +32,8 @@ export interface LogOptions {
   ident?: string;
   /** For tests: where console text goes. */
   write?: (line: string) => void;
+  /** For tests: what syslog(3) gets (priority, ident, text); default the addon's. */
+  syslogFn?: (priority: number, ident: string, text: string) => void;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -87,6 +91,7 @@ class Sink {
   private readonly pino: pino.Logger | undefined;
   private readonly syslogFn: SyslogFn | undefined;
   private readonly facility: number;
+  identSuffix = '';
   constructor(readonly opts: LogOptions) {
     if (opts.file) this.fileFd = openLogFile(opts.file);
     // pino (28 modules) only for --log-json: loading it cost ~70 ms of every start-up.
@@ -95,7 +100,7 @@ class Sink {
       const p = require('pino') as typeof pino;
       this.pino = p({ base: { ident: opts.ident ?? 'Keepalived' } }, p.destination(2));
     }
-    this.syslogFn = opts.syslog ? loadSyslog() : undefined;
+    this.syslogFn = opts.syslog ? (opts.syslogFn ?? loadSyslog()) : undefined;
     this.facility = facilityCode(opts.facility);
   }
   emit(level: Level, text: string, bindings: Record<string, unknown>): void {
@@ -110,7 +115,7 @@ class Sink {
     }
     if (this.fileFd !== undefined) fs.writeSync(this.fileFd, `${fileStamp(now)}: ${text}\n`);
     // A line's `ident` binding (the parent's lines: Keepalived, checkers: Keepalived_healthcheckers) wins over the logger's.
-    if (this.syslogFn) this.syslogFn(this.facility * 8 + SYSLOG_PRIORITY[level], (bindings.ident as string | undefined) ?? this.opts.ident ?? 'Keepalived', text);
+    if (this.syslogFn) this.syslogFn(this.facility * 8 + SYSLOG_PRIORITY[level], `${(bindings.ident as string | undefined) ?? this.opts.ident ?? 'Keepalived'}${this.identSuffix}`, text);
   }
 }
 
@@ -133,6 +138,9 @@ class SinkLogger implements Logger {
   }
   child(bindings: Record<string, unknown>): Logger {
     return new SinkLogger(this.sink, { ...this.bindings, ...bindings });
+  }
+  setIdentSuffix(suffix: string): void {
+    this.sink.identSuffix = suffix;
   }
 }
 

@@ -38,7 +38,8 @@ import { openControl, serveControl, startMetrics, type RunningParts } from '../c
 import { StaticConfig, hasStaticConfig } from './static-config';
 import { loadIproute2Names } from './iproute2-files';
 import { msg } from '../vrrp/messages';
-import { CHECKER_IDENT, PARENT_IDENT, commandLine, configurationFile, cpuTimes, cpuUsage, openingFile, runningOn, stoppedUsed } from '../observe/daemon-lines';
+import { CHECKER_IDENT, PARENT_IDENT, changingIdent, commandLine, configurationFile, cpuTimes, cpuUsage, namespaceExiting, namespaceOpenFailed, namespaceSetFailed, openingFile, runningOn, stoppedUsed } from '../observe/daemon-lines';
+import { enterNetNamespace } from '../net/netns';
 import { sdNotifierFromEnv } from './sd-notify';
 
 export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void {
@@ -125,6 +126,28 @@ async function assignedAddresses(log: Logger, rtnl: Rtnl, model: Model): Promise
 }
 
 /**
+ * Enters the run's network namespace. When it cannot: keepalived 2.2.7's lines in its order
+ * (configuration read, ident changed, "Failed to open /run/netns/NAME", "Unable to set network
+ * namespace NAME - exiting", stop lines) and undefined: the run ends with status 0, as keepalived's.
+ * Else the namespace's fd, kept open for the script runner (its children enter it).
+ */
+function enterNamespace(ns: string, configFile: string, log: Logger): number | undefined {
+  const r = enterNetNamespace(ns);
+  if (r.ok) return r.fd;
+  const parent = log.child({ ident: PARENT_IDENT });
+  parent.debug(openingFile(configFile));
+  parent.info(configurationFile(configFile));
+  parent.info(changingIdent(ns));
+  log.setIdentSuffix?.(`_${ns}`);
+  parent.error(r.stage === 'open' ? namespaceOpenFailed(r.path) : namespaceSetFailed(ns, r.message));
+  parent.error(namespaceExiting(ns));
+  const cpu = cpuTimes();
+  parent.debug(cpuUsage(cpu));
+  parent.info(`Stopped ${VERSION_TEXT}`);
+  return undefined;
+}
+
+/**
  * Handlers for keepalived's real-time signals, which Node's `process.on` cannot receive:
  * SIGRTMIN+2 → `jsonDump()` (writes json_dump_file, default /tmp/keepalived.json),
  * SIGRTMAX-1 → `clearStats()`. Filled while the daemon runs; a native watcher calls them.
@@ -159,10 +182,22 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   parent.info(`Starting ${VERSION_TEXT}`);
   parent.info(runningOn());
   parent.info(commandLine());
+  // net_namespace / -s: entered before the configuration's interfaces are looked up and before
+  // any socket, netlink channel or pool thread exists (net/netns).
+  let netnsFd: number | undefined;
+  if (o.namespace !== undefined) {
+    netnsFd = enterNamespace(o.namespace, o.configFile, log);
+    if (netnsFd === undefined) return 0;
+  }
   const loaded = load(o, log);
   if (!loaded) return 1;
   let model: Model | undefined = loaded.model;
   let dumpPaths = loaded.dumpPaths;
+  const netNamespace = o.namespace ?? loaded.model.globalDefs.netNamespace;
+  if (netNamespace !== undefined) {
+    parent.info(changingIdent(netNamespace));
+    log.setIdentSuffix?.(`_${netNamespace}`);
+  }
   // The control socket opens before anything runs: a second daemon on the same socket refuses to start.
   const control = await openControl(o, model, log);
   if (!control) return 1;
@@ -186,7 +221,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
 
   // One runner for trackers, hooks, MISC_CHECK and LVS scripts; check scripts are spread over
   // their interval (Trackers spreadRuns) so spawning never comes in bursts that delay adverts.
-  const runner = new NativeScriptRunner();
+  const runner = new NativeScriptRunner({ netnsFd });
   // keepalived's parent runs startup_script before any child starts (waited for, killed at its timeout).
   await runLifecycleScript('startup', model, { log: parent, runner });
   let lvs: LvsHandle | undefined;

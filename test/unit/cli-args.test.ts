@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseArgs, defaultOptions, parseCNumber, type CliOptions } from '../../src/cli/args';
+import { parseArgs, defaultOptions, parseCNumber, withNamespace, type CliOptions } from '../../src/cli/args';
 import { signum } from '../../src/cli/signum';
 
 const ok = (argv: string[], host = 'node1.example.com'): CliOptions => {
@@ -130,14 +130,19 @@ t.test('genhash takes the rest of the command line', async (t) => {
   t.match(ok(['-Tv', '-s', 'h']), { genhash: true, genhashArgs: ['-v', '-s', 'h'] });
 });
 
-t.test('namespace moves the default pid files', async (t) => {
+t.test('namespace moves the default pid files (where keepalived 2.2.7 puts them: /run/keepalived/NAME/)', async (t) => {
   t.match(ok(['-s', 'blue']), {
     namespace: 'blue',
-    pidFile: '/run/keepalived/keepalived_blue/keepalived.pid',
-    vrrpPidFile: '/run/keepalived/keepalived_blue/keepalived_vrrp.pid',
-    checkersPidFile: '/run/keepalived/keepalived_blue/keepalived_checkers.pid',
+    pidFile: '/run/keepalived/blue/keepalived.pid',
+    vrrpPidFile: '/run/keepalived/blue/vrrp.pid',
+    checkersPidFile: '/run/keepalived/blue/checkers.pid',
+    bfdPidFile: '/run/keepalived/blue/bfd.pid',
   });
-  t.match(ok(['-s', 'blue', '-p', '/my.pid']), { pidFile: '/my.pid', vrrpPidFile: '/run/keepalived/keepalived_blue/keepalived_vrrp.pid' }, 'explicit wins');
+  t.match(ok(['-s', 'blue', '-p', '/my.pid']), { pidFile: '/my.pid', vrrpPidFile: '/run/keepalived/blue/vrrp.pid' }, 'explicit wins');
+  // net_namespace NAME from the config: the same defaults, explicit flags still win.
+  const plain = ok(['-r', '/my-vrrp.pid']);
+  t.match(withNamespace(plain, 'red'), { namespace: 'red', pidFile: '/run/keepalived/red/keepalived.pid', vrrpPidFile: '/my-vrrp.pid', bfdPidFile: '/run/keepalived/red/bfd.pid' });
+  t.equal(plain.namespace, undefined, 'the options given are not changed');
 });
 
 t.test('errors', async (t) => {

@@ -99,13 +99,13 @@ t.test('LineSplitter: split chunks, CRLF, overflow', async (t) => {
 
 t.test('socket path resolution and client arguments', async (t) => {
   t.equal(controlSocketPath({}), '/run/keepalived/control.sock');
-  t.equal(controlSocketPath({ namespace: 'blue' }), '/run/keepalived/keepalived_blue/control.sock');
+  t.equal(controlSocketPath({ namespace: 'blue' }), '/run/keepalived/blue/control.sock');
   t.equal(controlSocketPath({ pidFile: '/tmp/x/keepalived.pid' }), '/tmp/x/keepalived.control.sock');
   t.equal(controlSocketPath({ pidFile: '/run/keepalived.pid' }), '/run/keepalived/control.sock', 'the default pid file keeps the default socket');
   t.equal(controlSocketPath({ configured: '/a.sock', env: '/b.sock', namespace: 'n' }), '/a.sock');
   t.equal(controlSocketPath({ env: '/b.sock', namespace: 'n' }), '/b.sock');
   t.match(parseClientArgs(['status', 'VI_1', '--json', '--socket', '/s'], {}), { ok: true, args: { cmd: 'status', target: 'VI_1', json: true, socket: '/s' } });
-  t.match(parseClientArgs(['standby', 'VG', '--force', '-s', 'red'], {}), { ok: true, args: { force: true, socket: '/run/keepalived/keepalived_red/control.sock' } });
+  t.match(parseClientArgs(['standby', 'VG', '--force', '-s', 'red'], {}), { ok: true, args: { force: true, socket: '/run/keepalived/red/control.sock' } });
   t.match(parseClientArgs(['standby'], {}), { ok: false, message: /needs an instance/ });
   t.match(parseClientArgs(['reload', 'x'], {}), { ok: false });
   t.match(parseClientArgs(['resume', 'x', '--json'], {}), { ok: false });

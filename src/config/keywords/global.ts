@@ -42,7 +42,7 @@ const ACCEPTED: Record<string, KwSpec> = {
   json_version: ignore('one JSON dump format is written'),
   ...ignored(['iproute_usr_dir', 'iproute_etc_dir'], 'iproute2 name files (rt_tables, rt_protos, ...) are not read yet'),
   ...ignored(['state_dump_file', 'stats_dump_file', 'json_dump_file'], 'dump files go to their fixed paths (/tmp/keepalived.data, .stats, .json)'),
-  net_namespace_ipvs: ignore(R.NOT_YET),
+  net_namespace_ipvs: ignore('not implemented: IPVS is always configured in the namespace the daemon runs in (net_namespace or -s, else where it was started)'),
   use_pid_dir: ignore('pid files are where -p/-r/-c and -s put them'),
   instance: ignore('use the -i/--config-id and -s/--namespace command-line options'),
   linkbeat_use_polling: ignore('link state comes from netlink; polling is not implemented'),
@@ -75,7 +75,9 @@ const keywords: Record<string, KwSpec> = {
   lvs_flush_on_stop: words({ bareValue: [], use: LVS }),
   lvs_flush_onstop: words({ bareValue: [], deprecated: 'lvs_flush_on_stop', to: 'lvsFlushOnStop', use: LVS }),
   lvs_sync_daemon: words({ minArgs: 1, use: LVS }),
-  net_namespace: str({ unsupported: 'not implemented yet: run the daemon under `ip netns exec NAME` instead (the addon would need setns() before any socket is opened)' }),
+  // keepalived 2.2.7 installs net_namespace at the top level only (observed: inside global_defs it
+  // says "Unknown keyword 'net_namespace'" and runs in the namespace it was started in).
+  net_namespace: ignore('keepalived 2.2.7 reads net_namespace only outside global_defs (inside it is an unknown keyword and the daemon stays where it was started): move the line to the top level'),
   vrrp_mcast_group4: str({ default: '224.0.0.18', use: 'runtime/wiring.ts', field: 'mcastDstIp' }),
   vrrp_mcast_group6: str({ default: 'ff02::12', use: 'runtime/wiring.ts', field: 'mcastDstIp' }),
   // The vrrp_garp_* defaults are inherited by every vrrp_instance (config/resolve-vrrp).

@@ -10,7 +10,6 @@ import { sslTable, virtualServerTable } from './virtual-server';
 
 const named = { repeat: true, keepArgs: true, minArgs: 1 };
 const TRACKERS = 'runtime/trackers.ts';
-const NETNS = 'not implemented yet: run the daemon under `ip netns exec NAME` instead (the addon would need setns() before any socket is opened)';
 
 export const topTable = table('top level', {
   global_defs: block(globalDefsTable, { to: 'globalDefs', use: 'runtime/vrrp-service.ts' }),
@@ -33,8 +32,10 @@ export const topTable = table('top level', {
   track_group: ignore('not implemented yet'),
   interface_up_down_delays: ignore('not implemented yet: link up/down reaches instances at once'),
   // global_parser.c also installs these at top level.
-  net_namespace: str({ unsupported: NETNS }),
-  net_namespace_ipvs: ignore(R.NOT_YET),
+  // Entered before the configuration's interfaces are looked up (cli/main reads it from the parse
+  // tree first); the daemon reads it for keepalived's syslog ident change.
+  net_namespace: str({ use: 'runtime/daemon.ts', field: 'netNamespace' }),
+  net_namespace_ipvs: ignore('not implemented: IPVS is always configured in the namespace the daemon runs in (net_namespace or -s, else where it was started)'),
   namespace_with_ipsets: ignore(R.IPTABLES),
   use_pid_dir: ignore('pid files are where -p/-r/-c and -s put them'),
   instance: ignore('use the -i/--config-id and -s/--namespace command-line options'),
