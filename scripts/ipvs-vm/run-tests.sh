@@ -8,7 +8,7 @@ cd "$(dirname "$(readlink -f "$0")")/../.." || exit 1
 [ -d dist/test/ipvs ] || { echo "test:ipvs: build produced no dist/test/ipvs"; echo "0 passed, 1 failed"; exit 1; }
 bash scripts/ipvs-vm/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 export TSK_VM_TIMEOUT=${TSK_VM_TIMEOUT:-840}
-export TSK_VM_MODULES=${TSK_VM_MODULES:-ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_mh ip_vs_lc}
+export TSK_VM_MODULES=${TSK_VM_MODULES:-ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_mh ip_vs_lc ipvlan}
 export TSK_VM_PASSENV="TSK_IPVS_TESTS TSK_IPVS_FILE_TIMEOUT"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -273,6 +273,16 @@ export interface VrrpInstance extends Located, GarpSettings, NotifyScripts {
   readonly mcastDstIp: string;
   readonly auth?: { readonly type: 'PASS' | 'AH'; readonly pass: string };
   readonly useVmac?: { readonly name?: string; readonly mac?: string };
+  /**
+   * use_ipvlan: an ipvlan (mode l2, these flags; bridge by default) named `name` (default as a
+   * VMAC's, vrrp.VRID) on the interface, with `address` on it: adverts go out on it from that
+   * address; VIPs stay on the interface (keepalived 2.2.7, observed).
+   */
+  readonly useIpvlan?: {
+    readonly name?: string;
+    readonly address?: { readonly address: string; readonly prefixLen: number };
+    readonly flags: 'bridge' | 'private' | 'vepa';
+  };
   readonly vmacXmitBase: boolean;
   readonly skipCheckAdvAddr: boolean;
   readonly checkUnicastSrc: boolean;

@@ -3,7 +3,7 @@ import type { Loc } from './ast';
 import type { RawLine } from './build';
 import type { Diagnostics } from './diagnostics';
 import { splitCommand } from '../notify/argv';
-import { normalizeIp } from './addresses';
+import { normalizeIp, parsePrefix } from './addresses';
 import type { Family, GlobalDefs, NotifyScripts, ScriptCommand, VipEntry, VrrpInstance, VrrpSyncGroup } from './model';
 import { defined, scriptOf, sToMs, type Raw } from './resolve-common';
 import { parseRoute, parseRule, parseTrackInterface, parseTrackRef, parseUnicastPeer, parseVip } from './resolve-lines';
@@ -85,6 +85,29 @@ function useVmac(words: string[] | undefined): VrrpInstance['useVmac'] {
   for (const w of words) {
     if (/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(w)) out.mac = w.toLowerCase();
     else if (w !== 'name' && w !== 'netlink_notify_msg' && w !== 'group' && out.name === undefined) out.name = w;
+  }
+  return out;
+}
+
+const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'] as const;
+
+/** use_ipvlan [NAME] [IP[/LEN]] [bridge|private|vepa], in any order (a bare IP is a host prefix, as keepalived adds it). */
+function useIpvlan(words: string[] | undefined, name: string, family: Family, loc: Loc | undefined, diags: Diagnostics): VrrpInstance['useIpvlan'] {
+  if (!words) return undefined;
+  const out: { name?: string; address?: { address: string; prefixLen: number }; flags: 'bridge' | 'private' | 'vepa' } = { flags: 'bridge' };
+  for (const w of words) {
+    const flag = IPVLAN_FLAGS.find((f) => f === w.toLowerCase());
+    const prefix = /^[0-9a-fA-F.:]+(\/\d+)?$/.test(w) && /[.:]/.test(w) ? parsePrefix(w) : undefined;
+    if (flag) out.flags = flag;
+    else if (prefix && out.address === undefined) {
+      if (prefix.family !== family) diags.error('ERR_CONFIG_IPVLAN', `(${name}) use_ipvlan address ${w} is not of the instance's address family - ignoring`, loc);
+      else out.address = { address: prefix.address, prefixLen: prefix.prefixLen };
+    } else if (out.name === undefined) out.name = w;
+    else diags.error('ERR_CONFIG_IPVLAN', `(${name}) unknown use_ipvlan option ${w}`, loc);
+  }
+  if (family === 'inet' && !out.address) {
+    // keepalived 2.2.7's words (observed); it creates the ipvlan and keeps the instance in FAULT.
+    diags.error('ERR_CONFIG_IPVLAN', `(${name}) IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state`, loc);
   }
   return out;
 }
@@ -174,6 +197,7 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     mcastDstIp: ip(r.mcastDstIp, 'mcast_dst_ip', loc, diags) ?? (family === 'inet6' ? g.vrrpMcastGroup6 : g.vrrpMcastGroup4),
     auth: au,
     useVmac: useVmac(r.useVmac),
+    useIpvlan: useIpvlan(r.useIpvlan as string[] | undefined, name, family, loc, diags),
     vmacXmitBase: r.vmacXmitBase,
     skipCheckAdvAddr: p(r.skipCheckAdvAddr, g.vrrpSkipCheckAdvAddr),
     checkUnicastSrc: p(r.checkUnicastSrc, g.vrrpCheckUnicastSrc),

@@ -215,6 +215,9 @@ export interface RuleSpec {
 
 export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru';
 
+/** use_ipvlan's flags (always mode l2, as keepalived creates it); bridge is the kernel's and keepalived's default. */
+export type IpvlanFlags = 'bridge' | 'private' | 'vepa';
+
 /** A failed netlink request or lookup. Decide on `code` (and `errno`), never on message text. */
 export interface RtnlErrorInfo {
   code: RtnlErrorCode;
@@ -272,6 +275,8 @@ export interface RtnlPort {
    * If a macvlan of that name, MAC and parent already exists (e.g. after a crash) it is reused.
    */
   createMacvlan(name: string, parentIfname: string, mac: string, mode: MacvlanMode): Promise<LinkInfo>;
+  /** An ipvlan in mode l2 on parentIfname (use_ipvlan); an existing ipvlan of that parent with that name is reused. */
+  createIpvlan(name: string, parentIfname: string, flags: IpvlanFlags): Promise<LinkInfo>;
   /** Delete an interface; already gone is success. */
   deleteLink(name: string): Promise<void>;
   setLinkUp(name: string, up: boolean): Promise<void>;

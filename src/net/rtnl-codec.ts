@@ -11,7 +11,7 @@
  */
 import type { rt, ifla } from 'netlink';
 import type {
-  AddressSpec, Family, InstalledAddress, LinkInfo, MacvlanMode, NextHopSpec, RouteMetricName, RouteSpec, RtnlErrorCode,
+  AddressSpec, Family, InstalledAddress, IpvlanFlags, LinkInfo, MacvlanMode, NextHopSpec, RouteMetricName, RouteSpec, RtnlErrorCode,
   RtnlErrorInfo, RuleSpec, Scope,
 } from './ports';
 import { formatMac, parseMac } from './vmac';
@@ -417,6 +417,24 @@ export function* nlattrs(buf: Uint8Array): Generator<[number, Buffer]> {
     yield [b.readUInt16LE(off + 2) & 0x3fff, b.subarray(off + 4, off + len)];
     off += (len + 3) & ~3;
   }
+}
+
+/** <linux/if_link.h>: IPVLAN_MODE_L2 and the IPVLAN_F_* flags (bridge = none of them). */
+const IPVLAN_MODE_L2 = 0;
+const IPVLAN_FLAGS: Record<IpvlanFlags, number> = { bridge: 0, private: 1, vepa: 2 };
+
+/** RTM_NEWLINK body of an ipvlan: IFLA_LINKINFO { KIND "ipvlan", DATA { IFLA_IPVLAN_MODE u16, IFLA_IPVLAN_FLAGS u16 } }. */
+export function encodeIpvlan(name: string, parentIndex: number, flags: IpvlanFlags): { data: rt.Link; attrs: ifla.LinkAttrs } {
+  const u16 = (v: number): Buffer => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(v);
+    return b;
+  };
+  const info = Buffer.concat([
+    nlattr(1, Buffer.from('ipvlan')), // IFLA_INFO_KIND
+    nlattr(2, Buffer.concat([nlattr(1, u16(IPVLAN_MODE_L2)), nlattr(2, u16(IPVLAN_FLAGS[flags]))]), true), // IFLA_INFO_DATA
+  ]);
+  return { data: { family: 0, index: 0 }, attrs: { ifname: name, link: u32(parentIndex), linkinfo: info } };
 }
 
 function u32(v: number): Buffer {

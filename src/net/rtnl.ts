@@ -19,12 +19,12 @@ import { FlagsGet, FlagsNew } from 'netlink/dist/constants';
 import * as rt from 'netlink/dist/rt/structs';
 import { createRouteSocket, type RtnlGroup } from './nl-socket';
 import type {
-  AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec, WatchStats,
+  AddressSpec, InstalledAddress, IpvlanFlags, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec, WatchStats,
 } from './ports';
 import { watchRouteDeletions } from './rtnl-route-watch';
 import {
   addrGenModeNoneSpec, decodeAddress, decodeLink, tryParse, describeAddress, describeRoute, describeRule, encodeAddress,
-  encodeMacvlan, encodeRoute, encodeRule, ERRNO, isRtnlError, RtnlError, toLinkInfo, type LinkDetail,
+  encodeIpvlan, encodeMacvlan, encodeRoute, encodeRule, ERRNO, isRtnlError, RtnlError, toLinkInfo, type LinkDetail,
 } from './rtnl-codec';
 import { isValidIfname, parseMac } from './vmac';
 import { ifindexOf as ioctlIfindex } from './ifinfo';
@@ -378,6 +378,29 @@ export class Rtnl implements RtnlPort {
     const created = await this.linkDetail(name);
     if (!created) throw new RtnlError('ERR_NETLINK_NO_DEVICE', ERRNO.ENODEV, 'createMacvlan', target, 'created but not found');
     await this.setAddrGenModeNone(created.ifindex, target);
+    return toLinkInfo(created);
+  }
+
+  /**
+   * use_ipvlan: an ipvlan in mode l2 with the given flags on the parent (keepalived 2.2.7 leaves
+   * its addrgenmode alone, observed). An ipvlan of the same name on the same parent, left by a
+   * crashed run, is reused.
+   */
+  async createIpvlan(name: string, parentIfname: string, flags: IpvlanFlags): Promise<LinkInfo> {
+    const target = `${name} link ${parentIfname} type ipvlan mode l2 ${flags}`;
+    if (!isValidIfname(name)) throw new RtnlError('ERR_NETLINK_INVALID_ARG', ERRNO.EINVAL, 'createIpvlan', target, `bad interface name "${name}"`);
+    const parent = await this.ifindexOf('createIpvlan', target, parentIfname);
+    const { data, attrs } = encodeIpvlan(name, parent, flags);
+    try {
+      await this.request('createIpvlan', target, T.NEWLINK, encode({ kind: 'link', data, attrs }), CREATE_EXCL);
+    } catch (e) {
+      if (!isErrno(e, ERRNO.EEXIST)) throw e;
+      const existing = await this.linkDetail(name);
+      if (!existing || existing.kind !== 'ipvlan' || existing.parentIndex !== parent) throw e;
+      return toLinkInfo(existing);
+    }
+    const created = await this.linkDetail(name);
+    if (!created) throw new RtnlError('ERR_NETLINK_NO_DEVICE', ERRNO.ENODEV, 'createIpvlan', target, 'created but not found');
     return toLinkInfo(created);
   }
 

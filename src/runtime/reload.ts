@@ -16,7 +16,7 @@ import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
  * peers added/removed, auth) is applied in place, as keepalived 2.2.7 does.
  */
 export const RESTART_FIELDS: ReadonlySet<string> = new Set([
-  'vrid', 'interface', 'vrf', 'family', 'version', 'useVmac', 'vmacXmitBase', 'unicastSrcIp',
+  'vrid', 'interface', 'vrf', 'family', 'version', 'useVmac', 'useIpvlan', 'vmacXmitBase', 'unicastSrcIp',
   'mcastSrcIp', 'mcastDstIp', 'unicastTtl',
 ]);
 

@@ -209,7 +209,7 @@ export class VrrpService {
     const log = this.deps.log;
     let wiring: ResolvedWiring;
     try {
-      wiring = await resolveWiring(m, this.model.globalDefs, this.deps.rtnl, this.links);
+      wiring = await resolveWiring(m, this.model.globalDefs, this.deps.rtnl, this.links, (line) => log.info(line));
     } catch (e) {
       const base = baseInterfaceOf(m, this.model.globalDefs);
       if (e instanceof WiringError && e.code === 'ERR_WIRING_NO_INTERFACE' && base && this.model.globalDefs.dynamicInterfaces) {
@@ -571,7 +571,12 @@ export class VrrpService {
     for (const s of this.sockets.values()) s.close();
     this.sockets.clear();
     if (!this.deps.dontReleaseVrrp) {
-      for (const r of this.instances.values()) if (r.wiring.vmac) await this.deps.rtnl.deleteLink(r.wiring.vmac).catch(() => undefined);
+      for (const r of this.instances.values()) {
+        if (!r.wiring.vmac) continue;
+        const gone = await this.deps.rtnl.deleteLink(r.wiring.vmac).then(() => true, () => false);
+        // keepalived 2.2.7 logs this for its ipvlan (observed), in its words.
+        if (gone && r.rt.model.useIpvlan) this.deps.log.info(`(${r.rt.model.name}) Success removing VMAC interface ${r.wiring.vmac}`);
+      }
       for (const e of restoreSysctls(fsSysctlIo(), this.promoted)) this.deps.log.warn(e.message);
       this.promoted = [];
     }

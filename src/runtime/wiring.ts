@@ -20,6 +20,7 @@ export interface ResolvedWiring {
   destinations: string[];
   /** Multicast group joined on xmitIfname, if not unicast. */
   group?: string;
+  /** The link created for the instance (use_vmac's macvlan or use_ipvlan's ipvlan), deleted at stop. */
   vmac?: string;
 }
 
@@ -38,7 +39,32 @@ export function baseInterfaceOf(m: VrrpInstance, g: GlobalDefs): string | undefi
   return m.interface ?? m.virtualIpaddress.find((v) => v.dev)?.dev ?? g.defaultInterface;
 }
 
-export async function resolveWiring(m: VrrpInstance, g: GlobalDefs, rtnl: RtnlPort, links: Map<string, LinkInfo>): Promise<ResolvedWiring> {
+/**
+ * use_ipvlan (keepalived 2.2.7, observed in the IPVS VM): an ipvlan in mode l2 with the configured
+ * flags on the interface, named as a VMAC would be (vrrp.VRID) unless named, up, with the
+ * configured address on it; adverts leave from it. An IPv4 instance without an address is refused
+ * (keepalived keeps it in FAULT).
+ */
+async function createIpvlan(m: VrrpInstance, g: GlobalDefs, base: string, rtnl: RtnlPort, links: Map<string, LinkInfo>, say: (line: string) => void): Promise<string> {
+  const spec = m.useIpvlan as NonNullable<VrrpInstance['useIpvlan']>;
+  if (m.family === 'inet' && !spec.address) {
+    throw new WiringError('ERR_WIRING_NO_ADDRESS', `(${m.name}) IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state`);
+  }
+  const name = spec.name ?? vmacName(m.vrid, m.family, g.vmacPrefix);
+  links.set(name, await rtnl.createIpvlan(name, base, spec.flags));
+  say(`(${m.name}): Success creating ipvlan interface ${name}`);
+  await rtnl.setLinkUp(name, true);
+  if (spec.address) {
+    const a = { family: m.family, address: spec.address.address, prefixLen: spec.address.prefixLen, dev: name };
+    const present = (await rtnl.listAddresses(name)).some((x) => x.address === a.address);
+    if (!present) await rtnl.addAddress(a); // present: left on a reused ipvlan by a crashed run
+  }
+  return name;
+}
+
+export async function resolveWiring(
+  m: VrrpInstance, g: GlobalDefs, rtnl: RtnlPort, links: Map<string, LinkInfo>, say: (line: string) => void = () => undefined,
+): Promise<ResolvedWiring> {
   const base = baseInterfaceOf(m, g);
   if (!base) throw new WiringError('ERR_WIRING_NO_INTERFACE', `(${m.name}) no interface configured`);
   const baseLink = links.get(base) ?? (await rtnl.getLink(base));
@@ -58,8 +84,10 @@ export async function resolveWiring(m: VrrpInstance, g: GlobalDefs, rtnl: RtnlPo
     }
     await rtnl.setLinkUp(vmac, true);
   }
-  const xmit = vmac && !m.vmacXmitBase ? vmac : base;
-  const primary = m.unicastSrcIp ?? m.mcastSrcIp ?? (await pickPrimary(m, rtnl, base, xmit));
+  const ipvlan = m.useIpvlan && !vmac ? await createIpvlan(m, g, base, rtnl, links, say) : undefined;
+  const xmit = ipvlan ?? (vmac && !m.vmacXmitBase ? vmac : base);
+  const ipvlanSrc = ipvlan ? (m.useIpvlan?.address?.address ?? (await pickPrimary(m, rtnl, ipvlan, ipvlan))) : undefined;
+  const primary = m.unicastSrcIp ?? m.mcastSrcIp ?? ipvlanSrc ?? (await pickPrimary(m, rtnl, base, xmit));
   if (!primary) throw new WiringError('ERR_WIRING_NO_ADDRESS', `(${m.name}) entering FAULT state (no IPv${m.family === 'inet' ? 4 : 6} address for interface)`);
   const unicast = m.unicastPeers.length > 0;
   const r: ResolvedWiring = {
@@ -72,7 +100,8 @@ export async function resolveWiring(m: VrrpInstance, g: GlobalDefs, rtnl: RtnlPo
     destinations: unicast ? m.unicastPeers.map((p) => p.address) : [m.mcastDstIp],
   };
   if (!unicast) r.group = m.mcastDstIp;
-  if (vmac) r.vmac = vmac;
+  const created = vmac ?? ipvlan;
+  if (created) r.vmac = created;
   return r;
 }
 

@@ -10,11 +10,11 @@
  * `await fake.settle()` before asserting on what a watcher saw.
  */
 import type {
-  AddressSpec, InstalledAddress, LinkInfo, MacvlanMode, NetEvent, RouteSpec, RtnlErrorCode, RtnlPort, RtnlWatch,
+  AddressSpec, InstalledAddress, IpvlanFlags, LinkInfo, MacvlanMode, NetEvent, RouteSpec, RtnlErrorCode, RtnlPort, RtnlWatch,
   RuleSpec,
 } from '../../src/net/ports';
 import {
-  describeAddress, describeRoute, describeRule, encodeAddress, encodeMacvlan, encodeRoute, encodeRule, ERRNO, formatIp,
+  describeAddress, describeRoute, describeRule, encodeAddress, encodeIpvlan, encodeMacvlan, encodeRoute, encodeRule, ERRNO, formatIp,
   parseIp, RtnlError,
 } from '../../src/net/rtnl-codec';
 import { formatMac, isValidIfname, parseMac } from '../../src/net/vmac';
@@ -29,6 +29,7 @@ export interface FakeLink extends LinkInfo {
   carrier: boolean;
   parent?: string;
   macvlanMode?: MacvlanMode;
+  ipvlanFlags?: IpvlanFlags;
 }
 
 type Failure = { code: RtnlErrorCode; errno: number };
@@ -207,6 +208,25 @@ export class FakeRtnl implements RtnlPort {
     const link = this.addLink(name, { mac: macText, up: false, kind: 'macvlan' });
     link.parent = parentIfname;
     link.macvlanMode = mode;
+    this.refresh(link);
+    return publicLink(link);
+  }
+
+  async createIpvlan(name: string, parentIfname: string, flags: IpvlanFlags): Promise<LinkInfo> {
+    const target = `${name} link ${parentIfname} type ipvlan mode l2 ${flags}`;
+    this.enter('createIpvlan', target, [name, parentIfname, flags]);
+    if (!isValidIfname(name)) throw new RtnlError('ERR_NETLINK_INVALID_ARG', ERRNO.EINVAL, 'createIpvlan', target, `bad interface name "${name}"`);
+    const parent = this.deviceFor('createIpvlan', target, parentIfname);
+    encodeIpvlan(name, parent.ifindex, flags);
+    const existing = this.links.get(name);
+    if (existing) {
+      if (existing.kind === 'ipvlan' && existing.parent === parentIfname) return publicLink(existing);
+      throw new RtnlError('ERR_NETLINK_REQUEST', ERRNO.EEXIST, 'createIpvlan', target);
+    }
+    // An ipvlan shares its parent's MAC.
+    const link = this.addLink(name, { mac: parent.mac, up: false, kind: 'ipvlan' });
+    link.parent = parentIfname;
+    link.ipvlanFlags = flags;
     this.refresh(link);
     return publicLink(link);
   }

@@ -35,7 +35,8 @@ export const trackKeywords = (): Record<string, KwSpec> => ({
 });
 
 const keywords: Record<string, KwSpec> = {
-  use_ipvlan: ignore('not implemented yet: this host kernel has no ipvlan (the IPVS VM kernel 6.1 has ipvlan.ko, where it could be tested)'),
+  // use_ipvlan [NAME] [IP[/LEN]] [bridge|private|vepa]: an l2 ipvlan on the interface carries the adverts.
+  use_ipvlan: words({ bareValue: [], use: WIRING }),
   ...ignored(['old_unicast_checksum'], 'unicast adverts always carry the RFC checksum'),
   ...ignored(['debug'], 'per-instance debug levels are not implemented (use -D/--log-detail)'),
   ...ignored(['kernel_rx_buf_size'], 'the VRRP socket receive buffer size is fixed by tskeepalived'),
