@@ -5,7 +5,7 @@
  * | status | when |
  * |---|---|
  * | 0 | no errors (warnings only); also a missing `include` without -e, and even a missing main configuration file without -e |
- * | 4 | the main configuration file is missing, with -e/--all-config |
+ * | 4 | the main configuration file is missing, with -e/--all-config; an interface_up_down_delays line naming a missing interface |
  * | 5 | configuration errors (an out-of-range value, an unknown keyword, a missing `}`, an instance without virtual_router_id, ...), or an interface that does not exist |
  * | 6 | scripts configured without `enable_script_security` (this outranks configuration errors, but not a missing interface); a missing `include` with -e |
  *
@@ -21,6 +21,7 @@ export const EXIT_SECURITY = 6;
 
 const MAIN_FILE = 'ERR_CONFIG_FILE_NOT_FOUND';
 const NO_INTERFACE = 'ERR_CONFIG_NO_INTERFACE';
+const DELAY_NO_INTERFACE = 'ERR_CONFIG_DELAY_NO_INTERFACE';
 const SECURITY = 'ERR_CONFIG_SCRIPT_SECURITY';
 const INCLUDE_CODES = new Set(['ERR_CONFIG_INCLUDE_NOT_FOUND', 'ERR_CONFIG_INCLUDE_UNREADABLE']);
 
@@ -29,6 +30,7 @@ const isError = (d: Diagnostic): boolean => d.severity === 'error' || d.severity
 export function configTestStatus(diags: readonly Diagnostic[], opts: { allConfig?: boolean } = {}): number {
   if (diags.some((d) => d.code === MAIN_FILE)) return opts.allConfig ? EXIT_MISSING_CONFIG : EXIT_OK;
   if (diags.some((d) => d.code === NO_INTERFACE && isError(d))) return EXIT_CONFIG;
+  if (diags.some((d) => d.code === DELAY_NO_INTERFACE)) return EXIT_MISSING_CONFIG;
   if (diags.some((d) => d.code === SECURITY)) return EXIT_SECURITY;
   // A missing include is an error only under -e (or includet); keepalived then exits 6.
   if (diags.some((d) => INCLUDE_CODES.has(d.code) && isError(d))) return EXIT_SECURITY;

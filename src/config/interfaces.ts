@@ -16,6 +16,8 @@ export type InterfaceLookup = (name: string) => 'present' | 'absent' | 'loopback
 
 /** Stable code of every diagnostic here; cli/exit-status maps it to keepalived's exit 5. */
 export const NO_INTERFACE = 'ERR_CONFIG_NO_INTERFACE';
+/** An interface_up_down_delays line names a missing interface (keepalived 2.2.7's `-t` exits 4). */
+export const DELAY_NO_INTERFACE = 'ERR_CONFIG_DELAY_NO_INTERFACE';
 
 interface Use {
   name: string;
@@ -49,6 +51,10 @@ export function interfaceUses(m: Model): Use[] {
 
 /** Reports each missing (or, for a VRRP instance, loopback) interface, then keepalived's summary line. */
 export function checkInterfaces(m: Model, diags: Diagnostics, lookup: InterfaceLookup): void {
+  // keepalived 2.2.7 checks these as it reads them, dynamic_interfaces or not (`-t` then exits 4).
+  for (const d of m.interfaceUpDownDelays ?? []) {
+    if (lookup(d.ifname) === 'absent') diags.error(DELAY_NO_INTERFACE, `unknown interface ${d.ifname} specified for up/down delay`, d.loc);
+  }
   if (m.globalDefs.dynamicInterfaces) return;
   let missing = 0;
   const seen = new Map<string, ReturnType<InterfaceLookup>>();

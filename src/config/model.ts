@@ -528,6 +528,14 @@ export interface SslConfig extends Located {
   readonly key?: string;
 }
 
+/** One `ifname down_delay [up_delay]` line of interface_up_down_delays (seconds, µs resolution). */
+export interface InterfaceUpDownDelay extends Located {
+  readonly ifname: string;
+  readonly downUs: number;
+  /** 0 when omitted: keepalived 2.2.7 applies an up at once then (observed; its man page says "same as down"). */
+  readonly upUs: number;
+}
+
 export interface Model {
   readonly globalDefs: GlobalDefs;
   readonly vrrpScripts: readonly VrrpScript[];
@@ -539,6 +547,8 @@ export interface Model {
   readonly staticAddresses: readonly VipEntry[];
   readonly staticRoutes: readonly RouteEntry[];
   readonly staticRules: readonly RuleEntry[];
+  /** interface_up_down_delays: per interface, how long a link change waits before instances see it. */
+  readonly interfaceUpDownDelays?: readonly InterfaceUpDownDelay[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
   readonly sslConfig?: SslConfig;

@@ -98,6 +98,8 @@ export interface LinkInfo {
   up: boolean;
   mac: string;
   kind?: string;
+  /** ifi_flags as the kernel reported them (IFF_*), when known. */
+  flags?: number;
 }
 
 export type NetEvent =

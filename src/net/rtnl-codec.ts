@@ -474,6 +474,20 @@ export function tryParse<T>(parse: (data: Buffer) => T, data: Buffer): T | undef
   }
 }
 
+/** IFF_* bits (linux/if.h) by the netlink package's DeviceFlags names. */
+const IFF_BITS: Readonly<Record<string, number>> = {
+  up: 0x1, broadcast: 0x2, debug: 0x4, loopback: 0x8, pointopoint: 0x10, notrailers: 0x20, running: 0x40, noarp: 0x80,
+  promisc: 0x100, allmulti: 0x200, master: 0x400, slave: 0x800, multicast: 0x1000, portsel: 0x2000, automedia: 0x4000,
+  dynamic: 0x8000, lowerUp: 0x10000, dormant: 0x20000, echo: 0x40000,
+};
+
+/** ifi_flags back as the kernel's number (keepalived logs it in hex). */
+export function deviceFlagsValue(flags: Readonly<Record<string, unknown>>): number {
+  let v = typeof flags.__unknown === 'number' ? flags.__unknown : 0;
+  for (const [name, bit] of Object.entries(IFF_BITS)) if (flags[name]) v |= bit;
+  return v >>> 0;
+}
+
 /** Parsed link facts, a superset of LinkInfo. */
 export interface LinkDetail extends LinkInfo {
   /** IFLA_LINK: the parent's ifindex (macvlan, veth peer index), when reported. */
@@ -496,6 +510,7 @@ export function decodeLink(msg: { data: rt.Link; attrs: ifla.LinkAttrs }): LinkD
     // IFF_RUNNING is the kernel's RFC 2863 "operationally up": carrier present and not dormant.
     up: !!flags.up && !!flags.running,
     adminUp: !!flags.up,
+    flags: deviceFlagsValue(flags as Readonly<Record<string, unknown>>),
     mac: msg.attrs.address ? formatMac(msg.attrs.address) : '',
   };
   if (kind !== undefined) detail.kind = kind;
@@ -506,6 +521,7 @@ export function decodeLink(msg: { data: rt.Link; attrs: ifla.LinkAttrs }): LinkD
 /** Strip LinkDetail down to the port's LinkInfo (no extra keys for deepEqual-minded callers). */
 export function toLinkInfo(d: LinkDetail): LinkInfo {
   const out: LinkInfo = { ifindex: d.ifindex, ifname: d.ifname, up: d.up, mac: d.mac };
+  if (d.flags !== undefined) out.flags = d.flags;
   if (d.kind !== undefined) out.kind = d.kind;
   return out;
 }

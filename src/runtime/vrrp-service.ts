@@ -29,6 +29,7 @@ import { diffModels } from './reload';
 import { AhSession } from './ah-session';
 import { LimitedLog } from './limited-log';
 import { Firewall } from './firewall';
+import { LinkDelayGate } from './link-delays';
 import type { NftPort } from '../net/nft';
 
 export interface VrrpServiceDeps {
@@ -110,8 +111,14 @@ export class VrrpService {
   /** script_user, or keepalived's default user when it exists (undefined: root). */
   private scriptUser: { user: string; group?: string } | undefined;
   private readonly firewall: Firewall | undefined;
+  /** interface_up_down_delays: the link state instances see. */
+  private readonly linkGate: LinkDelayGate;
 
   constructor(private model: Model, private readonly deps: VrrpServiceDeps) {
+    this.linkGate = new LinkDelayGate(deps.clock, deps.log, (ifname, up) => {
+      deps.log.info(`Netlink reports ${ifname} ${up ? 'up' : 'down'}`);
+      this.refreshAll();
+    });
     this.firewall = deps.nft ? new Firewall(model, deps.nft, deps.log) : undefined;
     this.dropLog = new LimitedLog(deps.clock, { maxKeys: 256, global: 64 });
     this.scriptUser = resolveScriptUser(model.globalDefs, deps.log, model.hasScripts);
@@ -139,12 +146,23 @@ export class VrrpService {
     this.startTrackers(this.model);
     await this.firewall?.start();
     for (const m of this.model.vrrpInstances) if (!(await this.addInstance(m))) this.unwired.add(m.name);
+    this.configureLinkDelays();
     const delayMs = this.model.globalDefs.vrrpStartupDelayMs;
     if (delayMs > 0 && this.instances.size) this.deps.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     for (const r of this.instances.values()) {
       this.refreshTracking(r);
       r.rt.start(delayMs, this.deps.processStartedAt);
     }
+  }
+
+  /** interface_up_down_delays, bounded by the advert interval of each instance on the interface. */
+  private configureLinkDelays(): void {
+    const g = this.model.globalDefs;
+    const users = this.model.vrrpInstances.flatMap((m) => {
+      const ifname = this.instances.get(m.name)?.wiring.baseIfname ?? baseInterfaceOf(m, g);
+      return ifname ? [{ name: m.name, ifname, advertIntMs: m.advertIntMs, downTimerAdverts: m.downTimerAdverts }] : [];
+    });
+    this.linkGate.configure(this.model, users);
   }
 
   private startTrackers(model: Model): void {
@@ -261,6 +279,7 @@ export class VrrpService {
       },
       this.model.globalDefs.vrrpMinGarp,
     );
+    if (wiring.vmac) this.linkGate.setParent(wiring.vmac, wiring.baseIfname);
     if (this.deps.dontReleaseVrrp) rt.keepVipsOnStop = true;
     if (this.standbyNames.has(m.name)) rt.setStandby(true); // manual standby survives a rebuild on reload
     this.instances.set(m.name, { rt, wiring, wire: wireConfigOf(m, rt), socketKey, lastItems: [], ...(ah ? { ah } : {}) });
@@ -357,7 +376,7 @@ export class VrrpService {
     if (!m.dontTrackPrimary) refs.unshift({ kind: 'interface', name: r.wiring.baseIfname, weight: 0, reverse: false });
     if (r.wiring.vmac && !m.dontTrackPrimary) refs.push({ kind: 'interface', name: r.wiring.vmac, weight: 0, reverse: false });
     const withIf = refs.map((ref) =>
-      ref.kind === 'interface' ? { ...ref, state: this.links.get(ref.name)?.up ? ('up' as const) : ('down' as const) }
+      ref.kind === 'interface' ? { ...ref, state: this.linkGate.isUp(ref.name, this.links.get(ref.name)?.up ?? false) ? ('up' as const) : ('down' as const) }
       : ref.kind === 'bfd' ? { ...ref, state: this.bfdUp.get(ref.name) ? ('up' as const) : ('down' as const) }
       : ref,
     );
@@ -403,18 +422,21 @@ export class VrrpService {
     if (e.type === 'link') {
       const prev = this.links.get(e.link.ifname);
       this.links.set(e.link.ifname, e.link);
-      if (prev && prev.up !== e.link.up) log.info(`Netlink reports ${e.link.ifname} ${e.link.up ? 'up' : 'down'}`);
+      // interface_up_down_delays may put the change off (the gate then reports it when due).
+      const applyNow = this.linkGate.onLink(e.link, prev);
+      if (prev && applyNow && prev.up !== e.link.up) log.info(`Netlink reports ${e.link.ifname} ${e.link.up ? 'up' : 'down'}`);
       const waiting = e.link.up && this.unwiredOn(e.link.ifname);
       if (e.link.up && (waiting || this.deletedUnder.has(e.link.ifname) || (prev && prev.ifindex !== e.link.ifindex))) {
         this.deletedUnder.delete(e.link.ifname);
         this.queueRewire(e.link.ifname);
         return;
       }
-      if (!prev || prev.up !== e.link.up) this.refreshAll();
+      if (applyNow) this.refreshAll();
       return;
     }
     if (e.type === 'link-deleted') {
       if (this.links.delete(e.ifname)) log.info(`Interface ${e.ifname} deleted`);
+      this.linkGate.forget(e.ifname);
       if (this.instancesOn(e.ifname).length) this.deletedUnder.add(e.ifname);
       this.refreshAll();
       return;
@@ -560,6 +582,7 @@ export class VrrpService {
   async stop(): Promise<void> {
     this.stopping = true;
     this.dropLog.stop();
+    this.linkGate.stop();
     this.trackers?.stop();
     await Promise.all([...this.instances.values()].map((r) => r.rt.stop()));
     await this.firewall?.stop(this.deps.dontReleaseVrrp);
@@ -610,6 +633,7 @@ export class VrrpService {
       if (m && !inPlace.has(r.rt.name)) r.rt.updateModel(m);
     }
     this.reloadTrackers(prev, next);
+    this.configureLinkDelays();
     if (!this.notifier.adopt(next.globalDefs, this.scriptUser)) {
       this.notifier.close();
       this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner, this.scriptUser);

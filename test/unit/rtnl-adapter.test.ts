@@ -181,7 +181,7 @@ t.test('createMacvlan: reuse a matching leftover, refuse a different one', async
   };
   const { rtnl, sock } = rtnlWith(handler);
   const l = await rtnl.createMacvlan('vrrp.51', 'eth0', '00:00:5E:00:01:33', 'private');
-  t.same(l, { ifindex: 9, ifname: 'vrrp.51', up: false, mac: '00:00:5e:00:01:33', kind: 'macvlan' });
+  t.same(l, { ifindex: 9, ifname: 'vrrp.51', up: false, mac: '00:00:5e:00:01:33', kind: 'macvlan', flags: 0 });
   t.notOk(sock.types().includes(T.SETLINK), 'a reused link is not reconfigured');
   leftover = { ...existing, mac: [0, 0, 0x5e, 0, 1, 0x34] };
   await t.rejects(rtnl.createMacvlan('vrrp.51', 'eth0', '00:00:5e:00:01:33', 'private'), { code: 'ERR_NETLINK_REQUEST', errno: 17 });
@@ -231,7 +231,7 @@ t.test('watch: joins the three groups, maps messages to NetEvents in order, name
   for (let i = 0; i < 50 && events.length < 5; i++) await new Promise((r) => setImmediate(r));
   t.same(events, [
     { type: 'addr-added', addr: { family: 'inet', address: '192.0.2.100', prefixLen: 24, ifname: 'vrrp.51', ifindex: 7 } },
-    { type: 'link', link: { ifindex: 2, ifname: 'eth0', up: false, mac: '02:00:00:00:00:02' } },
+    { type: 'link', link: { ifindex: 2, ifname: 'eth0', up: false, mac: '02:00:00:00:00:02', flags: 0 } },
     { type: 'addr-removed', addr: { family: 'inet6', address: '2001:db8::100', prefixLen: 64, ifname: 'eth0', ifindex: 2 } },
     { type: 'link-deleted', ifindex: 7, ifname: 'vrrp.51' },
     { type: 'addr-removed', addr: { family: 'inet', address: '192.0.2.100', prefixLen: 24, ifname: 'vrrp.51', ifindex: 7 } },
@@ -300,8 +300,8 @@ t.test('watch: after an overrun, a resync dump is diffed against what was told, 
   t.match(errors, [{ code: 'ERR_NETLINK_SOCKET', errno: 105 }]);
   t.equal(dumps, 3, 'resync dumped twice: the first was dirtied by a notification arriving during it');
   t.same(events, [
-    { type: 'link', link: { ifindex: 2, ifname: 'eth0', up: false, mac: '02:00:00:00:00:02' } },
-    { type: 'link', link: { ifindex: 3, ifname: 'eth1', up: true, mac: '02:00:00:00:00:03' } },
+    { type: 'link', link: { ifindex: 2, ifname: 'eth0', up: false, mac: '02:00:00:00:00:02', flags: 0 } },
+    { type: 'link', link: { ifindex: 3, ifname: 'eth1', up: true, mac: '02:00:00:00:00:03', flags: 0x41 } },
     { type: 'addr-removed', addr: { family: 'inet', address: '192.0.2.101', prefixLen: 24, ifname: 'vrrp.51', ifindex: 7 } },
     { type: 'link-deleted', ifindex: 7, ifname: 'vrrp.51' },
     { type: 'addr-added', addr: { family: 'inet6', address: '2001:db8::5', prefixLen: 64, ifname: 'eth1', ifindex: 3 } },

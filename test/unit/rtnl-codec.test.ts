@@ -208,7 +208,8 @@ t.test('encoded messages survive the netlink package formatter and parser', asyn
 t.test('decodeLink / decodeAddress', async (t) => {
   const base = { data: { index: 3, flags: { up: true, running: true } }, attrs: { ifname: 'eth0', address: Buffer.from([2, 0, 0, 0, 0, 1]) } } as const;
   const d = decodeLink({ data: { ...base.data }, attrs: { ...base.attrs } });
-  t.same(toLinkInfo(d), { ifindex: 3, ifname: 'eth0', up: true, mac: '02:00:00:00:00:01' });
+  t.same(toLinkInfo(d), { ifindex: 3, ifname: 'eth0', up: true, mac: '02:00:00:00:00:01', flags: 0x41 });
+  t.equal(decodeLink({ data: { index: 3, flags: { up: true, broadcast: true, running: true, multicast: true, lowerUp: true } }, attrs: { ifname: 'eth0' } }).flags, 0x11043, 'ifi_flags as keepalived logs them');
   t.equal(decodeLink({ data: { index: 3, flags: { up: true } }, attrs: { ifname: 'eth0' } }).up, false, 'admin up without carrier is not up');
   t.equal(decodeLink({ data: { index: 3, flags: { up: true } }, attrs: { ifname: 'eth0' } }).adminUp, true);
   t.equal(decodeLink({ data: { index: 3, flags: {} }, attrs: { ifname: 'eth0', linkinfo: nlattr(1, Buffer.from('veth\0')) } }).kind, 'veth');
