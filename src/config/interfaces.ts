@@ -25,6 +25,8 @@ interface Use {
   loc: Loc | undefined;
   /** The VRRP instance's own interface: a loopback one is refused. */
   vrrp?: boolean;
+  /** keepalived's own wording for this use, when it is not "interface X for WHAT doesn't exist". */
+  missing?: string;
 }
 
 /** Every place the configuration names an interface, with keepalived's wording of it. */
@@ -45,6 +47,9 @@ export function interfaceUses(m: Model): Use[] {
     vip(vi.virtualIpaddressExcluded);
     routes(vi.virtualRoutes);
   }
+  for (const g of m.garpGroups ?? []) {
+    for (const n of g.interfaces) uses.push({ name: n, what: 'garp_group', loc: g.loc, missing: `WARNING - interface ${n} specified for garp_group doesn't exist` });
+  }
   for (const g of m.vrrpSyncGroups) for (const ti of g.trackInterface) uses.push({ name: ti.name, what: `(${g.name}) tracked interface`, loc: ti.loc });
   return uses;
 }
@@ -62,7 +67,7 @@ export function checkInterfaces(m: Model, diags: Diagnostics, lookup: InterfaceL
     let state = seen.get(u.name);
     if (state === undefined) seen.set(u.name, (state = lookup(u.name)));
     if (state === 'absent') {
-      diags.error(NO_INTERFACE, `interface ${u.name} for ${u.what} doesn't exist`, u.loc);
+      diags.error(NO_INTERFACE, u.missing ?? `interface ${u.name} for ${u.what} doesn't exist`, u.loc);
       missing++;
     } else if (state === 'loopback' && u.vrrp) {
       diags.error(NO_INTERFACE, `${u.what.replace(/^vrrp_instance (.*)$/, '($1)')} cannot use a loopback interface (${u.name}) for vrrp`, u.loc);

@@ -15,7 +15,7 @@ import { parseConfigFile, parseConfigText, type ParseOptions } from './parser';
 import type { Raw } from './resolve-common';
 import { resolveGlobal, resolveScript, resolveTrackFile, resolveTrackProcess } from './resolve-global';
 import { parseRoute, parseRule, parseVip } from './resolve-lines';
-import { parseUpDownDelay } from './resolve-delays';
+import { parseUpDownDelay, resolveGarpGroup } from './resolve-delays';
 import { resolveBfdInstance } from './resolve-bfd';
 import { resolveVirtualServer, resolveVsg } from './resolve-lvs';
 import { resolveInstance, resolveSyncGroup } from './resolve-vrrp';
@@ -118,6 +118,7 @@ function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: stri
   const staticAddresses = ((root.staticIpaddress ?? []) as RawLine[]).map((l) => parseVip(l, diags)).filter((x) => x !== undefined);
   const staticRoutes = ((root.staticRoutes ?? []) as RawLine[]).map((l) => parseRoute(l, diags)).filter((x) => x !== undefined);
   const staticRules = ((root.staticRules ?? []) as RawLine[]).map((l) => parseRule(l, diags)).filter((x) => x !== undefined);
+  const garpGroups = list(root.garpGroups, (r) => resolveGarpGroup(r));
   const interfaceUpDownDelays = ((root.interfaceUpDownDelays ?? []) as RawLine[]).map((l) => parseUpDownDelay(l, diags)).filter((x) => x !== undefined);
   // An instance without virtual_router_id was reported by the schema; keepalived drops it.
   const instances = list(root.vrrpInstances, (r) => (r.vrid === undefined ? undefined : resolveInstance(r, globalDefs, diags)));
@@ -134,6 +135,7 @@ function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: stri
     staticRoutes,
     staticRules,
     ...(interfaceUpDownDelays.length ? { interfaceUpDownDelays } : {}),
+    ...(garpGroups.length ? { garpGroups } : {}),
     virtualServerGroups: list(root.virtualServerGroups, (r) => resolveVsg(r, diags)),
     virtualServers: list(root.virtualServers, (r) => resolveVirtualServer(r, diags)),
     ...(ssl ? { sslConfig: { password: ssl.password, ca: ssl.ca, certificate: ssl.certificate, key: ssl.key, loc: ssl.loc } } : {}),

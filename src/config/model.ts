@@ -536,6 +536,14 @@ export interface InterfaceUpDownDelay extends Located {
   readonly upUs: number;
 }
 
+/** One garp_group: at most one GARP per garpIntervalMs (one NA per gnaIntervalMs) on its interfaces together. */
+export interface GarpGroup extends Located {
+  readonly garpIntervalMs: number;
+  readonly gnaIntervalMs: number;
+  /** `interface IF` and the `interfaces { }` list together. */
+  readonly interfaces: readonly string[];
+}
+
 export interface Model {
   readonly globalDefs: GlobalDefs;
   readonly vrrpScripts: readonly VrrpScript[];
@@ -549,6 +557,8 @@ export interface Model {
   readonly staticRules: readonly RuleEntry[];
   /** interface_up_down_delays: per interface, how long a link change waits before instances see it. */
   readonly interfaceUpDownDelays?: readonly InterfaceUpDownDelay[];
+  /** garp_group blocks: GARP/NA pacing shared by their interfaces. */
+  readonly garpGroups?: readonly GarpGroup[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
   readonly sslConfig?: SslConfig;

@@ -1,4 +1,6 @@
 /**
+ * Per-interface timing blocks at the top level: interface_up_down_delays and garp_group.
+ *
  * `interface_up_down_delays { ifname down_delay [up_delay] }` lines. Delays are seconds with µs
  * resolution in [0, 255]; keepalived 2.2.7's words for bad ones (`-t`): "number '300' outside
  * range [0.000000, 255.000000]", "invalid number 'abc'", "negative number '-1'" (the line is
@@ -6,7 +8,8 @@
  */
 import type { RawLine } from './build';
 import type { Diagnostics } from './diagnostics';
-import type { InterfaceUpDownDelay } from './model';
+import type { GarpGroup, InterfaceUpDownDelay } from './model';
+import { sToMs, type Raw } from './resolve-common';
 
 const MAX_DELAY_S = 255;
 
@@ -37,4 +40,16 @@ export function parseUpDownDelay(line: RawLine, diags: Diagnostics): InterfaceUp
   const upUs = up === undefined ? 0 : delayUs(up, line, 2, diags);
   if (upUs === undefined) return undefined;
   return { ifname, downUs, upUs, loc: line.loc };
+}
+
+/** garp_group: a missing interval is 0 (no pacing of that kind on those interfaces). */
+export function resolveGarpGroup(r: Raw): GarpGroup {
+  const listed = ((r.interfaces ?? []) as RawLine[]).flatMap((l) => l.args);
+  const one = typeof r.interface === 'string' ? [r.interface] : [];
+  return {
+    garpIntervalMs: sToMs((r.garpInterval as number | undefined) ?? 0),
+    gnaIntervalMs: sToMs((r.gnaInterval as number | undefined) ?? 0),
+    interfaces: [...new Set([...one, ...listed])],
+    loc: r.loc,
+  };
 }

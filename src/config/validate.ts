@@ -146,6 +146,7 @@ export function scriptsInUse(m: Omit<Model, 'hasScripts'>): ScriptCommand[] {
   const tracked = new Set(owners.flatMap((o) => o.trackScript.map((t) => t.name)));
   const out: (ScriptCommand | undefined)[] = m.vrrpScripts.filter((s) => tracked.has(s.name)).map((s) => s.script);
   for (const o of owners) out.push(o.notify, o.notifyMaster, o.notifyBackup, o.notifyFault, o.notifyStop);
+  for (const vi of m.vrrpInstances) out.push(vi.notifyMasterRxLowerPri);
   for (const vs of m.virtualServers) {
     out.push(vs.quorumUp, vs.quorumDown);
     for (const rs of vs.realServers) {

@@ -68,6 +68,14 @@ export interface InstanceWiring {
   send(payload: Uint8Array, dst: string, src: string): void;
   /** IPv6 NA Router flag: set when forwarding is on (keepalived's rule). */
   router: boolean;
+  /** The physical interface under a VMAC (garp_group pacing is per physical interface). */
+  baseIfname?: string;
+}
+
+/** GARP/NA pacing shared by the instances (runtime/garp-pacing). */
+export interface AnnouncePacing {
+  paced(ifname: string, family: 'inet' | 'inet6'): boolean;
+  request(ifname: string, family: 'inet' | 'inet6', key: string, send: () => void, rank?: number): void;
 }
 
 export interface InstanceDeps {
@@ -79,10 +87,16 @@ export interface InstanceDeps {
   names?: Iproute2Names;
   onTransition?: (inst: InstanceRuntime, from: VrrpStateName, to: VrrpStateName, reason: string) => void;
   onNotify?: (inst: InstanceRuntime, state: NotifyState | 'DELETED', priority: number) => void;
+  /** A MASTER answered a lower-priority advert (notify_master_rx_lower_pri, FIFO line). */
+  onRxLowerPri?: (inst: InstanceRuntime, priority: number) => void;
   /** The effective priority changed while MASTER or BACKUP (notify_priority_changes FIFO lines). */
   onPriorityChange?: (inst: InstanceRuntime, state: 'MASTER' | 'BACKUP', priority: number) => void;
   /** The no_accept firewall: drop rule set before the VIPs are added, removed after they go. */
   firewall?: VipFirewall;
+  /** garp_group / vrrp_garp_interval / vrrp_gna_interval: frames paced per interface group (else each round is spaced by the global interval). */
+  pacing?: AnnouncePacing;
+  /** This instance's place in the configuration (paced frames wait in configuration order). */
+  configIndex?: number;
 }
 
 export function fsmConfig(m: VrrpInstance, primaryAddress: string, minGarp = false): InstanceConfig {
@@ -462,6 +476,9 @@ export class InstanceRuntime {
         this.later(() => this.deps.onNotify?.(this, state, a.priority));
         return;
       }
+      case 'notify-rx-lower-pri':
+        this.later(() => this.deps.onRxLowerPri?.(this, a.priority));
+        return;
       case 'log':
         if (a.level === 'debug') this.log.debug(a.text);
         else if (a.level === 'warn') this.log.warn(a.text);
@@ -562,7 +579,8 @@ export class InstanceRuntime {
     const addAll = (xs: readonly AddressSpec[]): Array<Promise<void>> => (rtnl.addAddresses ? rtnl.addAddresses(xs) : xs.map((spec) => rtnl.addAddress(spec)));
     let adds: Array<Promise<void>>;
     const first = vips[0];
-    if (this.leadAnnounce && first && specs.length > 1 && this.st.state === 'MASTER') {
+    // (paced frames — garp_group, vrrp_garp_interval — wait for their slot in sendRound instead)
+    if (this.leadAnnounce && first && specs.length > 1 && this.st.state === 'MASTER' && !this.pacedFor(first.family)) {
       this.leadAnnounce = false;
       const head = rtnl.addAddress(specs[0] as AddressSpec);
       if (this.sendAnnounce(first.family, first.address)) this.leadAnnounced = first;
@@ -656,7 +674,7 @@ export class InstanceRuntime {
     if (count <= 0 || !this.vipsInstalled || this.st.state !== 'MASTER') return;
     if (!continued) this.logBurst(only);
     for (let i = 0; i < count; i++) {
-      if ((i > 0 || continued) && this.cfg.garp.intervalMs > 0) await delay(this.deps.clock, this.cfg.garp.intervalMs);
+      if ((i > 0 || continued) && this.cfg.garp.intervalMs > 0 && !this.deps.pacing) await delay(this.deps.clock, this.cfg.garp.intervalMs);
       if (this.st.state !== 'MASTER') return;
       this.sendRound(only);
     }
@@ -677,16 +695,42 @@ export class InstanceRuntime {
     const m = this.model;
     const sent: VipEntry[] = lead ? [lead] : [];
     for (const list of [m.virtualIpaddress, m.virtualIpaddressExcluded]) {
-      for (const v of list) if (v !== lead && (!only || only.includes(v.address)) && this.sendAnnounce(v.family, v.address)) sent.push(v);
+      for (const v of list) {
+        if (v === lead || (only && !only.includes(v.address))) continue;
+        if (this.pacedFor(v.family)) this.sendPaced(v);
+        else if (this.sendAnnounce(v.family, v.address)) sent.push(v);
+      }
     }
+    for (const v of sent) this.logSent(v);
+  }
+
+  private logSent(v: VipEntry): void {
     if (!this.log.detail) return;
     const ifn = this.wiring.announceIfname;
-    for (const v of sent) this.log.debug(v.family === 'inet' ? `Sending gratuitous ARP on ${ifn} for ${v.address}` : `Sending unsolicited Neighbour Advert on ${ifn} for ${v.address}`);
+    this.log.debug(v.family === 'inet' ? `Sending gratuitous ARP on ${ifn} for ${v.address}` : `Sending unsolicited Neighbour Advert on ${ifn} for ${v.address}`);
+  }
+
+  private pacedFor(family: 'inet' | 'inet6'): boolean {
+    return this.deps.pacing?.paced(this.wiring.baseIfname ?? this.wiring.announceIfname, family) ?? false;
+  }
+
+  /** Through the interface group's pacer: now, or at its next slot (once however often asked); not once we are no longer MASTER. */
+  private sendPaced(v: VipEntry): void {
+    const m = this.model;
+    const i = m.virtualIpaddress.indexOf(v);
+    const vipIndex = i >= 0 ? i : m.virtualIpaddress.length + m.virtualIpaddressExcluded.indexOf(v);
+    const rank = (this.deps.configIndex ?? 0) * 65536 + vipIndex;
+    this.deps.pacing?.request(this.wiring.baseIfname ?? this.wiring.announceIfname, v.family, `${this.name}|${v.address}`, () => {
+      // a takeover's first round goes out as the VIP add is sent (see announceFirstRoundNow)
+      if (this.st.state !== 'MASTER' || !(this.vipsInstalled || this.vipsRequested)) return;
+      if (this.sendAnnounce(v.family, v.address)) this.logSent(v);
+    }, rank);
   }
 
   private async announceOne(address: string, count: number): Promise<void> {
     const v = [...this.model.virtualIpaddress, ...this.model.virtualIpaddressExcluded].find((x) => x.address === address);
     if (!v) return;
+    if (this.pacedFor(v.family)) return this.sendPaced(v);
     for (let i = 0; i < count; i++) this.sendAnnounce(v.family, v.address);
   }
 

@@ -6,7 +6,7 @@ import type { GlobalDefs, NotifyScripts, ScriptCommand } from '../config/model';
 import type { Logger } from '../observe/log';
 import { HookRunner } from '../notify/hooks';
 import { NotifyFifo, fifoFromSpec } from '../notify/fifo';
-import { fifoLine, hookCalls, notifyConfigOf, reportedState, vrrpMail, type NotifyKind, type NotifyState } from '../notify/notify';
+import { fifoLine, hookCalls, notifyConfigOf, reportedState, vrrpMail, type HookCall, type NotifyKind, type NotifyState } from '../notify/notify';
 import { sendMail } from '../notify/smtp';
 import type { ScriptRunner } from '../notify/exec';
 
@@ -61,6 +61,21 @@ export class Notifier {
    */
   priorityChanged(name: string, state: 'MASTER' | 'BACKUP', priority: number): void {
     this.fifoOnly('INSTANCE', name, `${state}_PRIORITY`, priority);
+  }
+
+  /**
+   * A MASTER heard a lower priority: notify_master_rx_lower_pri runs with no arguments (not the
+   * generic `notify`), and the FIFOs get `INSTANCE "VI_1" MASTER_RX_LOWER_PRI 200`, as keepalived
+   * 2.2.7 does (observed; the priority is ours).
+   */
+  masterRxLowerPri(name: string, script: ScriptCommand | undefined, priority: number): void {
+    if (script && script.argv.length) {
+      const call: HookCall = { argv: [...script.argv], keyword: 'notify_master_rx_lower_pri' };
+      if (script.user !== undefined) call.user = script.user;
+      if (script.group !== undefined) call.group = script.group;
+      void this.hooks.enqueue(`INSTANCE:${name}`, [call]);
+    }
+    this.fifoOnly('INSTANCE', name, 'MASTER_RX_LOWER_PRI', priority);
   }
 
   /** A line for the FIFOs alone (no hook, no mail). */

@@ -30,6 +30,7 @@ import { AhSession } from './ah-session';
 import { LimitedLog } from './limited-log';
 import { Firewall } from './firewall';
 import { LinkDelayGate } from './link-delays';
+import { GarpPacing } from './garp-pacing';
 import type { NftPort } from '../net/nft';
 
 export interface VrrpServiceDeps {
@@ -113,8 +114,11 @@ export class VrrpService {
   private readonly firewall: Firewall | undefined;
   /** interface_up_down_delays: the link state instances see. */
   private readonly linkGate: LinkDelayGate;
+  /** garp_group and the global GARP/NA intervals: frames paced per interface group. */
+  private readonly pacing: GarpPacing;
 
   constructor(private model: Model, private readonly deps: VrrpServiceDeps) {
+    this.pacing = new GarpPacing(deps.clock, model);
     this.linkGate = new LinkDelayGate(deps.clock, deps.log, (ifname, up) => {
       deps.log.info(`Netlink reports ${ifname} ${up ? 'up' : 'down'}`);
       this.refreshAll();
@@ -260,6 +264,7 @@ export class VrrpService {
         destinations: wiring.destinations,
         send: ah ? (payload, dst, src) => s.send(ah.wrap(payload, src, dst), dst, src) : (payload, dst, src) => s.send(Buffer.from(payload), dst, src),
         router: false,
+        baseIfname: wiring.baseIfname,
       },
       {
         clock: this.deps.clock,
@@ -272,10 +277,13 @@ export class VrrpService {
           this.onTransition(inst, from, to);
         },
         onNotify: (inst, state, prio) => this.notifier.notify('INSTANCE', inst.name, inst.model, state, prio),
+        onRxLowerPri: (inst, prio) => this.notifier.masterRxLowerPri(inst.name, inst.model.notifyMasterRxLowerPri, prio),
         onPriorityChange: (inst, state, prio) => {
           if (inst.model.notifyPriorityChanges) this.notifier.priorityChanged(inst.name, state, prio);
         },
         firewall: this.firewall,
+        pacing: this.pacing,
+        configIndex: this.model.vrrpInstances.findIndex((x) => x.name === m.name),
       },
       this.model.globalDefs.vrrpMinGarp,
     );
@@ -583,6 +591,7 @@ export class VrrpService {
     this.stopping = true;
     this.dropLog.stop();
     this.linkGate.stop();
+    this.pacing.stop();
     this.trackers?.stop();
     await Promise.all([...this.instances.values()].map((r) => r.rt.stop()));
     await this.firewall?.stop(this.deps.dontReleaseVrrp);
@@ -634,6 +643,7 @@ export class VrrpService {
     }
     this.reloadTrackers(prev, next);
     this.configureLinkDelays();
+    this.pacing.configure(next);
     if (!this.notifier.adopt(next.globalDefs, this.scriptUser)) {
       this.notifier.close();
       this.notifier = new Notifier(next.globalDefs, this.deps.log, this.deps.runner, this.scriptUser);

@@ -313,6 +313,9 @@ function masterRx(o: Out, s: InstanceState, adv: Advert, src: string, answer: Lo
   if (!answer.advert) return s;
   o.log('info', msg.lowerPrioForcing(cfg.name, src, adv.priority, s.priority));
   o.push({ type: 'send-advert', priority: s.priority });
+  // keepalived 2.2.7 (observed): with each "forcing new election" line, notify_master_rx_lower_pri
+  // runs (no arguments) and the FIFOs get `INSTANCE "VI_1" MASTER_RX_LOWER_PRI <our priority>`.
+  o.push({ type: 'notify-rx-lower-pri', priority: s.priority });
   const garp = answer.garp && cfg.garp.lowerPrioRepeat > 0;
   if (garp) o.push({ type: 'announce', count: cfg.garp.lowerPrioRepeat });
   const lowerAt = garp && cfg.garp.lowerPrioDelayMs > 0 ? now + cfg.garp.lowerPrioDelayMs : s.garpLowerPrioAt;

@@ -243,6 +243,8 @@ export type Action =
   | { type: 'sync-vips' }
   | { type: 'transition'; from: VrrpStateName; to: VrrpStateName; reason: string }
   | { type: 'notify'; state: NotifyState; priority: number }
+  /** A MASTER heard (and answered) a lower priority: notify_master_rx_lower_pri and the FIFO's MASTER_RX_LOWER_PRI line. */
+  | { type: 'notify-rx-lower-pri'; priority: number }
   | { type: 'log'; level: LogLevel; text: string };
 
 export interface StepResult {

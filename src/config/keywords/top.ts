@@ -3,6 +3,7 @@ import { globalDefsTable } from './global';
 import * as R from './reasons';
 import { syncGroupTable } from './sync-group';
 import { bfdInstanceTable } from './bfd';
+import { garpGroupTable } from './garp-group';
 import { block, ignore, lines, table, str } from './types';
 import { vrrpInstanceTable } from './vrrp-instance';
 import { trackFileTable, trackProcessTable, vrrpScriptTable } from './vrrp-script';
@@ -23,13 +24,13 @@ export const topTable = table('top level', {
   static_ipaddress: lines({ repeat: true, to: 'staticIpaddress', use: 'runtime/static-config.ts', field: 'staticAddresses' }),
   static_routes: lines({ repeat: true, to: 'staticRoutes', use: 'runtime/static-config.ts' }),
   static_rules: lines({ repeat: true, to: 'staticRules', use: 'runtime/static-config.ts' }),
+  garp_group: block(garpGroupTable, { repeat: true, to: 'garpGroups', use: 'runtime/garp-pacing.ts' }),
   interface_up_down_delays: lines({ repeat: true, to: 'interfaceUpDownDelays', use: 'runtime/link-delays.ts' }),
   virtual_server_group: lines({ repeat: true, keepArgs: true, minArgs: 1, to: 'virtualServerGroups', use: 'runtime/lvs.ts' }),
   virtual_server: block(virtualServerTable, { ...named, to: 'virtualServers', use: 'runtime/lvs.ts' }),
   SSL: block(sslTable, { to: 'ssl', use: 'check/build.ts', field: 'sslConfig' }),
   // Accepted, not stored.
   linkbeat_interfaces: ignore('link state comes from netlink only; MII/ethtool/ioctl polling is not implemented'),
-  garp_group: ignore('per-interface GARP/NA rate limits are not implemented yet (the global vrrp_garp_interval/vrrp_gna_interval are)'),
   track_group: ignore('not implemented yet'),
   // global_parser.c also installs these at top level.
   // Entered before the configuration's interfaces are looked up (cli/main reads it from the parse

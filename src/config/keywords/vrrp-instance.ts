@@ -80,7 +80,7 @@ const keywords: Record<string, KwSpec> = {
   nopreempt: flag({ default: false, use: INST }),
   preempt_delay: num(0, 1000, { default: 0, use: INST, field: 'preemptDelayMs' }),
   notify_deleted: words({ bareValue: [], use: NOTIFY }),
-  notify_master_rx_lower_pri: script({ unsupported: 'not implemented yet: no hook or MASTER_RX_LOWER_PRI FIFO line when a master hears a lower priority' }),
+  notify_master_rx_lower_pri: script({ use: 'runtime/vrrp-service.ts' }),
   lvs_sync_daemon_interface: str({ deprecated: 'lvs_sync_daemon in global_defs', use: 'runtime/lvs-syncd.ts' }),
   garp_master_delay: int(0, 4294, { use: INST, field: 'garpMasterDelayMs' }),
   garp_master_repeat: int(1, 255, { use: INST, fallback: { value: 1 } }),
