@@ -31,6 +31,7 @@ import { LimitedLog } from './limited-log';
 import { Firewall } from './firewall';
 import { LinkDelayGate } from './link-delays';
 import { GarpPacing } from './garp-pacing';
+import { unicastWithoutPeers } from '../vrrp/unicast';
 import type { NftPort } from '../net/nft';
 
 export interface VrrpServiceDeps {
@@ -154,6 +155,8 @@ export class VrrpService {
     const delayMs = this.model.globalDefs.vrrpStartupDelayMs;
     if (delayMs > 0 && this.instances.size) this.deps.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     for (const r of this.instances.values()) {
+      const noPeer = unicastWithoutPeers(r.rt.model);
+      if (noPeer) this.deps.log.info(noPeer.line);
       this.refreshTracking(r);
       r.rt.start(delayMs, this.deps.processStartedAt);
     }
@@ -407,6 +410,8 @@ export class VrrpService {
   private refreshTracking(r: Running): void {
     const res = this.tracking(r);
     r.rt.setPriority(res.effectivePriority);
+    // unicast_fault_no_peer: no peer to talk to, FAULT for as long as the configuration says so
+    if (unicastWithoutPeers(r.rt.model)?.fault) return r.rt.setFault(true, 'no unicast peers');
     r.rt.setFault(res.fault, res.faultReasons.join(', '));
   }
 

@@ -315,7 +315,8 @@ function masterRx(o: Out, s: InstanceState, adv: Advert, src: string, answer: Lo
   o.push({ type: 'send-advert', priority: s.priority });
   // keepalived 2.2.7 (observed): with each "forcing new election" line, notify_master_rx_lower_pri
   // runs (no arguments) and the FIFOs get `INSTANCE "VI_1" MASTER_RX_LOWER_PRI <our priority>`.
-  o.push({ type: 'notify-rx-lower-pri', priority: s.priority });
+  // (a lower priority only: an equal one from a lower address is answered but not reported)
+  if (adv.priority < s.priority) o.push({ type: 'notify-rx-lower-pri', priority: s.priority });
   const garp = answer.garp && cfg.garp.lowerPrioRepeat > 0;
   if (garp) o.push({ type: 'announce', count: cfg.garp.lowerPrioRepeat });
   const lowerAt = garp && cfg.garp.lowerPrioDelayMs > 0 ? now + cfg.garp.lowerPrioDelayMs : s.garpLowerPrioAt;

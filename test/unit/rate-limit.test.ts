@@ -98,7 +98,7 @@ t.test('answersLowerPriority mirrors the state machine', async (t) => {
   t.same(unanswered.actions, [], 'an unanswered one is only discarded');
   t.equal(unanswered.state, m);
   const noGarp = step(cfg, m, { type: 'advert', advert: advert(50), src: '192.0.2.9', answer: { advert: true, garp: false } }, 10);
-  t.same(noGarp.actions.filter((a) => a.type !== 'log').map((a) => a.type), ['send-advert']);
+  t.same(noGarp.actions.filter((a) => a.type !== 'log').map((a) => a.type), ['send-advert', 'notify-rx-lower-pri']);
 });
 
 function masterWith3Vips() {

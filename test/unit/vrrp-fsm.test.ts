@@ -193,7 +193,7 @@ t.test('RFC 9568 / keepalived: MASTER answers a lower priority (or equal, lower 
   let d = master({ garp: { ...testConfig().garp, masterDelayMs: 0 } });
   let a = d.rx(90, '192.0.2.2');
   t.same(logs(a), ['(VI_1) Received advert from 192.0.2.2 with lower priority 90, ours 100, forcing new election']);
-  t.same(types(a), ['send-advert:100', 'announce:5']);
+  t.same(types(a), ['send-advert:100', 'notify-rx-lower-pri', 'announce:5']);
   t.equal(d.state.state, 'MASTER');
   a = d.rx(100, '192.0.2.0');
   t.same(types(a), ['send-advert:100', 'announce:5'], 'equal priority, lower address');

@@ -22,6 +22,7 @@ t.test('no notification otherwise', async (t) => {
   t.same(rx(master, 100, { advert: false, garp: false }), [], 'unanswered (rate-limited): discarded only');
   t.same(rx(master, 250), [], 'higher priority: we step down');
   t.same(rx(master, 0), [], 'priority 0: the master adverts at once, no lower-priority event');
+  t.same(rx(master, 200), [], 'equal priority from a higher address: we step down, no lower-priority event');
   t.same(rx({ ...master, state: 'BACKUP' }, 100), [], 'a BACKUP');
   const quiet = testConfig({ basePriority: 200, lowerPrioNoAdvert: true });
   t.same(step(quiet, { ...initialState(quiet), state: 'MASTER', priority: 200 }, { type: 'advert', advert: advert(100), src: '192.0.2.2' }, 10).actions.filter((a) => a.type === 'notify-rx-lower-pri'), [], 'lower_prio_no_advert: not answered, not notified');

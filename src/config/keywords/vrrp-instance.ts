@@ -58,7 +58,7 @@ const keywords: Record<string, KwSpec> = {
   mcast_dst_ip: str({ use: WIRING }),
   unicast_peer: lines({ repeat: true, to: 'unicastPeer', use: WIRING, field: 'unicastPeers' }),
   unicast_ttl: int(1, 255, { unsupported: 'not implemented yet: unicast adverts are sent with TTL 255' }),
-  unicast_fault_no_peer: flag({ default: false, unsupported: 'not implemented yet: an instance without unicast peers is not put in FAULT' }),
+  unicast_fault_no_peer: flag({ default: false, use: 'vrrp/unicast.ts' }),
   check_unicast_src: flag({ use: SVC }),
   virtual_router_id: int(1, 255, { required: true, to: 'vrid', use: INST, fallback: { refuse: true } }),
   version: int(2, 3, { use: INST }),
