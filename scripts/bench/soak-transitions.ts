@@ -18,7 +18,8 @@
  * handles, and notify children still running. Exits 1 when any is not flat (fds/timers/handles
  * equal, RSS within ±5 MB, no child left).
  *
- * Usage (root not needed): node --expose-gc dist/scripts/bench/soak-transitions.js [--transitions 100000]
+ * Usage (root not needed): node dist/scripts/bench/soak-transitions.js [--transitions 100000]
+ * (it re-runs itself with --expose-gc and the daemon's V8 flags, read from the CLI's shebang).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,7 @@ import path from 'node:path';
 import { loadConfigText } from '../../src/config/load';
 import { VrrpService } from '../../src/runtime/vrrp-service';
 import { NativeScriptRunner } from '../../src/notify/native-runner';
+import type { ScriptRunner } from '../../src/notify/exec';
 import { Recorder } from '../../src/observe/recorder';
 import type { Logger } from '../../src/observe/log';
 import type { AnnouncePort, ReceivedPacket, VrrpSocket, VrrpSocketFactory } from '../../src/net/ports';
@@ -126,6 +128,7 @@ interface Figures {
   fds: number;
   rssMb: number;
   heapMb: number;
+  heapTotalMb: number;
   virtualTimers: number;
   activeHandles: number;
   children: number;
@@ -151,8 +154,16 @@ async function main(): Promise<void> {
   const log = new CountingLogger();
   const recorder = new Recorder();
   let transitions = 0;
+  // Every transition queues one notify hook; hooks of an instance run one after another. The
+  // virtual clock makes transitions far faster than real processes can start, so the soak
+  // keeps the hook backlog small (as a real 50 ms flap does): otherwise what grows is the
+  // queue of hooks still to run, which is the run's own backpressure, not a leak.
+  const native = new NativeScriptRunner();
+  let hooksDone = 0;
+  const runner: ScriptRunner = { run: (argv, opts) => native.run(argv, opts).finally(() => void hooksDone++) };
+  const MAX_BACKLOG = 8;
   const svc = new VrrpService(loaded.model, {
-    clock, log, rtnl, sockets, announcer, runner: new NativeScriptRunner(), recorder,
+    clock, log, rtnl, sockets, announcer, runner, recorder,
     onStateChange: () => void transitions++,
   });
   await svc.start();
@@ -167,17 +178,17 @@ async function main(): Promise<void> {
       await rtnl.settle();
       rtnl.calls.length = 0; // the fake records every call for tests; the soak must not measure that
       // Let real time pass for the hooks: never more than a few children at once.
-      if (transitions - lastSettle >= 50 || children() > 8) {
+      if (transitions - lastSettle >= 50 || children() > 8 || transitions - hooksDone > MAX_BACKLOG) {
         lastSettle = transitions;
         const end = Date.now() + 10_000;
-        while (children() > 2 && Date.now() < end) await sleep(2);
+        while ((children() > 2 || transitions - hooksDone > 2) && Date.now() < end) await sleep(2);
         await new Promise((r) => setImmediate(r));
       }
     }
   };
   const figures = async (): Promise<Figures> => {
     const end = Date.now() + 10_000;
-    while ((children() > 0 || zombies() > 0) && Date.now() < end) await sleep(10);
+    while ((children() > 0 || zombies() > 0 || hooksDone < transitions) && Date.now() < end) await sleep(10);
     await sleep(1200); // the hook queue's 1 s wait timers, if any, have run
     gc?.();
     gc?.();
@@ -186,6 +197,7 @@ async function main(): Promise<void> {
       transitions,
       fds: fs.readdirSync('/proc/self/fd').length,
       rssMb: Math.round((m.rss / 2 ** 20) * 10) / 10,
+      heapTotalMb: Math.round((m.heapTotal / 2 ** 20) * 10) / 10,
       heapMb: Math.round((m.heapUsed / 2 ** 20) * 10) / 10,
       virtualTimers: clock.pending(),
       activeHandles: process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length,
@@ -227,6 +239,23 @@ async function main(): Promise<void> {
     endF.fds === start.fds && endF.virtualTimers === start.virtualTimers && endF.activeHandles === start.activeHandles && Math.abs(endF.rssMb - start.rssMb) <= 5 && endF.children === 0 && endF.zombies <= Math.max(1, start.zombies);
   console.log(flat ? 'FLAT: fds, virtual timers, handles equal; RSS within ±5 MB; no notify child left' : 'NOT FLAT');
   process.exit(flat ? 0 : 1);
+}
+
+/**
+ * The daemon's V8 flags (from the shebang of the CLI it runs as): RSS is only comparable when
+ * the heap is sized as the daemon sizes it (plain node grows its young generation to 32 MB).
+ */
+function daemonFlags(): string[] {
+  const cli = path.join(__dirname, '../../src/cli/main.js');
+  const first = fs.readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+  return first.split(/\s+/).filter((w) => w.startsWith('--'));
+}
+
+const flags = daemonFlags();
+if (!flags.every((f) => process.execArgv.includes(f)) || !process.execArgv.includes('--expose-gc')) {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync(process.execPath, ['--expose-gc', ...flags, __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 2);
 }
 
 main().catch((e: Error) => {
