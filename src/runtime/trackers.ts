@@ -370,7 +370,7 @@ export class Trackers {
       // Watch the directory: editors and `echo > f` via rename replace the inode.
       const base = path.basename(e.spec.path);
       e.watcher = fs.watch(path.dirname(e.spec.path), (_ev, f) => {
-        if (f === null || f === base) this.readFile(e);
+        if (f === null || f === base) this.readFile(e, true);
       });
       e.watcher.on('error', () => undefined);
     } catch {
@@ -378,11 +378,19 @@ export class Trackers {
     }
   }
 
-  private readFile(e: FileEntry): void {
+  /**
+   * Read the value. On a watch event an empty file is not read as 0: `echo 7 > f` and
+   * writeFile truncate before they write, and the truncation's own event would otherwise
+   * report a transient 0 (priority 105 -> 100 -> 107, or FAULT for weight 0) between two
+   * values. A file really left empty still reads as 0 at the next periodic re-read.
+   */
+  private readFile(e: FileEntry, fromWatch = false): void {
     if (!this.started) return;
     let value = 0;
     try {
-      value = parseTrackFileValue(fs.readFileSync(e.spec.path, 'utf8')).value;
+      const text = fs.readFileSync(e.spec.path, 'utf8');
+      if (fromWatch && text === '') return;
+      value = parseTrackFileValue(text).value;
     } catch {
       value = 0; // a missing file reads as 0
     }

@@ -1,4 +1,7 @@
 import t from 'tap';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { FakeClock } from '../support/fake-clock';
 import { MemoryLogger } from '../../src/observe/log';
 import { Trackers, scriptFailureText, trackerSpecsFromModel } from '../../src/runtime/trackers';
@@ -208,4 +211,31 @@ t.test('reconfigure keeps unchanged trackers and their state, restarts changed o
   clock.advance(1000);
   t.equal(runner.runs.filter((r) => r.argv[0] === '/b').length, 2, 'b no longer scheduled after removal');
   tr.stop();
+});
+
+t.test('track_file: the truncation of a rewrite is not reported as a transient 0; a file left empty reads 0 at the re-read', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-tf-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'v');
+  fs.writeFileSync(file, '5\n');
+  const { clock, changes, tr } = setup({ filePollMs: 1000 });
+  tr.addFile({ name: 'tf', path: file });
+  tr.start();
+  t.teardown(() => tr.stop());
+  t.same(changes, [['file', 'tf', 5]], 'value read at start');
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  // what writeFile / `echo 7 > f` do: truncate (one inotify event), then write (another)
+  const fd = fs.openSync(file, 'w');
+  await settle();
+  fs.writeSync(fd, '7\n');
+  fs.closeSync(fd);
+  await settle();
+  t.same(changes.slice(1), [['file', 'tf', 7]], 'straight from 5 to 7, no 0 in between');
+  fs.truncateSync(file, 0);
+  await settle();
+  t.same(changes.slice(2), [], 'an empty file is not read on its watch event');
+  clock.advance(1000);
+  t.same(changes.slice(2), [['file', 'tf', 0]], 'a file left empty reads 0 at the periodic re-read');
 });

@@ -31,7 +31,7 @@ export const topTable = table('top level', {
   SSL: block(sslTable, { to: 'ssl', use: 'check/build.ts', field: 'sslConfig' }),
   // Accepted, not stored.
   linkbeat_interfaces: ignore('link state comes from netlink only; MII/ethtool/ioctl polling is not implemented'),
-  track_group: ignore('not implemented yet'),
+  track_group: ignore('not implemented: deleting a static address, route or rule that names a track_group puts no instance in FAULT'),
   // global_parser.c also installs these at top level.
   // Entered before the configuration's interfaces are looked up (cli/main reads it from the parse
   // tree first); the daemon reads it for keepalived's syslog ident change.
