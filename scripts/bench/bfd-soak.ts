@@ -88,6 +88,8 @@ interface WirePkt {
   src: string;
   dst: string;
   state: string;
+  /** RFC 5880 §4.1 Diagnostic: 1 Control Detection Time Expired, 3 Neighbor Signaled Session Down. */
+  diag: number;
 }
 
 const STATES = ['AdminDown', 'Down', 'Init', 'Up'];
@@ -113,7 +115,7 @@ class PktParser {
     this.hex += (x[1] as string).replace(/\s+/g, '');
     if (this.hex.length >= 60) {
       const state = STATES[parseInt(this.hex.slice(58, 60), 16) >> 6] as string;
-      this.onPkt({ ...this.head, state });
+      this.onPkt({ ...this.head, state, diag: parseInt(this.hex.slice(56, 58), 16) & 0x1f });
       this.head = undefined;
     }
   }
@@ -234,22 +236,43 @@ function wireDetection(cap: HostCapture, me: string, peer: string, fromS: number
   return last ? (down.t - last.t) * 1000 : undefined;
 }
 
-/** Per flow (src → dst) on the bridge pcap: the largest gap between consecutive packets. */
-async function flowGaps(lab: Lab, pcap: string): Promise<Map<string, { n: number; maxMs: number; p999Ms: number }>> {
+/** A session that went from Up to Down on the wire during the soak, and whose fault it looks like. */
+interface DownEvent {
+  t: number;
+  /** The side whose packet first says Down (src) and its peer (dst). */
+  src: string;
+  dst: string;
+  diag: number;
+  /** How long the peer had been silent towards src when src said Down (ms). */
+  peerSilentMs: number;
+}
+
+/**
+ * Per flow (src → dst) on the bridge pcap: the largest gap between consecutive packets; and every
+ * Up → Down transition with the silence of the other direction before it, which says whose
+ * fault a false Down was: the peer stopped sending for a Detection Time (its TX or its host),
+ * or packets kept coming and the detector expired anyway (its RX or timers).
+ */
+async function flowGaps(lab: Lab, pcap: string): Promise<{ gaps: Map<string, { n: number; maxMs: number; p999Ms: number }>; downs: DownEvent[] }> {
   const r = await lab.exec(lab.bridgeNs, ['tcpdump', '-r', pcap, '-n', '-tt', '-x'], 300_000);
-  const last = new Map<string, number>();
+  const last = new Map<string, WirePkt>();
   const gaps = new Map<string, number[]>();
+  const downs: DownEvent[] = [];
   // Every packet of the flow, whatever its state: a gap is the sender's silence.
   const parser = new PktParser((p) => {
     const key = `${p.src} → ${p.dst}`;
     const prev = last.get(key);
-    if (prev !== undefined) (gaps.get(key) ?? gaps.set(key, []).get(key))?.push((p.t - prev) * 1000);
-    last.set(key, p.t);
+    if (prev !== undefined) (gaps.get(key) ?? gaps.set(key, []).get(key))?.push((p.t - prev.t) * 1000);
+    if (prev?.state === 'Up' && p.state === 'Down') {
+      const back = last.get(`${p.dst} → ${p.src}`);
+      downs.push({ t: p.t, src: p.src, dst: p.dst, diag: p.diag, peerSilentMs: back ? (p.t - back.t) * 1000 : NaN });
+    }
+    last.set(key, p);
   });
   for (const line of r.stdout.split('\n')) parser.line(line);
   const out = new Map<string, { n: number; maxMs: number; p999Ms: number }>();
   for (const [k, xs] of gaps) out.set(k, { n: xs.length, maxMs: Math.max(...xs), p999Ms: percentile(xs, 99.9) });
-  return out;
+  return { gaps: out, downs };
 }
 
 function burnCores(n: number): ChildProcess[] {
@@ -286,7 +309,7 @@ async function main(): Promise<void> {
     dumper.kill('SIGINT');
     await waitFor(() => dumper.exitCode !== null || dumper.signalCode !== null, 5000);
     if (process.env.SOAK_KEEP_PCAP) fs.copyFileSync(pcap, process.env.SOAK_KEEP_PCAP);
-    const gaps = await flowGaps(lab, pcap);
+    const { gaps, downs } = await flowGaps(lab, pcap);
     const name = (ip: string): string => IMPLS.find((i) => s.hosts[i].ipv4 === ip) ?? ip;
     report.push(
       `BFD soak: ${soakS.toFixed(0)} s at ${INTERVAL_MS} ms × ${MULT} (Detection Time ${DETECT_MS} ms), IPv4 single-hop full mesh of tskeepalived, keepalived 2.2.7, FRR bfdd; load: ${scripts} vrrp_scripts (interval 1 s) in tskeepalived, ${kaScripts} in keepalived, + ${busy} busy processes`,
@@ -300,6 +323,15 @@ async function main(): Promise<void> {
       '| flow on the bridge (sender → receiver) | packets | p99.9 gap (ms) | largest gap (ms) |',
       '|---|---|---|---|',
       ...[...gaps].sort().map(([k, g]) => `| ${k.split(' → ').map(name).join(' → ')} | ${g.n + 1} | ${g.p999Ms.toFixed(1)} | ${g.maxMs.toFixed(1)} |`),
+      '',
+      'Each Up → Down on the wire during the soak (the side that said Down first; diag 1 = its Detection Time expired, 3 = the peer signalled Down):',
+      '',
+      '| s into the soak | said Down | to | diag | peer silent before (ms) | looks like |',
+      '|---|---|---|---|---|---|',
+      ...downs.map((d) => {
+        const why = d.diag !== 1 ? 'signalled' : d.peerSilentMs >= DETECT_MS ? `${name(d.dst)} stopped sending` : `${name(d.src)} expired with packets arriving`;
+        return `| ${(d.t - t0 / 1000).toFixed(1)} | ${name(d.src)} | ${name(d.dst)} | ${d.diag} | ${d.peerSilentMs.toFixed(1)} | ${why} |`;
+      }),
     );
     console.log(report.splice(0).join('\n'));
     if (process.env.SOAK_DEBUG) console.log(`ours:\n${s.ours.out.text.slice(-3000)}\nkeepalived:\n${s.ka.out.text.slice(-3000)}`);
