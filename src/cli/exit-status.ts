@@ -37,3 +37,21 @@ export function configTestStatus(diags: readonly Diagnostic[], opts: { allConfig
   if (diags.some(isError)) return EXIT_CONFIG;
   return EXIT_OK;
 }
+
+/**
+ * The daemon's exit status when it refuses its configuration at start-up, as Debian's keepalived
+ * 2.2.7 daemon exits (observed with `keepalived -n -l -f`, not -t): 6 when the main file is
+ * missing ("Config files missing"), 2 when an interface does not exist ("Non-existent interface
+ * specified in configuration", then "exited with permanent error CONFIG"). keepalived starts
+ * despite other errors (it uses its fallbacks, and so do we); what only we refuse (a config that
+ * expands past our limits) exits 1.
+ */
+export const DAEMON_EXIT_FATAL = 1;
+export const DAEMON_EXIT_CONFIG = 2;
+export const DAEMON_EXIT_MISSING_CONFIG = 6;
+
+export function daemonRefusalStatus(diags: readonly Diagnostic[]): number {
+  if (diags.some((d) => d.code === MAIN_FILE)) return DAEMON_EXIT_MISSING_CONFIG;
+  if (diags.some((d) => d.code === NO_INTERFACE && isError(d))) return DAEMON_EXIT_CONFIG;
+  return DAEMON_EXIT_FATAL;
+}

@@ -147,7 +147,7 @@ export function mainManPage(usage: string, docs: readonly KeywordDoc[] = keyword
   out.push('.fi');
   out.push('.SH CONFIGURATION', roff(helpKeywordSummary(docs).trim()));
   out.push('.SH SIGNALS', roff('TERM and INT stop (priority-0 adverts, VIPs released); HUP reloads; USR1 writes /tmp/keepalived.data; USR2 writes /tmp/keepalived.stats.'));
-  out.push('.SH "EXIT STATUS"', roff('With -t (as the keepalived 2.2.7 binary): 0 no errors (also a missing include, or a missing configuration file, without -e); 4 the configuration file is missing, with -e; 5 configuration errors, or an interface that does not exist; 6 scripts configured without enable_script_security, or a missing include with -e.'));
+  out.push('.SH "EXIT STATUS"', roff('With -t (as the keepalived 2.2.7 binary): 0 no errors (also a missing include, or a missing configuration file, without -e); 4 the configuration file is missing, with -e; 5 configuration errors, or an interface that does not exist; 6 scripts configured without enable_script_security, or a missing include with -e. The daemon (as the keepalived 2.2.7 daemon): 2 when an interface does not exist, 6 when the configuration file is missing; it starts despite other errors, using keepalived\'s fallbacks.'));
   out.push('.SH SEE ALSO', '\\fBkeepalived.conf\\fR(5)');
   return `${out.join('\n')}\n`;
 }

@@ -33,6 +33,7 @@ import type { LvsHandle } from './lvs-service';
 import { NativeScriptRunner } from '../notify/native-runner';
 import { onRealtimeSignal, SIG_JSON_DUMP, SIG_STATS_CLEAR } from '../net/rt-signals';
 import { VERSION_TEXT } from '../cli/version';
+import { daemonRefusalStatus } from '../cli/exit-status';
 import { Recorder } from '../observe/recorder';
 import { openControl, serveControl, startMetrics, type RunningParts } from '../control/glue';
 import { StaticConfig, hasStaticConfig } from './static-config';
@@ -55,7 +56,7 @@ export function logDiagnostics(log: Logger, diags: readonly Diagnostic[]): void 
  * parse (parsing the file a second time for them cost 39 ms of a 1,000-instance start-up).
  * A reload passes what its worker thread loaded (`loaded`, with the dump paths of that parse).
  */
-function load(o: CliOptions, log: Logger, reloading = false, loaded?: { result: LoadResult; dumpPaths: Record<DumpKind, string> }): { model: Model; dumpPaths: Record<DumpKind, string> } | undefined {
+function load(o: CliOptions, log: Logger, reloading = false, loaded?: { result: LoadResult; dumpPaths: Record<DumpKind, string> }): { model: Model; dumpPaths: Record<DumpKind, string> } | { refusedStatus: number } {
   const parent = log.child({ ident: PARENT_IDENT });
   if (!loaded) parent.debug(openingFile(o.configFile));
   const r = loaded?.result ?? loadConfigFile(o.configFile, { configId: o.configId, allConfig: o.allConfig, interfaceExists: hostInterface });
@@ -67,7 +68,7 @@ function load(o: CliOptions, log: Logger, reloading = false, loaded?: { result: 
   if (!r.model || refused) {
     if (reloading) log.error(`Configuration file ${o.configFile} has errors - reload aborted, the running configuration is kept`);
     else log.error(`Configuration file ${o.configFile} cannot be used - not starting`);
-    return undefined;
+    return { refusedStatus: daemonRefusalStatus(r.diagnostics) };
   }
   // -d: dump the configuration to the log (ours: the validated model, one JSON line per section)
   if (o.dumpConf) {
@@ -190,7 +191,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     if (netnsFd === undefined) return 0;
   }
   const loaded = load(o, log);
-  if (!loaded) return 1;
+  if ('refusedStatus' in loaded) return loaded.refusedStatus;
   let model: Model | undefined = loaded.model;
   let dumpPaths = loaded.dumpPaths;
   const netNamespace = o.namespace ?? loaded.model.globalDefs.netNamespace;
@@ -344,7 +345,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         return;
       }
       const loadedNext = load(o, log, true, off);
-      if (!loadedNext || !model) return;
+      if ('refusedStatus' in loadedNext || !model) return;
       const next = loadedNext.model;
       log.info('Reloading');
       if (vrrp) await assignedAddresses(log, rtnl, next);

@@ -46,8 +46,19 @@ t.test('an interface that does not exist: the daemon refuses to start, as keepal
   const code = await Promise.race([d.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 20000)))]);
   clearTimeout(timer);
   t.not(code, 'timeout', 'exits by itself');
-  t.not(code, 0, `exit status ${String(code)} is a failure`);
+  t.equal(code, 2, `exit status 2, as keepalived 2.2.7's daemon ("exited with permanent error CONFIG")`);
   t.ok(d.out.has(/interface eth7 for vrrp_instance VI_1 doesn't exist/), 'names the interface');
   t.ok(d.out.has(/Non-existent interface specified in configuration/), "keepalived's line");
+  t.notOk(d.out.has(/Entering (BACKUP|MASTER) STATE/), 'no instance ran');
+});
+
+t.test('a main configuration file that does not exist: the daemon exits 6, as keepalived 2.2.7 ("Config files missing")', { skip: !isRoot() && 'needs root' }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 1 });
+  const d = startDaemon(lab, lab.host(1), vrrpConfig({ priority: 100 }), ['-f', '/nonexistent/keepalived.conf']);
+  logsOnFailure(t, d);
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([d.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 20000)))]);
+  clearTimeout(timer);
+  t.equal(code, 6, 'exit status 6');
   t.notOk(d.out.has(/Entering (BACKUP|MASTER) STATE/), 'no instance ran');
 });

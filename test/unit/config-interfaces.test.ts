@@ -2,7 +2,7 @@
 // refuses to start: "Non-existent interface specified in configuration"); dynamic_interfaces relaxes it.
 import t from 'tap';
 import { loadConfigText } from '../../src/config/load';
-import { configTestStatus } from '../../src/cli/exit-status';
+import { configTestStatus, daemonRefusalStatus } from '../../src/cli/exit-status';
 import type { InterfaceLookup } from '../../src/config/interfaces';
 
 const host: InterfaceLookup = (n) => (n === 'eth0' ? 'present' : n === 'lo' ? 'loopback' : 'absent');
@@ -27,6 +27,7 @@ for (const [name, text, msg] of rows) {
     t.ok(r.diagnostics.some((d) => d.severity === 'fatal' && /Non-existent interface specified in configuration/.test(d.message)), 'keepalived\'s summary line, fatal: the daemon does not start');
     t.equal(r.model, undefined, 'no model to run');
     t.equal(configTestStatus(r.diagnostics), 5, '-t exits 5');
+    t.equal(daemonRefusalStatus(r.diagnostics), 2, 'the daemon exits 2 (keepalived 2.2.7: "exited with permanent error CONFIG")');
     const relaxed = load(text.replace(/^/, 'global_defs {\n  dynamic_interfaces\n}\n'));
     t.notOk(relaxed.diagnostics.some((d) => d.code === 'ERR_CONFIG_NO_INTERFACE'), 'dynamic_interfaces relaxes it');
   });
