@@ -103,7 +103,10 @@ export function parseRoute(line: RawLine, diags: Diagnostics): RouteEntry | unde
   if (options.dev ?? options.oif) r.dev = options.dev ?? options.oif;
   if (options.table) r.table = options.table;
   if (options.scope) r.scope = options.scope;
-  if (options.protocol) r.protocol = options.protocol;
+  if (options.protocol !== undefined && !noTrack && options.protocol !== 'keepalived' && options.protocol !== '18') {
+    // keepalived 2.2.7 (observed, static and virtual routes alike): the route is installed as proto keepalived.
+    diags.warn('ERR_CONFIG_BAD_VALUE', 'Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol', line.loc);
+  } else if (options.protocol) r.protocol = options.protocol;
   if (metric !== undefined && /^\d+$/.test(metric)) r.metric = Number(metric);
   return r;
 }

@@ -187,7 +187,10 @@ function parseRouteWords(words: readonly string[], defaultDev: string | undefine
   if (!pfx) return fail(`bad destination '${to}'`);
   const spec: RouteSpec = { family, to: pfx.prefixLen === 0 ? 'default' : `${pfx.address}/${pfx.prefixLen}`, ...r };
   if (type !== 'unicast') spec.type = type;
-  spec.proto ??= RTPROT_KEEPALIVED;
+  // keepalived 2.2.7 (observed): a route it tracks (no `no_track`) must be `proto keepalived`;
+  // another protocol is reset ("Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18),
+  // resetting protocol", said at config time by config/resolve-lines).
+  if (spec.proto === undefined || !words.includes('no_track')) spec.proto = RTPROT_KEEPALIVED;
   // keepalived adds routes with universe scope unless told (measured: `dev eth2` routes show no
   // `scope link`, unlike `ip route add`); local routes are host scope as the kernel requires.
   spec.scope ??= type === 'local' ? 'host' : type === 'broadcast' ? 'link' : 'global';

@@ -40,7 +40,7 @@ const ACCEPTED: Record<string, KwSpec> = {
   tmp_config_directory: ignore('no temporary copy of the configuration is made'),
   data_use_instance: ignore('dump file names do not carry the instance name'),
   json_version: ignore('one JSON dump format is written'),
-  ...ignored(['iproute_usr_dir', 'iproute_etc_dir'], 'iproute2 name files (rt_tables, rt_protos, ...) are not read yet'),
+  ...ignored(['iproute_usr_dir', 'iproute_etc_dir'], 'keywords of later keepalived releases (2.2.7 says Unknown keyword): the name files are read from /etc/iproute2 (rt_tables, rt_protos, rt_realms and their .d), as ip reads them'),
   ...ignored(['state_dump_file', 'stats_dump_file', 'json_dump_file'], 'dump files go to their fixed paths (/tmp/keepalived.data, .stats, .json)'),
   net_namespace_ipvs: ignore('not implemented: IPVS is always configured in the namespace the daemon runs in (net_namespace or -s, else where it was started)'),
   use_pid_dir: ignore('pid files are where -p/-r/-c and -s put them'),
