@@ -29,6 +29,12 @@ export interface BfdSessionConfig {
 
 export interface BfdSession {
   readonly cfg: BfdSessionConfig;
+  /**
+   * bfd.LocalDiscr in use: cfg.localDiscr at creation. As keepalived 2.2.7 does (observed on the
+   * wire), an Up session that goes Down takes a new one; RFC 5880 §6.3 permits a change at any
+   * time, since only this system demultiplexes on it.
+   */
+  localDiscr: number;
   state: BfdState;
   /** bfd.RemoteSessionState */
   remoteState: BfdState;
@@ -69,10 +75,23 @@ export interface Step {
 /** A random number in [0, 1), injected so tests are deterministic. */
 export type Rand = () => number;
 
+/** A fresh non-zero local discriminator (the caller keeps them unique among its sessions). */
+export type NewDiscr = () => number;
+
+/** A discriminator drawn from `rand` alone (callers with several sessions pass their own NewDiscr). */
+export const randomDiscr =
+  (rand: Rand): NewDiscr =>
+  () =>
+    (Math.floor(rand() * 0xffffffff) + 1) >>> 0 || 1;
+
+/** The timer settings a SIGHUP may change on a running session (§6.8.3: by a Poll Sequence). */
+export type BfdTimers = Pick<BfdSessionConfig, 'desiredMinTxUs' | 'requiredMinRxUs' | 'idleTxUs' | 'detectMult'>;
+
 export function createSession(cfg: BfdSessionConfig, nowMs: number, rand: Rand): BfdSession {
   const slow = Math.max(cfg.idleTxUs, SLOW_TX_US);
   const s: BfdSession = {
     cfg,
+    localDiscr: cfg.localDiscr,
     state: BfdState.Down,
     remoteState: BfdState.Down,
     localDiag: BfdDiag.None,
@@ -141,7 +160,7 @@ function packet(s: BfdSession, final: boolean): BfdControlToSend {
     poll: s.polling && !final,
     final,
     detectMult: s.cfg.detectMult,
-    myDiscr: s.cfg.localDiscr,
+    myDiscr: s.localDiscr,
     yourDiscr: s.remoteDiscr,
     desiredMinTxUs: s.advTxUs,
     requiredMinRxUs: s.advRxUs,
@@ -149,9 +168,13 @@ function packet(s: BfdSession, final: boolean): BfdControlToSend {
   };
 }
 
-/** Change bfd.SessionState, adjust the advertised timers for it (§6.8.3) and send at once. */
-function transition(s: BfdSession, to: BfdState, diag: number, nowMs: number, effects: BfdEffect[]): void {
+/**
+ * Change bfd.SessionState, adjust the advertised timers for it (§6.8.3) and send at once. Up →
+ * Down draws a new local discriminator, as keepalived 2.2.7 (§6.3 allows it).
+ */
+function transition(s: BfdSession, to: BfdState, diag: number, nowMs: number, effects: BfdEffect[], newDiscr?: NewDiscr): void {
   const from = s.state;
+  if (from === BfdState.Up && to === BfdState.Down && newDiscr) s.localDiscr = newDiscr();
   s.state = to;
   s.localDiag = diag;
   s.sinceMs = nowMs;
@@ -178,7 +201,7 @@ function transition(s: BfdSession, to: BfdState, diag: number, nowMs: number, ef
  * A decoded control packet for this session (already demultiplexed: RFC 5880 §6.8.6 from
  * "If the Final (F) bit is set" on).
  */
-export function receive(prev: BfdSession, pkt: BfdControl, nowMs: number, rand: Rand): Step {
+export function receive(prev: BfdSession, pkt: BfdControl, nowMs: number, rand: Rand, newDiscr: NewDiscr = randomDiscr(rand)): Step {
   const s: BfdSession = { ...prev };
   const effects: BfdEffect[] = [];
   // §6.8.6: a Final terminates the Poll Sequence; the new timer values are now in force.
@@ -196,7 +219,7 @@ export function receive(prev: BfdSession, pkt: BfdControl, nowMs: number, rand: 
   if (s.state === BfdState.AdminDown) return { session: s, effects };
 
   if (pkt.state === BfdState.AdminDown) {
-    if (s.state !== BfdState.Down) transition(s, BfdState.Down, BfdDiag.NeighborSignaledSessionDown, nowMs, effects);
+    if (s.state !== BfdState.Down) transition(s, BfdState.Down, BfdDiag.NeighborSignaledSessionDown, nowMs, effects, newDiscr);
   } else if (s.state === BfdState.Down) {
     if (pkt.state === BfdState.Down) transition(s, BfdState.Init, BfdDiag.None, nowMs, effects);
     else if (pkt.state === BfdState.Init) transition(s, BfdState.Up, BfdDiag.None, nowMs, effects);
@@ -204,7 +227,7 @@ export function receive(prev: BfdSession, pkt: BfdControl, nowMs: number, rand: 
     if (pkt.state === BfdState.Init || pkt.state === BfdState.Up) transition(s, BfdState.Up, BfdDiag.None, nowMs, effects);
   } else if (pkt.state === BfdState.Down) {
     // Up
-    transition(s, BfdState.Down, BfdDiag.NeighborSignaledSessionDown, nowMs, effects);
+    transition(s, BfdState.Down, BfdDiag.NeighborSignaledSessionDown, nowMs, effects, newDiscr);
   }
 
   // §6.8.4: the detection timer restarts on every accepted packet.
@@ -223,7 +246,7 @@ export function receive(prev: BfdSession, pkt: BfdControl, nowMs: number, rand: 
 }
 
 /** Run whatever deadlines have passed at nowMs. */
-export function tick(prev: BfdSession, nowMs: number, rand: Rand): Step {
+export function tick(prev: BfdSession, nowMs: number, rand: Rand, newDiscr: NewDiscr = randomDiscr(rand)): Step {
   const s: BfdSession = { ...prev };
   const effects: BfdEffect[] = [];
   if (s.detectAtMs !== undefined && s.detectAtMs <= nowMs) {
@@ -234,7 +257,7 @@ export function tick(prev: BfdSession, nowMs: number, rand: Rand): Step {
     s.remoteMinRxUs = 1;
     s.remoteDesiredMinTxUs = 0;
     if (s.state === BfdState.Init || s.state === BfdState.Up) {
-      transition(s, BfdState.Down, BfdDiag.ControlDetectionTimeExpired, nowMs, effects);
+      transition(s, BfdState.Down, BfdDiag.ControlDetectionTimeExpired, nowMs, effects, newDiscr);
     }
     if (!mayTransmit(s)) s.nextTxAtMs = undefined;
     else if (s.nextTxAtMs === undefined) s.nextTxAtMs = nowMs;
@@ -270,4 +293,36 @@ export function adminUp(prev: BfdSession, nowMs: number): Step {
 /** The packet a stopping daemon sends once: AdminDown, Diag 7, so the remote goes Down at once. */
 export function farewell(s: BfdSession): BfdControlToSend {
   return { ...packet(s, false), state: BfdState.AdminDown, diag: BfdDiag.AdministrativelyDown, poll: false };
+}
+
+/**
+ * New timer settings for a running session (SIGHUP with a changed min_tx / min_rx / idle_tx /
+ * multiplier): the session keeps its state and discriminators, as keepalived 2.2.7 does.
+ * RFC 5880 §6.8.3: a changed bfd.DesiredMinTxInterval or bfd.RequiredMinRxInterval starts a Poll
+ * Sequence (§6.5: periodic packets carry P until a packet with F arrives). While Up, a TX
+ * interval that grows and an RX interval that shrinks take effect only on the Final (the remote
+ * must first agree); a shrinking TX and a growing RX, which only make the session safer, apply at
+ * once. Outside Up the slow rate is advertised anyway and the new values are in force at once.
+ * bfd.DetectMult goes into the next packet (no Poll needed). Nothing is sent here: the next
+ * periodic packet carries the P bit (keepalived 2.2.7 the same).
+ */
+export function retime(prev: BfdSession, timers: BfdTimers): Step {
+  const s: BfdSession = { ...prev, cfg: { ...prev.cfg, ...timers } };
+  const effects: BfdEffect[] = [];
+  const up = s.state === BfdState.Up;
+  const tx = up ? timers.desiredMinTxUs : Math.max(timers.idleTxUs, SLOW_TX_US);
+  const rx = timers.requiredMinRxUs;
+  // As keepalived 2.2.7: a Poll when min_tx or min_rx changed (idle_tx / multiplier alone: none).
+  const changed = timers.desiredMinTxUs !== prev.cfg.desiredMinTxUs || timers.requiredMinRxUs !== prev.cfg.requiredMinRxUs;
+  s.advTxUs = tx;
+  s.advRxUs = rx;
+  if (up) {
+    if (tx < s.txBasisUs) s.txBasisUs = tx;
+    if (rx > s.rxBasisUs) s.rxBasisUs = rx;
+  } else {
+    s.txBasisUs = tx;
+    s.rxBasisUs = rx;
+  }
+  if (changed && s.state !== BfdState.AdminDown) s.polling = true;
+  return { session: s, effects };
 }

@@ -59,7 +59,7 @@ export function bfdSessionView(inst: BfdInstance, s: BfdSession, counters: BfdCo
     multihop: inst.multihop,
     state: BFD_STATE_NAME[s.state] ?? '?',
     remoteState: BFD_STATE_NAME[s.remoteState] ?? '?',
-    localDiscr: s.cfg.localDiscr,
+    localDiscr: s.localDiscr,
     remoteDiscr: s.remoteDiscr,
     localDiag: BFD_DIAG_NAME[s.localDiag] ?? String(s.localDiag),
     remoteDiag: BFD_DIAG_NAME[s.remoteDiag] ?? String(s.remoteDiag),

@@ -10,7 +10,7 @@
  */
 import { BFD_DIAG_NAME, BFD_DROP_REASONS, BFD_PORT_MULTI_HOP, BFD_PORT_SINGLE_HOP, BFD_STATE_NAME, BfdState, decodeControl, encodeControl } from '../bfd/packet';
 import type { BfdDropReason, BfdControlToSend } from '../bfd/packet';
-import { createSession, detectionTimeUs, farewell, nextDeadline, receive, tick } from '../bfd/session';
+import { createSession, detectionTimeUs, farewell, nextDeadline, receive, retime, tick } from '../bfd/session';
 import type { BfdEffect, BfdSession, Step } from '../bfd/session';
 import type { BfdInstance, Model } from '../config/model';
 import type { BfdDatagram, BfdFamily, BfdListener, BfdSender, BfdTransport } from '../net/bfd-socket';
@@ -84,11 +84,13 @@ export class BfdService {
 
   /**
    * SIGHUP: sessions whose bfd_instance is unchanged keep running (an Up session stays Up, same
-   * discriminators); a changed one restarts (AdminDown to the peer, then a new session from
-   * Down with a new discriminator), a removed one stops, a new one starts. What only VRRP or
-   * the checkers read (weight, vrrp/checker) does not restart a session. Timer changes restart
-   * it too (no in-place Poll Sequence, RFC 5880 §6.8.3, yet). Returns the names of the sessions
-   * that stopped or restarted (their consumers must see them Down).
+   * discriminators). Changed timers (min_tx, min_rx, idle_tx, multiplier) are applied in place,
+   * as keepalived 2.2.7 does: the session stays Up and a changed min_tx/min_rx runs a Poll
+   * Sequence (RFC 5880 §6.8.3; bfd/session retime). A session whose wire settings changed
+   * (addresses, ports, TTL, max_hops, passive) restarts (AdminDown to the peer, then a new
+   * session from Down with a new discriminator); a removed one stops, a new one starts. What only
+   * VRRP or the checkers read (weight, vrrp/checker) changes nothing on the wire. Returns the
+   * names of the sessions that stopped or restarted (their consumers must see them Down).
    */
   reload(model: Model): string[] {
     const next = new Map((model.bfdInstances ?? []).filter((i) => !i.disabled).map((i) => [i.name, i] as const));
@@ -96,14 +98,20 @@ export class BfdService {
     for (const [name, e] of [...this.entries]) {
       const n = next.get(name);
       if (n && sessionKey(n) === sessionKey(e.inst)) {
+        const retimed = timerKey(n) !== timerKey(e.inst);
         e.inst = n;
+        if (retimed) {
+          const was = e.session.polling;
+          this.apply(e, retime(e.session, { desiredMinTxUs: n.minTxUs, requiredMinRxUs: n.minRxUs, idleTxUs: n.idleTxUs, detectMult: n.multiplier }));
+          if (e.session.polling && !was) this.deps.log.info(`(${name}) Starting poll sequence`);
+        }
         continue;
       }
       this.transmit(e, farewell(e.session));
       e.timer?.cancel();
       e.sender?.close();
       this.entries.delete(name);
-      this.byDiscr.delete(e.session.cfg.localDiscr);
+      this.byDiscr.delete(e.session.localDiscr);
       gone.push(name);
     }
     for (const inst of model.bfdInstances ?? []) {
@@ -152,15 +160,17 @@ export class BfdService {
     );
     const e: Entry = { inst, session, sender, timer: undefined, timerAt: undefined, counters: { rx: 0, tx: 0, txErrors: 0, lastSendFailed: false } };
     this.entries.set(inst.name, e);
-    this.byDiscr.set(session.cfg.localDiscr, e);
+    this.byDiscr.set(session.localDiscr, e);
     this.arm(e);
   }
 
+  private readonly discrSource = (): number => this.newDiscr();
+
+  /** A random non-zero discriminator not in use; on a collision the next free value (a fixed random source cannot loop). */
   private newDiscr(): number {
-    for (;;) {
-      const d = (Math.floor(this.rand() * 0xffffffff) + 1) >>> 0;
-      if (d !== 0 && !this.byDiscr.has(d)) return d;
-    }
+    let d = (Math.floor(this.rand() * 0xffffffff) + 1) >>> 0 || 1;
+    while (this.byDiscr.has(d)) d = (d % 0xffffffff) + 1;
+    return d;
   }
 
   private ensureListener(family: BfdFamily, port: number): void {
@@ -194,7 +204,7 @@ export class BfdService {
     }
     e.counters.rx++;
     e.counters.lastRxMs = this.deps.clock.now();
-    this.apply(e, receive(e.session, pkt, this.deps.clock.now(), this.rand));
+    this.apply(e, receive(e.session, pkt, this.deps.clock.now(), this.rand, this.discrSource));
   }
 
   private findByPeer(d: BfdDatagram): Entry | undefined {
@@ -224,12 +234,17 @@ export class BfdService {
       const overdueUs = Math.round((now - (e.session.detectAtMs as number)) * 1000);
       this.deps.log.info(`(${e.inst.name}) Expired after ${Math.round(dt / 1000)} ms (${overdueUs} usec overdue)`);
     }
-    this.apply(e, tick(e.session, now, this.rand));
+    this.apply(e, tick(e.session, now, this.rand, this.discrSource));
   }
 
   private apply(e: Entry, step: Step): void {
     const prev = e.session;
     e.session = step.session;
+    if (prev.localDiscr !== e.session.localDiscr) {
+      // Up → Down took a new discriminator (as keepalived): packets echoing the old one no longer match.
+      if (this.byDiscr.get(prev.localDiscr) === e) this.byDiscr.delete(prev.localDiscr);
+      this.byDiscr.set(e.session.localDiscr, e);
+    }
     for (const eff of step.effects) this.effect(e, eff, prev);
     this.arm(e);
   }
@@ -273,9 +288,14 @@ export class BfdService {
   }
 }
 
-/** What defines a session on the wire and in its state machine (not its consumers' settings, not its place in the file). */
+/** What defines a session on the wire (not its timers, not its consumers' settings, not its place in the file). */
 function sessionKey(i: BfdInstance): string {
-  return JSON.stringify([i.family, i.neighborIp, i.sourceIp ?? '', i.multihop, i.ttl, i.hoplimit, i.maxHops, i.minRxUs, i.minTxUs, i.idleTxUs, i.multiplier, i.passive]);
+  return JSON.stringify([i.family, i.neighborIp, i.sourceIp ?? '', i.multihop, i.ttl, i.hoplimit, i.maxHops, i.passive]);
+}
+
+/** The timers a reload applies in place (RFC 5880 §6.8.3 Poll Sequence for min_tx/min_rx). */
+function timerKey(i: BfdInstance): string {
+  return JSON.stringify([i.minRxUs, i.minTxUs, i.idleTxUs, i.multiplier]);
 }
 
 export { trackedBfdLine } from './bfd-lines';

@@ -96,6 +96,7 @@ t.test('two services over a fake network: Up both ways, keepalived log lines, Do
   const v = a.s.sessions()[0]!;
   t.match(v, { state: 'Up', remoteState: 'Up', detectionTimeUs: 150_000, txIntervalUs: 50_000 });
   t.ok(v.rx > 20 && v.tx > 20, `packets both ways (rx ${v.rx}, tx ${v.tx})`);
+  const discrBefore = v.localDiscr;
   const cutAt = clock.now();
   net.cut = true;
   clock.advance(1000);
@@ -104,9 +105,13 @@ t.test('two services over a fake network: Up both ways, keepalived log lines, Do
   t.ok(down[0] - cutAt <= 150, `Down ${(down[0] - cutAt).toFixed(1)} ms after the cut (Detection Time 150 ms)`);
   t.ok(logs.some((l) => /^192\.0\.2\.1 \(B1\) Expired after 150 ms \(\d+ usec overdue\)$/.test(l)));
   t.ok(logs.includes('192.0.2.1 (B1) Entering Down state (Local diagnostic - Control Detection Time Expired, Remote diagnostic - No Diagnostic)'));
+  const discrDown = a.s.sessions()[0]!.localDiscr;
+  t.not(discrDown, discrBefore, 'Up → Down: a new local discriminator (as keepalived 2.2.7; RFC 5880 §6.3)');
   net.cut = false;
   clock.advance(5000);
   t.equal(a.s.isUp('B1'), true, 'back Up after the link heals');
+  t.equal(a.s.sessions()[0]!.localDiscr, discrDown, 'Up again with it (the table follows the change)');
+  t.equal(b.s.sessions()[0]!.remoteDiscr, discrDown, 'the peer echoes it');
 });
 
 t.test('RFC 5881 §5: a packet with TTL below 255 is dropped (max_hops 0); max_hops 255 disables the check', async (t) => {
@@ -159,7 +164,7 @@ t.test('event-loop stall: a packet queued when the detection timer fires wins (e
   t.equal(a.s.isUp('B1'), false, 'with nothing queued the expiry stands');
 });
 
-t.test('reload (SIGHUP): an unchanged session stays Up with its discriminator; a changed one restarts; weight-only changes do not', async (t) => {
+t.test('reload (SIGHUP): an unchanged session stays Up with its discriminator; timers change by a Poll Sequence; a wire change restarts; weight-only changes do not', async (t) => {
   const { clock, logs, a, b } = pair(t);
   clock.advance(3000);
   t.equal(a.s.isUp('B1'), true);
@@ -174,15 +179,29 @@ t.test('reload (SIGHUP): an unchanged session stays Up with its discriminator; a
   t.equal(a.s.sessions()[0]!.inst.weight, -30, 'the new configuration is in place');
   t.equal(b.events.length, eventsBefore, 'the peer saw no state change');
   t.notOk(logs.slice(-20).some((l) => /192\.0\.2\.2 \(B1\) Entering Down/.test(l)), 'no Down at the peer');
-  // min_tx changed: the session restarts (AdminDown to the peer), then comes Up again.
-  const changed = load(conf('192.0.2.1', '192.0.2.2', '  min_tx 100\n')).model as Model;
-  const mark = logs.length;
+  // min_tx changed: RFC 5880 §6.8.3 Poll Sequence in place, as keepalived 2.2.7: no restart, no Down.
+  const retimed = load(conf('192.0.2.1', '192.0.2.2', '  min_tx 100\n')).model as Model;
+  let mark = logs.length;
+  t.same(a.s.reload(retimed), [], 'min_tx 50 → 100: nothing restarted');
+  t.ok(logs.slice(mark).includes('192.0.2.1 (B1) Starting poll sequence'), 'a Poll Sequence starts');
+  t.equal(a.s.sessions()[0]!.polling, true);
+  clock.advance(2000);
+  t.equal(a.s.isUp('B1'), true, 'still Up');
+  t.equal(a.s.sessions()[0]!.localDiscr, discr, 'same discriminator');
+  t.equal(a.s.sessions()[0]!.polling, false, 'the Final came back');
+  t.match(a.s.sessions()[0]!, { txIntervalUs: 100_000 }, 'the new interval is in force');
+  t.equal(b.s.sessions()[0]!.remoteMinTxUs, 100_000, 'the peer sees min_tx 100 ms');
+  t.equal(b.s.sessions()[0]!.detectionTimeUs, 300_000, "the peer's Detection Time follows (3 × 100 ms)");
+  t.equal(b.events.length, eventsBefore, 'the peer saw no state change');
+  t.notOk(logs.slice(mark).some((l) => /Entering/.test(l)), 'no state line on either side');
+  // A wire setting changed (max_hops): the session restarts (AdminDown to the peer), then comes Up again.
+  const changed = load(conf('192.0.2.1', '192.0.2.2', '  min_tx 100\n  max_hops 1\n')).model as Model;
+  mark = logs.length;
   t.same(a.s.reload(changed), ['B1'], 'B1 restarted');
   t.ok(logs.slice(mark).includes('192.0.2.2 (B1) Entering Down state (Local diagnostic - Neighbor Signaled Session Down, Remote diagnostic - Administratively Down)'), 'the peer went Down on our AdminDown');
   t.not(a.s.sessions()[0]!.localDiscr, discr, 'a new discriminator');
   clock.advance(5000);
-  t.equal(a.s.isUp('B1'), true, 'Up again with the new timers');
-  t.equal(b.s.sessions()[0]!.remoteMinTxUs, 100_000, 'the peer sees min_tx 100 ms');
+  t.equal(a.s.isUp('B1'), true, 'Up again');
   // Removed from the configuration: stopped.
   t.same(a.s.reload(load('').model as Model), ['B1']);
   t.equal(a.s.isUp('B1'), undefined, 'no such session any more');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { BfdState, decodeControl, encodeControl } from '../../src/bfd/packet';
 import type { BfdControl, BfdControlToSend } from '../../src/bfd/packet';
-import { adminDown, createSession, detectionTimeUs, jitteredIntervalMs, nextDeadline, receive, tick } from '../../src/bfd/session';
+import { adminDown, createSession, detectionTimeUs, jitteredIntervalMs, nextDeadline, receive, retime, tick } from '../../src/bfd/session';
 import type { BfdEffect, BfdSession, BfdSessionConfig } from '../../src/bfd/session';
 
 const cfgA: BfdSessionConfig = { localDiscr: 1, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000, idleTxUs: 1_000_000, detectMult: 3, passive: false };
@@ -22,6 +22,7 @@ const states = (e: BfdEffect[]) => e.filter((x): x is Extract<BfdEffect, { type:
 /** Two sessions joined by a lossless zero-delay link, run in virtual time until `untilMs`. */
 function runPair(a: BfdSession, b: BfdSession, fromMs: number, untilMs: number, cut?: (atMs: number) => boolean) {
   const log: Array<{ at: number; who: 'a' | 'b'; to: BfdState }> = [];
+  const sent: Array<{ at: number; who: 'a' | 'b'; pkt: BfdControlToSend }> = [];
   let now = fromMs;
   for (let guard = 0; guard < 100_000; guard++) {
     const da = nextDeadline(a) ?? Infinity;
@@ -34,6 +35,7 @@ function runPair(a: BfdSession, b: BfdSession, fromMs: number, untilMs: number, 
     else b = st.session;
     for (const s of states(st.effects)) log.push({ at: now, who: aTurn ? 'a' : 'b', to: s });
     for (const p of sends(st.effects)) {
+      sent.push({ at: now, who: aTurn ? 'a' : 'b', pkt: p });
       if (cut?.(now)) continue;
       const r = aTurn ? receive(b, wire(p), now, half) : receive(a, wire(p), now, half);
       if (aTurn) b = r.session;
@@ -47,7 +49,7 @@ function runPair(a: BfdSession, b: BfdSession, fromMs: number, untilMs: number, 
       }
     }
   }
-  return { a, b, log };
+  return { a, b, log, sent };
 }
 
 const pkt = (p: Partial<BfdControl>): BfdControl => ({
@@ -184,4 +186,100 @@ t.test('virtual time: link cut → Down within Detection Time of the last packet
   cutAt = Infinity;
   const again = runPair(a, b, 2500, 6000);
   t.equal(again.a.state, BfdState.Up, 'sessions come back Up once the link heals');
+});
+
+const timersA = { desiredMinTxUs: cfgA.desiredMinTxUs, requiredMinRxUs: cfgA.requiredMinRxUs, idleTxUs: cfgA.idleTxUs, detectMult: cfgA.detectMult };
+const upPair = () => runPair(createSession(cfgA, 0, half), createSession(cfgB, 0, half), 0, 3000);
+
+t.test('§6.3/§6.8.1 as keepalived 2.2.7: an Up session that goes Down takes a new local discriminator; other falls keep it', async (t) => {
+  const fresh = () => 777;
+  const { a } = upPair();
+  t.equal(a.state, BfdState.Up);
+  t.equal(a.localDiscr, 1, 'Up with the discriminator it was created with');
+  // Detection Time expiry (Up → Down, Diag 1).
+  const exp = tick(a, a.detectAtMs!, half, fresh);
+  t.equal(exp.session.state, BfdState.Down);
+  t.equal(exp.session.localDiscr, 777, 'expiry: new discriminator');
+  t.equal(sends(exp.effects)[0]?.myDiscr, 777, 'the Down packet already carries it');
+  t.equal(exp.session.cfg.localDiscr, 1, 'the configured first one is unchanged');
+  // The remote signals Down / AdminDown (Up → Down, Diag 3).
+  for (const remote of [BfdState.Down, BfdState.AdminDown]) {
+    const r = receive(a, pkt({ state: remote, myDiscr: 2, yourDiscr: 1 }), a.detectAtMs! - 1, half, fresh);
+    t.equal(r.session.state, BfdState.Down);
+    t.equal(r.session.localDiscr, 777, `remote ${remote === BfdState.Down ? 'Down' : 'AdminDown'}: new discriminator`);
+  }
+  // Not from Up: kept.
+  const init: BfdSession = { ...createSession(cfgA, 0, half), state: BfdState.Init, remoteDiscr: 99, detectAtMs: 500 };
+  t.equal(tick(init, 500, half, fresh).session.localDiscr, 1, 'Init → Down by expiry: same discriminator');
+  t.equal(receive(init, pkt({ state: BfdState.AdminDown, yourDiscr: 1 }), 10, half, fresh).session.localDiscr, 1, 'Init → Down by remote AdminDown: same');
+  t.equal(adminDown(a, 10).session.localDiscr, 1, 'Up → AdminDown (§6.8.16): same');
+  // The pair recovers: the remote learns the new one from our next packet (§6.8.6: bfd.RemoteDiscr = My Discriminator).
+  const { a: a0, b: b0 } = upPair();
+  const again = runPair(a0, b0, 3000, 9000, (at) => at < 3500);
+  t.ok(again.log.some((x) => x.who === 'a' && x.to === BfdState.Down), 'a went Down during the cut');
+  t.equal(again.a.state, BfdState.Up, 'Up again after the cut');
+  t.not(again.a.localDiscr, 1, 'a: a new discriminator after its Down');
+  t.equal(again.b.remoteDiscr, again.a.localDiscr, 'b echoes the new one');
+});
+
+t.test('§6.8.3 retime while Up (SIGHUP min_tx 50 → 100 ms): stays Up, Poll Sequence, the longer interval only after the Final', async (t) => {
+  const { a, b } = upPair();
+  t.equal(a.polling, false);
+  const r = retime(a, { ...timersA, desiredMinTxUs: 100_000 });
+  t.same(r.effects, [], 'nothing sent at once: the next periodic packet carries P');
+  const s = r.session;
+  t.equal(s.state, BfdState.Up);
+  t.equal(s.localDiscr, a.localDiscr, 'same discriminator');
+  t.equal(s.polling, true, '§6.5: Poll Sequence started');
+  t.equal(s.advTxUs, 100_000, 'the new Desired Min TX is advertised');
+  t.equal(s.txBasisUs, 50_000, '§6.8.3: an increase is not used until the Final');
+  const next = tick(s, s.nextTxAtMs!, half);
+  t.match(sends(next.effects)[0], { poll: true, final: false, desiredMinTxUs: 100_000, state: BfdState.Up });
+  const run = runPair(s, b, 3000, 8000);
+  t.same(run.log, [], 'no state change on either side');
+  t.equal(run.a.polling, false, 'the Final ended the Poll Sequence');
+  t.equal(run.a.txBasisUs, 100_000, 'the new interval is in force');
+  t.equal(detectionTimeUs(run.b), 300_000, "the peer's Detection Time: 3 × 100 ms");
+  const aSends = run.sent.filter((x) => x.who === 'a' && !x.pkt.final && x.at > 4000);
+  const gaps = aSends.slice(1).map((x, i) => x.at - aSends[i]!.at);
+  t.ok(gaps.length > 10 && gaps.every((g) => g >= 75 - 1e-9 && g <= 100 + 1e-9), `a sends every 75–100 ms now (${Math.min(...gaps)}–${Math.max(...gaps)})`);
+  const before = runPair(a, b, 3000, 4000).sent.filter((x) => x.who === 'a' && !x.pkt.final);
+  const oldGaps = before.slice(1).map((x, i) => x.at - before[i]!.at);
+  t.ok(oldGaps.every((g) => g <= 50 + 1e-9), 'without the reload: every ≤ 50 ms');
+});
+
+t.test('§6.8.3 retime while Up: a decrease of TX and an increase of RX apply at once; a decrease of RX waits for the Final', async (t) => {
+  const { a } = upPair();
+  const faster = retime(a, { ...timersA, desiredMinTxUs: 20_000 }).session;
+  t.equal(faster.txBasisUs, 20_000, 'TX 50 → 20 ms: used at once');
+  t.equal(faster.polling, true);
+  const slowerRx = retime(a, { ...timersA, requiredMinRxUs: 200_000 }).session;
+  t.equal(slowerRx.rxBasisUs, 200_000, 'RX 50 → 200 ms: in the Detection Time at once');
+  t.equal(detectionTimeUs(slowerRx), 600_000);
+  const fasterRx = retime(a, { ...timersA, requiredMinRxUs: 20_000 }).session;
+  t.equal(fasterRx.rxBasisUs, 50_000, 'RX 50 → 20 ms: the old value until the Final');
+  t.equal(detectionTimeUs(fasterRx), 150_000);
+  const fin = receive(fasterRx, pkt({ state: BfdState.Up, myDiscr: 2, yourDiscr: 1, final: true, desiredMinTxUs: 10_000, detectMult: 3 }), 3001, half).session;
+  t.equal(fin.rxBasisUs, 20_000, 'after the Final');
+  t.equal(fin.polling, false);
+  t.equal(detectionTimeUs(fin), 60_000, '3 × max(20 ms, remote 10 ms)');
+});
+
+t.test('retime outside Up, multiplier and idle_tx: applied at once; a Poll only for min_tx/min_rx (keepalived 2.2.7)', async (t) => {
+  const down = createSession(cfgA, 0, half);
+  const r = retime(down, { ...timersA, requiredMinRxUs: 80_000 }).session;
+  t.equal(r.advRxUs, 80_000);
+  t.equal(r.rxBasisUs, 80_000, 'Down: in force at once');
+  t.equal(r.advTxUs, 1_000_000, 'still the slow rate while not Up');
+  t.equal(r.polling, true, 'keepalived polls on a min_rx/min_tx change in any state');
+  const idle = retime(down, { ...timersA, idleTxUs: 2_000_000 }).session;
+  t.equal(idle.advTxUs, 2_000_000, 'idle_tx 2 s advertised at once while Down');
+  t.equal(idle.polling, false, 'no Poll for idle_tx alone');
+  const { a } = upPair();
+  const m = retime(a, { ...timersA, detectMult: 5 }).session;
+  t.equal(m.polling, false, 'no Poll for the multiplier alone');
+  t.equal(sends(tick(m, m.nextTxAtMs!, half).effects)[0]?.detectMult, 5, 'the next packet carries Detect Mult 5');
+  const ad = retime(adminDown(a, 1).session, { ...timersA, desiredMinTxUs: 100_000 }).session;
+  t.equal(ad.polling, false, 'AdminDown: no Poll');
+  t.equal(ad.cfg.desiredMinTxUs, 100_000, 'kept for when it comes back');
 });
