@@ -10,13 +10,14 @@
  * Usage (root): node dist/scripts/bench/client-takeover.js [--runs N] [--only tskeepalived|keepalived]
  *   [--case SUBSTRING] (only the cases whose name contains it) [--json FILE] (results for run-all.ts)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Lab, sleep, waitFor, type LabHost } from '../../test/support/netns';
 import { startDaemon, type RunningDaemon } from '../../test/support/daemon';
 import { startKeepalived, KEEPALIVED_BIN } from '../../test/support/keepalived';
 import { median, percentile } from './wire-capture';
+import { busyPct, cpuTimes } from './bench-common';
+import { addressMonitor, tcpdumpLines } from '../../test/support/lines';
 
 interface Case {
   name: string;
@@ -55,39 +56,6 @@ ${vips}
 `;
 }
 
-/** A line-based process reader that keeps (timestamp, line) pairs. */
-class Lines {
-  readonly rows: Array<{ t: number; line: string }> = [];
-  private buf = '';
-  constructor(readonly cp: ChildProcess, parse: (line: string) => number | undefined) {
-    cp.stdout?.on('data', (d: Buffer) => {
-      this.buf += d.toString();
-      let i: number;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        const t = parse(line);
-        if (t !== undefined) this.rows.push({ t, line });
-      }
-    });
-  }
-  stop(): void {
-    this.cp.kill('SIGTERM');
-  }
-}
-
-const tcpdumpTime = (line: string): number | undefined => {
-  const m = /^(\d+\.\d+) /.exec(line);
-  return m ? Number(m[1]) : undefined;
-};
-
-// [2026-12-02T18:59:01.123456] 3: eth0    inet 192.0.2.100/24 scope global secondary eth0
-const ipTsTime = (line: string): number | undefined => {
-  const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})\]/.exec(line);
-  if (!m) return undefined;
-  return Date.parse(`${m[1]}Z`) / 1000 + Number(m[2]) / 1e6;
-};
-
 type Impl = 'tskeepalived' | 'keepalived';
 interface Sample {
   vipMs: number;
@@ -97,11 +65,7 @@ interface Sample {
 async function once(c: Case, impl: Impl): Promise<Sample | undefined> {
   const lab = await Lab.create(null, { hosts: 2 });
   try {
-    const env = { ...process.env, TZ: 'UTC' };
-    const wire = new Lines(
-      spawn('ip', ['netns', 'exec', lab.bridgeNs, 'tcpdump', '-i', 'br0', '-n', '-tt', '-l', '-U', 'ip proto 112 or ip6 proto 112 or arp or icmp6'], { stdio: ['ignore', 'pipe', 'ignore'] }),
-      tcpdumpTime,
-    );
+    const wire = tcpdumpLines(lab, lab.bridgeNs, 'br0', 'ip proto 112 or ip6 proto 112 or arp or icmp6');
     const old = startKeepalived(lab, lab.host(1), conf(c, 100));
     const h2: LabHost = lab.host(2);
     const under: RunningDaemon = impl === 'keepalived' ? startKeepalived(lab, h2, conf(c, 90)) : startDaemon(lab, h2, conf(c, 90));
@@ -109,7 +73,7 @@ async function once(c: Case, impl: Impl): Promise<Sample | undefined> {
     if (!(await waitFor(() => lab.hasAddress(lab.host(1), first), 20000))) return undefined;
     if (!(await under.out.waitFor('Entering BACKUP STATE', 20000))) return undefined;
     await sleep(1200);
-    const mon = new Lines(spawn('ip', ['netns', 'exec', h2.ns, 'ip', '-ts', 'monitor', 'address', 'dev', 'eth0'], { stdio: ['ignore', 'pipe', 'ignore'], env }), ipTsTime);
+    const mon = addressMonitor(lab, h2.ns);
     await sleep(300);
     const from = wire.rows.length;
     old.cp.kill('SIGTERM');
@@ -141,26 +105,13 @@ async function once(c: Case, impl: Impl): Promise<Sample | undefined> {
   }
 }
 
-function busyPercent(a: os.CpuInfo[], b: os.CpuInfo[]): number {
-  let idle = 0;
-  let total = 0;
-  b.forEach((cpu, i) => {
-    const p = a[i]?.times;
-    if (!p) return;
-    const d = { user: cpu.times.user - p.user, nice: cpu.times.nice - p.nice, sys: cpu.times.sys - p.sys, idle: cpu.times.idle - p.idle, irq: cpu.times.irq - p.irq };
-    idle += d.idle;
-    total += d.user + d.nice + d.sys + d.idle + d.irq;
-  });
-  return total ? (100 * (total - idle)) / total : 0;
-}
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
   const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] as Impl) : undefined;
   if (!KEEPALIVED_BIN) throw new Error('keepalived is not installed: this benchmark uses it as the old master');
   const impls = (['tskeepalived', 'keepalived'] as Impl[]).filter((i) => !only || i === only);
-  const cpu0 = os.cpus();
+  const cpu0 = cpuTimes();
   const rows: string[] = [];
   rows.push(`client-visible takeover, ${new Date().toISOString()}, ${runs} runs per row, after a priority-0 advert (VRRPv3, advert 0.1 s)`);
   rows.push('| case | implementation | advert → VIPs present, median / p95 (ms) | advert → first GARP/NA, median / p95 (ms) | runs |');
@@ -182,7 +133,7 @@ async function main(): Promise<void> {
       console.error(`${c.name} ${impl}: vip ${v.map((x) => x.toFixed(2)).join(', ')}; announce ${a.map((x) => x.toFixed(2)).join(', ')}`);
     }
   }
-  rows.push(`machine busy during the run: ${busyPercent(cpu0, os.cpus()).toFixed(0)} % of ${cpu0.length} cores`);
+  rows.push(`machine busy during the run: ${busyPct(cpu0, cpuTimes()).toFixed(0)} % of ${os.cpus().length} cores`);
   console.log(rows.join('\n'));
   if (args.includes('--json')) fs.writeFileSync(args[args.indexOf('--json') + 1] as string, JSON.stringify(json));
 }

@@ -16,11 +16,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { median, percentile } from './wire-capture';
+import { argStr, busyPct, cpuTimes } from './bench-common';
 
 const quick = process.argv.includes('--quick');
 const takeoverOnly = process.argv.includes('--takeover-only');
 const bfdSoak = process.argv.includes('--bfd-soak');
-const soakMinutes = process.argv.includes('--soak-minutes') ? process.argv[process.argv.indexOf('--soak-minutes') + 1] ?? '10' : '10';
+const soakMinutes = argStr('--soak-minutes', '10');
 const here = __dirname;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-bench-'));
 const CLIENT_JSON = path.join(tmp, 'client-takeover.json');
@@ -43,19 +44,6 @@ const benches: Bench[] = [
   { title: 'Advert timing under load (200 vrrp_scripts, both cores busy)', script: 'advert-accuracy.js', args: ['--keepalived', '--seconds', quick ? '20' : '60'] },
   { title: 'BFD soak at 50 ms × 3 under the advert-accuracy load, and Down detection on the wire (ours, keepalived, FRR)', script: 'bfd-soak.js', args: ['--minutes', soakMinutes], optIn: bfdSoak },
 ];
-
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq;
-    busy += t;
-    total += t + c.times.idle;
-  }
-  return { busy, total };
-}
-
-const busyPct = (a: { busy: number; total: number }, b: { busy: number; total: number }): number => (100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total);
 
 interface ClientRow { case: string; impl: string; vipMs: number[]; announceMs: number[]; runs: number }
 interface ProtocolRow { case: string; impl: string; rfcMs: number; ms: number[]; runs: number }

@@ -16,7 +16,7 @@
  * Usage (root): node dist/scripts/bench/subsecond.js [--minutes 10] [--advert 0.05[,0.03,...]]
  *   [--scripts 200] [--takeovers 5] [--json FILE]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Lab, sleep, waitFor, type LabHost } from '../../test/support/netns';
@@ -24,11 +24,8 @@ import { startDaemon, type RunningDaemon } from '../../test/support/daemon';
 import { crashTree } from '../../test/support/keepalived';
 import { burnCores, loadScripts } from './advert-accuracy';
 import { median, percentile } from './wire-capture';
-
-const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? (process.argv[i + 1] as string) : dflt;
-};
+import { argStr as arg, busyPct, cpuTimes } from './bench-common';
+import { addressMonitor, tcpdumpLines } from '../../test/support/lines';
 
 const VIP = '192.0.2.150';
 const BACKUP_PRIO = 90;
@@ -53,36 +50,6 @@ ${load.track}  virtual_ipaddress {
 `;
 }
 
-/** A process's stdout as (timestamp, line) rows. */
-class Lines {
-  readonly rows: Array<{ t: number; line: string }> = [];
-  private buf = '';
-  constructor(readonly cp: ChildProcess, parse: (line: string) => number | undefined) {
-    cp.stdout?.on('data', (d: Buffer) => {
-      this.buf += d.toString();
-      let i: number;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        const t = parse(line);
-        if (t !== undefined) this.rows.push({ t, line });
-      }
-    });
-  }
-  stop(): void {
-    this.cp.kill('SIGTERM');
-  }
-}
-
-const tcpdumpTime = (line: string): number | undefined => {
-  const m = /^(\d+\.\d+) /.exec(line);
-  return m ? Number(m[1]) : undefined;
-};
-const ipTsTime = (line: string): number | undefined => {
-  const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})\]/.exec(line);
-  return m ? Date.parse(`${m[1]}Z`) / 1000 + Number(m[2]) / 1e6 : undefined;
-};
-
 interface Takeover {
   protocolMs: number;
   garpMs: number;
@@ -101,17 +68,6 @@ interface Result {
   busyPct: number;
 }
 
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq;
-    busy += t;
-    total += t + c.times.idle;
-  }
-  return { busy, total };
-}
-
 async function run(advertS: number, minutes: number, scripts: number, takeovers: number): Promise<Result> {
   const advMs = advertS * 1000;
   const rfcMs = 3 * advMs + ((256 - BACKUP_PRIO) * advMs) / 256;
@@ -121,8 +77,8 @@ async function run(advertS: number, minutes: number, scripts: number, takeovers:
   try {
     const h1: LabHost = lab.host(1);
     const h2: LabHost = lab.host(2);
-    const wire = new Lines(spawn('ip', ['netns', 'exec', lab.bridgeNs, 'tcpdump', '-i', 'br0', '-n', '-tt', '-l', '-U', 'ip proto 112 or arp'], { stdio: ['ignore', 'pipe', 'ignore'] }), tcpdumpTime);
-    const mon = new Lines(spawn('ip', ['netns', 'exec', h2.ns, 'ip', '-ts', 'monitor', 'address', 'dev', 'eth0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } }), ipTsTime);
+    const wire = tcpdumpLines(lab, lab.bridgeNs, 'br0', 'ip proto 112 or arp');
+    const mon = addressMonitor(lab, h2.ns);
     await sleep(700);
     let master: RunningDaemon = startDaemon(lab, h1, conf(advertS, 100, scripts));
     const backup = startDaemon(lab, h2, conf(advertS, BACKUP_PRIO, scripts));
@@ -158,7 +114,7 @@ async function run(advertS: number, minutes: number, scripts: number, takeovers:
     const masterLines = backup.out.count(/Entering MASTER STATE/) - masterLines0;
     res.falseTakeovers = Math.max(masterLines, backupAdvertCount > 0 ? 1 : 0);
     res.faults = [master.out.count(/Entering FAULT STATE/) - (faults0[0] as number), backup.out.count(/Entering FAULT STATE/) - (faults0[1] as number)];
-    res.busyPct = (100 * (cpuTimes().busy - cpu0.busy)) / Math.max(1, cpuTimes().total - cpu0.total);
+    res.busyPct = busyPct(cpu0, cpuTimes());
 
     // Takeovers under the same load.
     for (let k = 0; k < takeovers; k++) {

@@ -3,6 +3,7 @@
  * on the wire (what the peers and switches see), not from log lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { onLines } from '../../test/support/lines';
 
 export interface WireAdvert {
   /** Capture timestamp, seconds (tcpdump -tt). */
@@ -15,17 +16,9 @@ export interface WireAdvert {
 export class WireCapture {
   readonly adverts: WireAdvert[] = [];
   private cp: ChildProcess;
-  private buf = '';
   constructor(bridgeNs: string, iface = 'br0') {
     this.cp = spawn('ip', ['netns', 'exec', bridgeNs, 'tcpdump', '-i', iface, '-n', '-tt', '-l', '-U', 'ip proto 112 or ip6 proto 112'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.cp.stdout?.on('data', (d: Buffer) => {
-      this.buf += d.toString();
-      let i: number;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        this.parse(this.buf.slice(0, i));
-        this.buf = this.buf.slice(i + 1);
-      }
-    });
+    onLines(this.cp.stdout, (line) => this.parse(line));
   }
   private parse(line: string): void {
     // 1700000000.123456 IP 192.0.2.1 > 224.0.0.18: VRRPv2, Advertisement, vrid 51, prio 100, ...

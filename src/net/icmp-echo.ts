@@ -17,8 +17,8 @@ function checksum(b: Buffer): number {
   return ~sum & 0xffff;
 }
 
-/** RFC 792 type 8 / RFC 4443 type 128 echo request; v6 checksums are the kernel's. */
-function echoRequest(v4: boolean, id: number, seq: number, payload: Buffer): Buffer {
+/** RFC 792 type 8 / RFC 4443 type 128 echo request; v6 checksums are the kernel's (and a ping socket's). */
+export function echoRequest(v4: boolean, id: number, seq: number, payload: Buffer): Buffer {
   const b = Buffer.concat([Buffer.alloc(8), payload]);
   b[0] = v4 ? 8 : 128;
   b.writeUInt16BE(id, 4);

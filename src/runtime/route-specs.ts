@@ -26,6 +26,11 @@ const METRICS = new Set<RouteMetricName>([
 /** Words that change nothing in the kernel request (tracking, or keepalived-only). */
 const IGNORED_FLAGS = new Set(['no_track', 'append', 'prepend']);
 const IGNORED_VALUES = new Set(['track_group']);
+/** Where an ignored word at `i` ends (i for a flag, i + 1 for a keyword and its value); undefined if words[i] is not ignored. */
+function lastIgnoredWord(words: readonly string[], i: number): number | undefined {
+  const w = words[i] as string;
+  return IGNORED_FLAGS.has(w) ? i : IGNORED_VALUES.has(w) ? i + 1 : undefined;
+}
 const IP_PROTOS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136 };
 
 class Fail extends Error {}
@@ -110,11 +115,8 @@ function parseRouteWords(words: readonly string[], defaultDev: string | undefine
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
     const v = words[i + 1];
-    if (IGNORED_FLAGS.has(w)) continue;
-    if (IGNORED_VALUES.has(w)) {
-      i++;
-      continue;
-    }
+    const last = lastIgnoredWord(words, i);
+    if (last !== undefined) { i = last; continue; }
     if (w === 'to') continue;
     if (ROUTE_TYPES.has(w as RouteType) && to === undefined) {
       type = w as RouteType;
@@ -236,11 +238,8 @@ function parseRuleWords(words: readonly string[], names: Iproute2Names): RuleSpe
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
     const v = words[i + 1];
-    if (IGNORED_FLAGS.has(w)) continue;
-    if (IGNORED_VALUES.has(w)) {
-      i++;
-      continue;
-    }
+    const last = lastIgnoredWord(words, i);
+    if (last !== undefined) { i = last; continue; }
     if (RULE_ACTIONS.has(w as RuleAction)) {
       spec.action = w as RuleAction;
       continue;

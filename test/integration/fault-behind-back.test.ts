@@ -10,60 +10,23 @@
  *    VIP and sends its adverts from the new primary address; ours does the same.
  * Each asserts exactly one VIP holder (h1) afterwards within a printed bound, stable for 3 s.
  */
-import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { Lab, isRoot, sleep, waitFor, type LabHost } from '../support/netns';
-import { logsOnFailure, startDaemon, vrrpConfig, type RunningDaemon } from '../support/daemon';
-import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
+import t from 'tap';
+import { isRoot, sleep, waitFor, type Lab } from '../support/netns';
+import type { RunningDaemon } from '../support/daemon';
+import { KEEPALIVED_BIN, starterOf } from '../support/keepalived';
+import { FAULT_VIP as VIP, faultPair, onlyHolder } from '../support/fault-lab';
+import { captureBridge } from '../support/wire';
 
-const VIP = '192.0.2.100';
 const skip = !isRoot() && 'needs root';
-
-async function holders(lab: Lab, hosts: LabHost[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const h of hosts) if (await lab.hasAddress(h, VIP)) out.push(h.name);
-  return out;
-}
-
-async function onlyHolder(t: Test, lab: Lab, hosts: LabHost[], who: string, since: number, boundMs: number, what: string): Promise<number | undefined> {
-  const ok = await waitFor(async () => {
-    const h = await holders(lab, hosts);
-    return h.length === 1 && h[0] === who ? true : undefined;
-  }, boundMs, 20);
-  const took = Date.now() - since;
-  t.ok(ok, `${what}: exactly one holder (${who}) within ${boundMs} ms (took ${took} ms)`);
-  if (!ok) return undefined;
-  const end = Date.now() + 3000;
-  while (Date.now() < end) {
-    const h = await holders(lab, hosts);
-    if (h.length !== 1 || h[0] !== who) {
-      t.fail(`${what}: holder set changed to ${JSON.stringify(h)}`);
-      return undefined;
-    }
-    await sleep(100);
-  }
-  t.pass(`${what}: ${who} stayed the only holder for 3000 ms`);
-  return took;
-}
 
 /** Source addresses of VRRP packets seen on the bridge, in order, with their priority. */
 function captureAdverts(lab: Lab): { sources: () => string[]; stop: () => void } {
-  const cp = spawn('ip', ['netns', 'exec', lab.bridgeNs, 'tcpdump', '-i', 'br0', '-n', '-l', '-U', 'ip proto 112'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const seen: string[] = [];
-  let buf = '';
-  cp.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const m = /IP (\d+\.\d+\.\d+\.\d+) > .*prio (\d+)/.exec(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      if (m) seen.push(`${m[1]} prio ${m[2]}`);
-    }
+  const cap = captureBridge(lab, 'ip proto 112');
+  const sources = (): string[] => cap.lines.flatMap((l) => {
+    const m = /IP (\d+\.\d+\.\d+\.\d+) > .*prio (\d+)/.exec(l.text);
+    return m ? [`${m[1]} prio ${m[2]}`] : [];
   });
-  const stop = (): void => {
-    if (cp.exitCode === null && cp.pid) process.kill(cp.pid, 'SIGKILL');
-  };
-  return { sources: () => seen.slice(), stop };
+  return { sources, stop: cap.stop };
 }
 
 /** The states h1 entered after the first log line containing `mark`, e.g. "BACKUP,MASTER". */
@@ -75,22 +38,17 @@ function transitionsAfter(d: RunningDaemon, mark: string): string {
 
 for (const impl of ['keepalived', 'ours'] as const) {
   const implSkip = skip || (impl === 'keepalived' && !KEEPALIVED_BIN && 'keepalived not installed');
-  const start = (lab: Lab, h: LabHost, cfg: string): RunningDaemon => (impl === 'keepalived' ? startKeepalived(lab, h, cfg) : startDaemon(lab, h, cfg));
 
   t.test(`${impl}: the VIP deleted behind the master's back is put back, one holder`, { skip: implSkip }, async (t) => {
-    const lab = await Lab.create(t, { hosts: 2 });
-    const [h1, h2] = [lab.host(1), lab.host(2)];
-    const d1 = start(lab, h1, vrrpConfig({ state: 'MASTER', priority: 100 }));
-    const d2 = startDaemon(lab, h2, vrrpConfig({ state: 'BACKUP', priority: 90 }));
-    logsOnFailure(t, d1, d2);
-    t.ok(await onlyHolder(t, lab, [h1, h2], 'h1', Date.now(), 20_000, 'start-up') !== undefined, 'h1 is master');
+    const { lab, h1, h2, d1, d2 } = await faultPair(t, { start1: starterOf(impl) });
+    t.ok(await onlyHolder(t, lab, [h1, h2], 'h1', Date.now(), 20_000, 'start-up', { pollMs: 20 }) !== undefined, 'h1 is master');
     const masters2 = d2.out.count(/Entering MASTER STATE/);
     const del = Date.now();
     const r = await lab.exec(h1.ns, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
     t.equal(r.code, 0, 'VIP deleted on h1');
     const back = await waitFor(() => lab.hasAddress(h1, VIP), 5000, 10);
     t.ok(back, `${impl}: h1 put the VIP back (after ${Date.now() - del} ms, bound 5000 ms)`);
-    await onlyHolder(t, lab, [h1, h2], 'h1', del, 5000, `${impl} after the VIP deletion`);
+    await onlyHolder(t, lab, [h1, h2], 'h1', del, 5000, `${impl} after the VIP deletion`, { pollMs: 20 });
     t.comment(`${impl}: h1 transitions after the deletion: ${transitionsAfter(d1, 'removed from')}`);
     t.equal(d2.out.count(/Entering MASTER STATE/), masters2, 'h2 never became MASTER');
     // keepalived 2.2.7 (observed): BACKUP, "sent 0 priority", removing VIPs, then MASTER again at
@@ -99,12 +57,8 @@ for (const impl of ['keepalived', 'ours'] as const) {
   });
 
   t.test(`${impl}: the master's primary address changed behind its back: VIP back, adverts from the new address, one holder`, { skip: implSkip }, async (t) => {
-    const lab = await Lab.create(t, { hosts: 2 });
-    const [h1, h2] = [lab.host(1), lab.host(2)];
-    const d1 = start(lab, h1, vrrpConfig({ state: 'MASTER', priority: 100 }));
-    const d2 = startDaemon(lab, h2, vrrpConfig({ state: 'BACKUP', priority: 90 }));
-    logsOnFailure(t, d1, d2);
-    t.ok(await onlyHolder(t, lab, [h1, h2], 'h1', Date.now(), 20_000, 'start-up') !== undefined, 'h1 is master');
+    const { lab, h1, h2, d1, d2 } = await faultPair(t, { start1: starterOf(impl) });
+    t.ok(await onlyHolder(t, lab, [h1, h2], 'h1', Date.now(), 20_000, 'start-up', { pollMs: 20 }) !== undefined, 'h1 is master');
     const cap = captureAdverts(lab);
     t.teardown(cap.stop);
     await sleep(1500);
@@ -117,7 +71,7 @@ for (const impl of ['keepalived', 'ours'] as const) {
       t.equal(r.code, 0, c.join(' '));
     }
     const n0 = cap.sources().length;
-    await onlyHolder(t, lab, [h1, h2], 'h1', change, 10_000, `${impl} after the primary address change`);
+    await onlyHolder(t, lab, [h1, h2], 'h1', change, 10_000, `${impl} after the primary address change`, { pollMs: 20 });
     const after = cap.sources().slice(n0);
     t.comment(`${impl}: adverts after the change: ${JSON.stringify([...new Set(after)])}`);
     t.ok(after.includes('192.0.2.11 prio 100'), `${impl}: adverts now come from the new primary 192.0.2.11`);

@@ -13,40 +13,17 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Lab, OutputWatcher, isRoot, sleep, waitFor } from '../support/netns';
-import { MAIN, NODE_FLAGS, logsOnFailure, startDaemon, vrrpConfig, type RunningDaemon } from '../support/daemon';
+import { Lab, isRoot, sleep, waitFor } from '../support/netns';
+import { logsOnFailure, vrrpConfig } from '../support/daemon';
+import { startWithPrivateTmp } from '../support/private-tmp';
+import { FAULT_VIP as VIP, faultPair, masterAndBackup } from '../support/fault-lab';
 
-const VIP = '192.0.2.100';
 const skip = !isRoot() && 'needs root';
-
-/** Our daemon with a private, tiny, full tmpfs as /tmp. */
-function startWithFullTmp(lab: Lab, config: string): RunningDaemon {
-  const host = lab.host(1);
-  const dir = fs.mkdtempSync('/var/tmp/tk-fulltmp-');
-  lab.onDestroy(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const tmp = path.join(dir, 'tmp');
-  fs.mkdirSync(tmp);
-  const conf = path.join(dir, 'keepalived.conf');
-  fs.writeFileSync(conf, config);
-  const argv = [process.execPath, ...NODE_FLAGS, MAIN, '-n', '-l', '-D', '-G', '-f', conf, '-p', path.join(dir, 'keepalived.pid'), '-r', path.join(dir, 'vrrp.pid'), '-c', path.join(dir, 'checkers.pid')];
-  // A checkout under /tmp (CI) stays visible: bound into the tmpfs at its path before the fill.
-  const root = path.resolve(path.dirname(MAIN), '..', '..', '..');
-  const rel = path.relative('/tmp', root);
-  const under = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  const script = [
-    'mount -t tmpfs -o size=256k,mode=1777 tmpfs "$0"',
-    under ? 'mkdir -p "$0/$2" && mount --bind "$1" "$0/$2"' : 'true',
-    'dd if=/dev/zero of="$0/fill" bs=4k 2>/dev/null; mount --rbind "$0" /tmp && shift 2 && exec "$@"',
-  ].join(' && ');
-  const cp = lab.spawn(host.ns, ['unshare', '-m', 'sh', '-c', script, tmp, root, rel, ...argv]);
-  const out = new OutputWatcher(cp);
-  const exited = new Promise<number | null>((r) => cp.on('exit', (code) => r(code)));
-  return { host, cp, out, dir, conf, exited };
-}
 
 t.test('a full /tmp when dumps are requested: the daemon keeps running, says why, leaves no partial file', { skip }, async (t) => {
   const lab = await Lab.create(t, { hosts: 1 });
-  const d = startWithFullTmp(lab, vrrpConfig({ state: 'MASTER', priority: 100 }));
+  // our daemon with a private, tiny (256 KiB), full tmpfs as /tmp
+  const d = startWithPrivateTmp(lab, lab.host(1), 'ours', vrrpConfig({ state: 'MASTER', priority: 100 }), [], { fullTmpfsKb: 256 });
   logsOnFailure(t, d);
   t.ok(await d.out.waitFor('Entering MASTER STATE', 30_000), 'daemon up and MASTER');
   const pid = d.cp.pid as number;
@@ -95,13 +72,9 @@ class ClockStepper {
 }
 
 t.test('the system clock stepped +1 h and -1 h: no failover, adverts keep their rate', { skip }, async (t) => {
-  const lab = await Lab.create(t, { hosts: 2 });
-  const [h1, h2] = [lab.host(1), lab.host(2)];
-  const d1 = startDaemon(lab, h1, vrrpConfig({ state: 'MASTER', priority: 100 }));
-  const d2 = startDaemon(lab, h2, vrrpConfig({ state: 'BACKUP', priority: 90 }));
-  logsOnFailure(t, d1, d2);
-  const up = await waitFor(async () => ((await lab.hasAddress(h1, VIP)) && !(await lab.hasAddress(h2, VIP)) && d2.out.has('Entering BACKUP STATE') ? true : undefined), 30_000);
-  t.ok(up, 'h1 master, h2 backup');
+  const p = await faultPair(t);
+  const { lab, h1, h2, d1, d2 } = p;
+  t.ok(await masterAndBackup(p, 30_000), 'h1 master, h2 backup');
   await sleep(1500);
   const r = await lab.exec(lab.bridgeNs, ['nft', 'add table bridge ck; add chain bridge ck f { type filter hook forward priority 0; }; add rule bridge ck f ip saddr 192.0.2.1 ip protocol 112 counter']);
   t.equal(r.code, 0, 'advert counter on the bridge');

@@ -8,47 +8,16 @@
  * and a restart that must clean the stale VIP; the master's interface deleted and re-created.
  */
 import t, { type Test } from 'tap';
-import { Lab, isRoot, sleep, waitFor, type LabHost } from '../support/netns';
-import { logsOnFailure, startDaemon, vrrpConfig, type RunningDaemon } from '../support/daemon';
+import { isRoot, sleep, waitFor, type Lab, type LabHost } from '../support/netns';
+import { logsOnFailure, startDaemon, vrrpConfig } from '../support/daemon';
+import { FAULT_VIP as VIP, faultPair, onlyHolder, type FaultPair } from '../support/fault-lab';
 
-const VIP = '192.0.2.100';
 const skip = !isRoot() && 'needs root';
 
-async function holders(lab: Lab, hosts: LabHost[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const h of hosts) if (await lab.hasAddress(h, VIP)) out.push(h.name);
-  return out;
-}
-
-/** Wait until exactly `who` holds the VIP, then check it stays the only holder for `stableMs`. */
-async function convergesTo(t: Test, lab: Lab, hosts: LabHost[], who: string, since: number, boundMs: number, what: string, stableMs = 3000): Promise<void> {
-  const ok = await waitFor(async () => {
-    const h = await holders(lab, hosts);
-    return h.length === 1 && h[0] === who ? true : undefined;
-  }, boundMs, 50);
-  const took = Date.now() - since;
-  t.ok(ok, `${what}: exactly one holder (${who}) within ${boundMs} ms (took ${took} ms; holders now ${JSON.stringify(await holders(lab, hosts))})`);
-  if (!ok) return;
-  const end = Date.now() + stableMs;
-  while (Date.now() < end) {
-    const h = await holders(lab, hosts);
-    if (h.length !== 1 || h[0] !== who) {
-      t.fail(`${what}: holder set changed to ${JSON.stringify(h)} after converging`);
-      return;
-    }
-    await sleep(100);
-  }
-  t.pass(`${what}: ${who} stayed the only holder for ${stableMs} ms`);
-}
-
-async function pair(t: Test, cfg1?: string, cfg2?: string): Promise<{ lab: Lab; h1: LabHost; h2: LabHost; d1: RunningDaemon; d2: RunningDaemon }> {
-  const lab = await Lab.create(t, { hosts: 2 });
-  const [h1, h2] = [lab.host(1), lab.host(2)];
-  const d1 = startDaemon(lab, h1, cfg1 ?? vrrpConfig({ state: 'MASTER', priority: 100 }));
-  const d2 = startDaemon(lab, h2, cfg2 ?? vrrpConfig({ state: 'BACKUP', priority: 90 }));
-  logsOnFailure(t, d1, d2);
-  await convergesTo(t, lab, [h1, h2], 'h1', Date.now(), 15_000, 'start-up', 1000);
-  return { lab, h1, h2, d1, d2 };
+async function pair(t: Test, cfg1?: string, cfg2?: string): Promise<FaultPair> {
+  const p = await faultPair(t, { cfg1, cfg2 });
+  await onlyHolder(t, p.lab, [p.h1, p.h2], 'h1', Date.now(), 15_000, 'start-up', { stableMs: 1000 });
+  return p;
 }
 
 /** nft on `h`: drop VRRP (protocol 112) arriving from `from`. */
@@ -77,7 +46,7 @@ t.test('SIGSTOP of the master for 5 s, then SIGCONT: one holder again', { skip }
   const cont = Date.now();
   process.kill(pid, 'SIGCONT');
   // h1 (100) resumes advertising and h2 (90) yields: h1 must not keep the VIP beside another master
-  await convergesTo(t, lab, [h1, h2], 'h1', cont, 5000, 'after SIGCONT');
+  await onlyHolder(t, lab, [h1, h2], 'h1', cont, 5000, 'after SIGCONT');
 });
 
 t.test("one-way loss (the master's adverts dropped at the backup), then healed", { skip }, async (t) => {
@@ -87,7 +56,7 @@ t.test("one-way loss (the master's adverts dropped at the backup), then healed",
   t.ok(await d2.out.waitFor('(VI_1) Entering MASTER STATE', 8000), 'h2 takes over while it hears nothing');
   const healed = Date.now();
   await heal(lab, h2);
-  await convergesTo(t, lab, [h1, h2], 'h1', healed, 4000, 'after the loss heals');
+  await onlyHolder(t, lab, [h1, h2], 'h1', healed, 4000, 'after the loss heals');
 });
 
 t.test('partition (both ways), then healed', { skip }, async (t) => {
@@ -99,7 +68,7 @@ t.test('partition (both ways), then healed', { skip }, async (t) => {
   const healed = Date.now();
   await heal(lab, h1);
   await heal(lab, h2);
-  await convergesTo(t, lab, [h1, h2], 'h1', healed, 4000, 'after the partition heals');
+  await onlyHolder(t, lab, [h1, h2], 'h1', healed, 4000, 'after the partition heals');
 });
 
 t.test('40 SIGHUPs in 8 s while a vrrp_script runs: the master stays master, one holder', { skip }, async (t) => {
@@ -115,7 +84,7 @@ t.test('40 SIGHUPs in 8 s while a vrrp_script runs: the master stays master, one
   }
   t.ok(await waitFor(() => d1.out.count(/Reload/) > 0, 5000), 'reloads were handled');
   t.equal(d1.cp.exitCode, null, 'h1 still running after 40 SIGHUPs');
-  await convergesTo(t, lab, [h1, h2], 'h1', start, 10_000, 'after 40 SIGHUPs');
+  await onlyHolder(t, lab, [h1, h2], 'h1', start, 10_000, 'after 40 SIGHUPs');
   t.equal(d1.out.count(/Entering MASTER STATE/), masters1, 'h1 never left MASTER');
   t.equal(d2.out.count(/Entering MASTER STATE/), masters2, 'h2 never became MASTER');
 });
@@ -130,7 +99,7 @@ t.test('kill -9 during a reload, restart at lower priority: the stale VIP is cle
   const restart = Date.now();
   const d1b = startDaemon(lab, h1, vrrpConfig({ state: 'BACKUP', priority: 50 }));
   logsOnFailure(t, d1b);
-  await convergesTo(t, lab, [h1, h2], 'h2', restart, 5000, 'after the restart');
+  await onlyHolder(t, lab, [h1, h2], 'h2', restart, 5000, 'after the restart');
 });
 
 t.test("the master's interface deleted and re-created: one holder throughout recovery", { skip }, async (t) => {
@@ -138,7 +107,7 @@ t.test("the master's interface deleted and re-created: one holder throughout rec
   const del = Date.now();
   const r = await lab.exec(h1.ns, ['ip', 'link', 'del', 'eth0']);
   t.equal(r.code, 0, 'eth0 deleted on h1');
-  await convergesTo(t, lab, [h1, h2], 'h2', del, 8000, 'after the delete');
+  await onlyHolder(t, lab, [h1, h2], 'h2', del, 8000, 'after the delete');
   // re-created: a new veth into the lab bridge, same name and address
   const mk = [
     ['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'p1', 'netns', lab.bridgeNs],
@@ -151,5 +120,5 @@ t.test("the master's interface deleted and re-created: one holder throughout rec
     t.equal(x.code, 0, `${c.join(' ')} ${x.stderr}`);
   }
   const back = Date.now();
-  await convergesTo(t, lab, [h1, h2], 'h1', back, 8000, 'after the interface comes back (h1 preempts)');
+  await onlyHolder(t, lab, [h1, h2], 'h1', back, 8000, 'after the interface comes back (h1 preempts)');
 });

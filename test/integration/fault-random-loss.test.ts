@@ -12,10 +12,9 @@
  * After the loss is removed exactly one host (h1) holds the VIP.
  */
 import t from 'tap';
-import { Lab, isRoot, sleep, waitFor } from '../support/netns';
-import { logsOnFailure, startDaemon, vrrpConfig } from '../support/daemon';
+import { isRoot, sleep, waitFor } from '../support/netns';
+import { FAULT_VIP as VIP, faultPair, masterAndBackup } from '../support/fault-lab';
 
-const VIP = '192.0.2.100';
 const LOSS = 0.3;
 const DURATION_MS = Number(process.env.TSK_LOSS_MS ?? 120_000);
 const skip = !isRoot() && 'needs root';
@@ -34,13 +33,9 @@ export function poissonQuantile(lambda: number, eps: number): number {
 }
 
 t.test(`30 % random loss both ways for ${DURATION_MS / 1000} s: no flapping, one holder after`, { skip, timeout: DURATION_MS + 120_000 }, async (t) => {
-  const lab = await Lab.create(t, { hosts: 2 });
-  const [h1, h2] = [lab.host(1), lab.host(2)];
-  const d1 = startDaemon(lab, h1, vrrpConfig({ state: 'MASTER', priority: 100 }));
-  const d2 = startDaemon(lab, h2, vrrpConfig({ state: 'BACKUP', priority: 90 }));
-  logsOnFailure(t, d1, d2);
-  const up = await waitFor(async () => ((await lab.hasAddress(h1, VIP)) && !(await lab.hasAddress(h2, VIP)) && d2.out.has('Entering BACKUP STATE') ? true : undefined), 30_000);
-  t.ok(up, 'h1 master, h2 backup before the loss');
+  const p = await faultPair(t);
+  const { lab, h1, h2, d1, d2 } = p;
+  t.ok(await masterAndBackup(p, 30_000), 'h1 master, h2 backup before the loss');
   await sleep(2000);
 
   const n = DURATION_MS / 1000;

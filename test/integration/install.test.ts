@@ -16,7 +16,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { tmpDir } from '../support/daemon';
+import { tmpDir, vrrpConfig } from '../support/daemon';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -36,21 +36,7 @@ function listTree(dir: string): string[] {
 }
 
 // dynamic_interfaces: -t here runs in the host's namespace, whose interface names this test cannot know
-const sample = `global_defs {
-  router_id lb1
-  dynamic_interfaces
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  advert_int 1
-  virtual_ipaddress {
-    192.0.2.10/24
-  }
-}
-`;
+const sample = vrrpConfig({ routerId: 'lb1', global: 'dynamic_interfaces', priority: 100, vip: '192.0.2.10/24' });
 
 t.test('fresh tree → build → install in a scratch prefix → run → uninstall leaves nothing', async (t) => {
   const work = tmpDir('install');

@@ -9,13 +9,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { Lab, isRoot, sleep, waitFor, type LabHost } from '../support/netns';
-import { logsOnFailure, startDaemon, tmpDir, type RunningDaemon } from '../support/daemon';
-import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
-import { runFlood } from '../support/wire';
+import { Lab, isRoot, sleep, waitFor } from '../support/netns';
+import { labDir, logsOnFailure, startDaemon, vrrpConfig } from '../support/daemon';
+import { KEEPALIVED_BIN, startKeepalived, type Starter } from '../support/keepalived';
+import { fileLines } from '../support/lines';
+import { macOf, runFlood } from '../support/wire';
 import { advertPayload, ipv4Frame } from '../support/vrrp-frames';
-
-type Starter = (lab: Lab, h: LabHost, conf: string) => RunningDaemon;
 
 interface Seen {
   forcing: number;
@@ -26,42 +25,27 @@ interface Seen {
 async function scenario(t: Test, start: Starter, who: string): Promise<Seen> {
   const lab = await Lab.create(t, { hosts: 2 });
   const [h1, h2] = [lab.host(1), lab.host(2)];
-  const dir = tmpDir(`rxlow-${who}`);
-  lab.onDestroy(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = labDir(lab, `rxlow-${who}`);
   const script = path.join(dir, 'lower.sh');
   const reader = path.join(dir, 'fifo.sh');
   fs.writeFileSync(script, `#!/bin/sh\necho "$# args: $*" >> ${dir}/script.txt\n`, { mode: 0o755 });
   fs.writeFileSync(reader, `#!/bin/sh\nwhile read line; do echo "$line" >> ${dir}/fifo.txt; done < "$1"\n`, { mode: 0o755 });
-  const conf = `global_defs {
-  router_id test
-  script_user root
-  enable_script_security
-  notify_fifo ${dir}/fifo
-  notify_fifo_script ${reader}
-}
-vrrp_instance VI_1 {
-  state MASTER
-  interface eth0
-  virtual_router_id 51
-  priority 200
-  advert_int 1
-  notify_master_rx_lower_pri ${script}
-  notify ${script}
-  virtual_ipaddress {
-    192.0.2.100/24
-  }
-}
-`;
+  const conf = vrrpConfig({
+    global: `script_user root\n  enable_script_security\n  notify_fifo ${dir}/fifo\n  notify_fifo_script ${reader}`,
+    state: 'MASTER',
+    priority: 200,
+    extra: `notify_master_rx_lower_pri ${script}\n  notify ${script}`,
+  });
   const d = start(lab, h1, conf);
   logsOnFailure(t, d);
   t.ok(await d.out.waitFor('(VI_1) Entering MASTER STATE', 15_000), `${who}: MASTER`);
   await sleep(500);
-  const mac = (await lab.exec(h2.ns, ['cat', '/sys/class/net/eth0/address'])).stdout.trim();
+  const mac = await macOf(lab, h2);
   const frame = ipv4Frame({ srcMac: mac, src: h2.ipv4, dst: '224.0.0.18', proto: 112, payload: advertPayload({ vrid: 51, priority: 100, vips: ['192.0.2.100'], src: h2.ipv4 }) });
   // two adverts 2 s apart (our answers to lower priorities are rate-limited to one per advert interval per source)
   const sent = (await runFlood(lab, h2, [frame], 0.5, 5)).sent;
   const forcing = (): number => (d.out.has('(VI_1) Received advert from 192.0.2.2 with lower priority 100, ours 200, forcing new election') ? sent : 0);
-  const read = (f: string): string[] => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean) : []);
+  const read = (f: string): string[] => fileLines(path.join(dir, f));
   const lowerLines = (): string[] => read('script.txt').filter((l) => l.startsWith('0 args'));
   t.ok(await waitFor(() => forcing() >= 1 && lowerLines().length >= forcing() && read('fifo.txt').filter((l) => l.includes('RX_LOWER')).length >= forcing(), 5000), `${who}: hook and FIFO line follow`);
   await sleep(500);

@@ -2,33 +2,14 @@
  * ICMP echo through the addon, as a PING_CHECK probe would do it without spawning `ping`:
  * unprivileged ping sockets (dgramSocket + IPPROTO_ICMP/ICMPV6) and the raw fallback
  * (rawSocket), IPv4 and IPv6, to loopback only. Send with send(), replies via startReading.
- * The echo codec here is the test's own; a probe would keep it in TypeScript beside the probe.
+ * The echo request is the PING_CHECK probe's own (src/net/icmp-echo.ts); the reply parsing is the test's.
  */
 import t from 'tap';
 import { isRoot } from '../support/netns';
 import { loadNative, type NativePacket, type NativeSocket } from '../../src/net/native';
+import { echoRequest } from '../../src/net/icmp-echo';
 
 const skip = !isRoot() && 'needs root';
-
-/** RFC 1071 Internet checksum. */
-function checksum(b: Buffer): number {
-  let sum = 0;
-  for (let i = 0; i + 1 < b.length; i += 2) sum += b.readUInt16BE(i);
-  if (b.length % 2) sum += (b[b.length - 1] ?? 0) << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-/** Echo request: RFC 792 type 8 / RFC 4443 type 128; code 0; id; seq; payload. */
-function echoRequest(family: 4 | 6, id: number, seq: number, payload: Buffer): Buffer {
-  const b = Buffer.concat([Buffer.alloc(8), payload]);
-  b[0] = family === 4 ? 8 : 128;
-  b.writeUInt16BE(id, 4);
-  b.writeUInt16BE(seq, 6);
-  // IPv4 raw: ours to fill. Ping sockets and raw ICMPv6 have the kernel compute it.
-  if (family === 4) b.writeUInt16BE(checksum(b), 2);
-  return b;
-}
 
 type Reply = { type: number; id: number; seq: number; payload: Buffer; src: string };
 
@@ -58,7 +39,7 @@ async function ping(sock: NativeSocket, family: 4 | 6, raw: boolean, dst: string
         }
       }
     });
-    addon.send(sock, echoRequest(family, id, seq, payload), dst, '', 0);
+    addon.send(sock, echoRequest(family === 4, id, seq, payload), dst, '', 0);
   });
 }
 

@@ -9,31 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { Lab, isRoot, waitFor, sleep } from '../support/netns';
-import { logsOnFailure, startDaemon, tmpDir, type RunningDaemon } from '../support/daemon';
-import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
-
-type Starter = typeof startDaemon | typeof startKeepalived;
-
-function lines(file: string): string[] {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
+import { labDir, logsOnFailure, startDaemon, vrrpInstance, type RunningDaemon } from '../support/daemon';
+import { KEEPALIVED_BIN, startKeepalived, type Starter } from '../support/keepalived';
+import { fifoCatScript, fileLines } from '../support/lines';
 
 function config(dir: string, onReload: boolean): string {
-  const inst = (name: string, vrid: number, prio: number, vip: string): string => `vrrp_instance ${name} {
-  state BACKUP
-  interface eth0
-  virtual_router_id ${vrid}
-  priority ${prio}
-  advert_int 1
-  virtual_ipaddress {
-    ${vip}/24
-  }
-}
-`;
+  const inst = (name: string, vrid: number, priority: number, vip: string): string => vrrpInstance({ name, vrid, priority, vip: `${vip}/24` });
   return `global_defs {
   router_id test
   script_user root
@@ -52,16 +33,13 @@ ${inst('VI_1', 51, 100, '192.0.2.101')}${inst('VI_2', 52, 90, '192.0.2.102')}`;
 async function scenario(t: Test, start: Starter, who: string, onReload: boolean): Promise<void> {
   const lab = await Lab.create(t, { hosts: 1 });
   const h1 = lab.host(1);
-  const dir = tmpDir('fifo');
-  fs.chmodSync(dir, 0o755);
-  lab.onDestroy(() => fs.rmSync(dir, { recursive: true, force: true }));
-  fs.writeFileSync(path.join(dir, 'reader.sh'), `#!/bin/sh\nexec cat "$1" >> ${dir}/fifo.out\n`, { mode: 0o755 });
-  const out = path.join(dir, 'fifo.out');
+  const dir = labDir(lab, 'fifo');
+  const out = fifoCatScript(dir).out;
   const fifo = path.join(dir, 'vrrp.fifo');
   const d: RunningDaemon = start(lab, h1, config(dir, onReload));
   logsOnFailure(t, d);
-  t.ok(await waitFor(() => lines(out).includes('INSTANCE "VI_1" MASTER 100') && lines(out).includes('INSTANCE "VI_2" MASTER 90'), 15_000), `${who}: both MASTER`);
-  t.ok(await waitFor(() => lines(out).includes('GROUP "G1" MASTER 0'), 3_000), `${who}: group MASTER line`);
+  t.ok(await waitFor(() => fileLines(out).includes('INSTANCE "VI_1" MASTER 100') && fileLines(out).includes('INSTANCE "VI_2" MASTER 90'), 15_000), `${who}: both MASTER`);
+  t.ok(await waitFor(() => fileLines(out).includes('GROUP "G1" MASTER 0'), 3_000), `${who}: group MASTER line`);
   const st = fs.statSync(fifo);
   t.ok(st.isFIFO(), `${who}: FIFO created`);
   t.equal(st.mode & 0o777, 0o600, `${who}: FIFO mode 0600`);
@@ -69,11 +47,11 @@ async function scenario(t: Test, start: Starter, who: string, onReload: boolean)
   t.same([st.uid, st.gid], ids, `${who}: FIFO owned by nobody:nogroup`);
 
   await sleep(500);
-  const before = lines(out).length;
+  const before = fileLines(out).length;
   d.cp.kill('SIGHUP');
   t.ok(await d.out.waitFor(/Reload complete|Reloading|reload/i, 10_000), `${who}: reloaded`);
   await sleep(2500);
-  const added = lines(out).slice(before);
+  const added = fileLines(out).slice(before);
   t.same(added, onReload ? ['GROUP "G1" MASTER 0'] : [], `${who}: lines written by the reload (${onReload ? 'with' : 'without'} fifo_write_vrrp_states_on_reload)`);
 
   d.cp.kill('SIGTERM');

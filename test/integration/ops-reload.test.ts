@@ -8,27 +8,13 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Lab, isRoot, waitFor, sleep } from '../support/netns';
-import { logsOnFailure, startDaemon, tmpDir } from '../support/daemon';
-import { WireCapture } from '../../scripts/bench/wire-capture';
-import { GarpCapture, GARP_TCPDUMP_ARGS } from '../support/garp-capture';
+import { logsOnFailure, startDaemon, tmpDir, vrrpInstance } from '../support/daemon';
+import { bridgeAdvertsAndGarps } from '../support/garp-capture';
 
 const skip = !isRoot() && 'needs root';
 
 function instance(name: string, vrid: number, vip: string, prio: number, dir: string, extra = ''): string {
-  return `vrrp_instance ${name} {
-  state BACKUP
-  interface eth0
-  virtual_router_id ${vrid}
-  priority ${prio}
-  advert_int 1
-  ${extra}
-  notify ${dir}/notify.sh
-  notify_deleted "${dir}/notify.sh deleted ${name}"
-  virtual_ipaddress {
-    ${vip}/24
-  }
-}
-`;
+  return vrrpInstance({ name, vrid, vip: `${vip}/24`, priority: prio, extra: `${extra}\n  notify ${dir}/notify.sh\n  notify_deleted "${dir}/notify.sh deleted ${name}"` });
 }
 
 function config(dir: string, instances: string[], prio = 100): string {
@@ -71,13 +57,7 @@ const hooks = (dir: string): string[] => {
 t.test('SIGHUP: unchanged instance untouched on the wire; removed releases; new starts; broken config refused', { skip }, async (t) => {
   const lab = await Lab.create(t, { hosts: 2 });
   const [h1, h2] = [lab.host(1), lab.host(2)];
-  const cap = new WireCapture(lab.bridgeNs);
-  const arp = new GarpCapture(lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'br0', ...GARP_TCPDUMP_ARGS], { stdio: ['ignore', 'pipe', 'ignore'] }));
-  t.teardown(() => {
-    cap.stop();
-    arp.stop();
-  });
-  await cap.ready();
+  const { cap, arp } = await bridgeAdvertsAndGarps(t, lab);
   const [dir1, dir2] = [tmpDir('rl1'), tmpDir('rl2')];
   setup(dir1);
   setup(dir2);

@@ -12,10 +12,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Lab, isRoot, sleep, waitFor } from '../support/netns';
 import { execFileSync } from 'node:child_process';
-import { MAIN, logsOnFailure, startDaemon, tmpDir } from '../support/daemon';
+import { MAIN, logsOnFailure, startDaemon, tmpDir, vrrpConfig } from '../support/daemon';
 import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
-import { WireCapture } from '../../scripts/bench/wire-capture';
-import { GarpCapture, GARP_TCPDUMP_ARGS } from '../support/garp-capture';
+import { bridgeAdvertsAndGarps } from '../support/garp-capture';
 
 const skip = (!isRoot() && 'needs root') || (!KEEPALIVED_BIN && 'keepalived not installed (.ci/run installs it)');
 
@@ -31,59 +30,24 @@ interface Ours {
 }
 
 function oursConf(dir: string, o: Ours): string {
-  return `global_defs {
-  router_id ours
-  vrrp_version 3
-  enable_script_security
-  script_user root
-}
-vrrp_script chk {
-  script "${dir}/chk.sh"
-  interval 1
-  weight 10
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id ${o.vrid}
-  priority ${o.priority}
-  advert_int ${o.advertInt}
-  ${o.track ? 'track_script {\n    chk\n  }' : ''}
-  virtual_ipaddress {
-${o.vips.map((v) => `    ${v}/24`).join('\n')}
-  }
-}
-`;
+  return vrrpConfig({
+    routerId: 'ours',
+    global: 'vrrp_version 3\n  enable_script_security\n  script_user root',
+    blocks: `vrrp_script chk {\n  script "${dir}/chk.sh"\n  interval 1\n  weight 10\n}\n`,
+    vrid: o.vrid,
+    priority: o.priority,
+    advertInt: o.advertInt,
+    extra: o.track ? 'track_script {\n    chk\n  }' : '',
+    vips: o.vips.map((v) => `${v}/24`),
+  });
 }
 
-const KA_CONF = `global_defs {
-  router_id ka
-  vrrp_version 3
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  advert_int 1
-  skip_check_adv_addr
-  virtual_ipaddress {
-    192.0.2.100/24
-    192.0.2.101/24
-  }
-}
-`;
+const KA_CONF = vrrpConfig({ routerId: 'ka', global: 'vrrp_version 3', priority: 100, extra: 'skip_check_adv_addr', vips: ['192.0.2.100/24', '192.0.2.101/24'] });
 
 t.test('SIGHUP applied in place on a master, keepalived 2.2.7 as the backup peer', { skip }, async (t) => {
   const lab = await Lab.create(t, { hosts: 2 });
   const [h1, h2] = [lab.host(1), lab.host(2)];
-  const cap = new WireCapture(lab.bridgeNs);
-  const arp = new GarpCapture(lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'br0', ...GARP_TCPDUMP_ARGS], { stdio: ['ignore', 'pipe', 'ignore'] }));
-  t.teardown(() => {
-    cap.stop();
-    arp.stop();
-  });
-  await cap.ready();
+  const { cap, arp } = await bridgeAdvertsAndGarps(t, lab);
   const dir = tmpDir('rip');
   fs.writeFileSync(path.join(dir, 'chk.sh'), '#!/bin/sh\nexit 0\n');
   fs.chmodSync(path.join(dir, 'chk.sh'), 0o755);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Lab, isRoot, waitFor } from '../support/netns';
-import { logsOnFailure, startDaemon, tmpDir } from '../support/daemon';
+import { labDir, logsOnFailure, startDaemon, vrrpConfig } from '../support/daemon';
 
 const skip = !isRoot() && 'needs root';
 
@@ -28,9 +28,7 @@ function read(f: string): string | undefined {
 t.test('script_user: scripts and hooks run as that user unless they name their own', { skip }, async (t) => {
   const lab = await Lab.create(t, { hosts: 1 });
   const h1 = lab.host(1);
-  const dir = tmpDir('suser');
-  fs.chmodSync(dir, 0o755); // nobody must reach the scripts; only root may change them
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = labDir(lab, 'suser'); // 0755: nobody must reach the scripts; only root may change them
   const out = path.join(dir, 'out');
   fs.mkdirSync(out);
   fs.chmodSync(out, 0o777);
@@ -44,37 +42,13 @@ t.test('script_user: scripts and hooks run as that user unless they name their o
   const chkRoot = mk('chk-root.sh', 'check-root');
   const hookDefault = mk('hook-default.sh', 'notify-default');
   const hookRoot = mk('hook-root.sh', 'notify-root');
-  const config = `global_defs {
-  router_id suser
-  script_user nobody
-  enable_script_security
-}
-vrrp_script chk_default {
-  script ${chkDefault}
-  interval 1
-}
-vrrp_script chk_root {
-  script ${chkRoot}
-  interval 1
-  user root
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  advert_int 1
-  track_script {
-    chk_default
-    chk_root
-  }
-  notify_master ${hookDefault}
-  notify "${hookRoot}" root
-  virtual_ipaddress {
-    192.0.2.100/24
-  }
-}
-`;
+  const config = vrrpConfig({
+    routerId: 'suser',
+    global: 'script_user nobody\n  enable_script_security',
+    blocks: `vrrp_script chk_default {\n  script ${chkDefault}\n  interval 1\n}\nvrrp_script chk_root {\n  script ${chkRoot}\n  interval 1\n  user root\n}\n`,
+    priority: 100,
+    extra: `track_script {\n    chk_default\n    chk_root\n  }\n  notify_master ${hookDefault}\n  notify "${hookRoot}" root`,
+  });
   const d = startDaemon(lab, h1, config, [], dir);
   logsOnFailure(t, d);
   t.ok(await waitFor(() => lab.hasAddress(h1, '192.0.2.100'), 8000), 'master');

@@ -9,7 +9,7 @@
  */
 import t, { type Test } from 'tap';
 import { Lab, isRoot, sleep, waitFor } from '../support/netns';
-import { logsOnFailure, startDaemon, type RunningDaemon } from '../support/daemon';
+import { logsOnFailure, startDaemon, vrrpConfig, type RunningDaemon } from '../support/daemon';
 import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
 import { advertPayload, ipv4Frame } from '../support/vrrp-frames';
 import { captureBridge, macOf, runFlood } from '../support/wire';
@@ -19,20 +19,7 @@ const SPOOFED_SRC = '192.0.2.66';
 const FLOOD_PPS = 1000;
 const FLOOD_S = 5;
 
-const config = `global_defs {
-  router_id spoof-test
-}
-vrrp_instance VI_1 {
-  state MASTER
-  interface eth0
-  virtual_router_id 51
-  priority 200
-  advert_int 1
-  virtual_ipaddress {
-    ${VIPS.map((v) => `${v}/24`).join('\n    ')}
-  }
-}
-`;
+const config = vrrpConfig({ routerId: 'spoof-test', state: 'MASTER', priority: 200, vips: VIPS.map((v) => `${v}/24`) });
 
 interface Figures {
   flood: { sent: number; pps: number };

@@ -8,13 +8,12 @@
  */
 import t, { type Test } from 'tap';
 import { Lab, isRoot, waitFor, type LabHost } from '../support/netns';
-import { startDaemon, logsOnFailure, type RunningDaemon } from '../support/daemon';
+import { startDaemon, logsOnFailure, vrrpConfig, type RunningDaemon } from '../support/daemon';
 import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
 
-const CONFIG = `global_defs {
-   router_id LVS_DEVEL
-}
-static_ipaddress {
+const CONFIG = vrrpConfig({
+  routerId: 'LVS_DEVEL',
+  blocks: `static_ipaddress {
     192.0.2.16 dev eth0 scope link
     192.0.2.17 dev eth1 scope link
     192.0.2.18 dev eth2
@@ -26,20 +25,13 @@ static_routes {
 static_rules {
     from 192.0.2.16 table 100 priority 100
 }
-vrrp_instance VI_1 {
-    state BACKUP
-    interface eth0
-    virtual_router_id 51
-    priority 100
-    advert_int 1
-    virtual_ipaddress {
-        192.0.2.20
-    }
-    virtual_routes {
-        src 192.0.2.1 198.51.100.32/28 via 198.51.100.254 dev eth1
-    }
-}
-`;
+`,
+  priority: 100,
+  vip: '192.0.2.20',
+  extra: `virtual_routes {
+    src 192.0.2.1 198.51.100.32/28 via 198.51.100.254 dev eth1
+  }`,
+});
 
 async function sh(lab: Lab, h: LabHost, cmd: string): Promise<string> {
   const r = await lab.exec(h.ns, ['sh', '-c', cmd]);

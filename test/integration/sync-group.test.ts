@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Lab, isRoot, waitFor, type LabHost } from '../support/netns';
-import { logsOnFailure, startDaemon, tmpDir } from '../support/daemon';
+import { logsOnFailure, startDaemon, tmpDir, vrrpInstance } from '../support/daemon';
 
 const VIP1 = '192.0.2.100';
 const VIP2 = '192.0.2.101';
@@ -20,18 +20,7 @@ function config(dir: string, prio: number, withTrack: boolean): string {
   fs.writeFileSync(sh, `#!/bin/sh\necho "$*" >> ${hooks}\n`);
   fs.chmodSync(sh, 0o755);
   fs.writeFileSync(path.join(dir, 'gate'), '0\n');
-  const inst = (name: string, vrid: number, vip: string, extra = ''): string => `vrrp_instance ${name} {
-  state BACKUP
-  interface eth0
-  virtual_router_id ${vrid}
-  priority ${prio}
-  advert_int 1
-  ${extra}
-  virtual_ipaddress {
-    ${vip}/24
-  }
-}
-`;
+  const inst = (name: string, vrid: number, vip: string, extra = ''): string => vrrpInstance({ name, vrid, vip: `${vip}/24`, priority: prio, extra });
   return `global_defs {
   router_id ${path.basename(dir)}
   enable_script_security

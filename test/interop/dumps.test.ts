@@ -17,45 +17,26 @@ import { execFileSync } from 'node:child_process';
 import { Lab, isRoot, waitFor } from '../support/netns';
 import { KEEPALIVED_BIN } from '../support/keepalived';
 import { startWithPrivateTmp, type PrivateTmpDaemon } from '../support/private-tmp';
-import { logsOnFailure } from '../support/daemon';
+import { logsOnFailure, vrrpConfig, vrrpInstance } from '../support/daemon';
 import { normaliseText } from '../support/dump-normalise';
 
-const CONFIG = `global_defs {
-  router_id lab1
-}
-vrrp_script chk {
-  script "/bin/true"
-  interval 1
-  weight 2
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  advert_int 1
-  virtual_ipaddress {
-    198.51.100.100/24
-  }
-  track_script {
-    chk
-  }
-}
-vrrp_instance VI_2 {
-  state MASTER
-  interface eth0
-  virtual_router_id 52
-  priority 255
-  advert_int 2
-  virtual_ipaddress {
-    198.51.100.110
-    198.51.100.111/32 dev eth0 label eth0:1
-  }
-  virtual_ipaddress_excluded {
-    2001:db8::110/64
-  }
-}
-`;
+const CONFIG =
+  vrrpConfig({
+    routerId: 'lab1',
+    blocks: 'vrrp_script chk {\n  script "/bin/true"\n  interval 1\n  weight 2\n}\n',
+    priority: 100,
+    vip: '198.51.100.100/24',
+    extra: 'track_script {\n    chk\n  }',
+  }) +
+  vrrpInstance({
+    name: 'VI_2',
+    state: 'MASTER',
+    vrid: 52,
+    priority: 255,
+    advertInt: 2,
+    vips: ['198.51.100.110', '198.51.100.111/32 dev eth0 label eth0:1'],
+    extra: 'virtual_ipaddress_excluded {\n    2001:db8::110/64\n  }',
+  });
 
 const FILES = ['keepalived.data', 'keepalived_parent.data', 'keepalived.stats', 'keepalived.json'] as const;
 type Dumps = Record<(typeof FILES)[number], { text: string; mode: number }>;

@@ -11,32 +11,15 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { Lab, isRoot, waitFor, type LabHost } from '../support/netns';
-import { MAIN, logsOnFailure, startDaemon, type RunningDaemon } from '../support/daemon';
-import { KEEPALIVED_BIN, KEEPALIVED_PACKET_COMPLAINTS, crashTree, startKeepalived } from '../support/keepalived';
+import { MAIN, logsOnFailure, startDaemon, vrrpConfig, type RunningDaemon } from '../support/daemon';
+import { KEEPALIVED_BIN, KEEPALIVED_PACKET_COMPLAINTS, crashTree, interopLab, startKeepalived } from '../support/keepalived';
 import { startWithPrivateTmp, type PrivateTmpDaemon } from '../support/private-tmp';
 
 const VIP = '192.0.2.100';
 const BAD_ICV = 'IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !';
 
 function conf(me: LabHost, priority: number, pass = 'secret12'): string {
-  return `global_defs {
-  router_id ${me.name}
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 42
-  priority ${priority}
-  advert_int 1
-  authentication {
-    auth_type AH
-    auth_pass ${pass}
-  }
-  virtual_ipaddress {
-    ${VIP}/24
-  }
-}
-`;
+  return vrrpConfig({ routerId: me.name, vrid: 42, priority, vip: `${VIP}/24`, extra: `authentication {\n    auth_type AH\n    auth_pass ${pass}\n  }` });
 }
 
 const skip = (!isRoot() && 'needs root') || (!KEEPALIVED_BIN && 'keepalived not installed (.ci/run installs it)');
@@ -51,14 +34,11 @@ async function stop(d: RunningDaemon): Promise<void> {
 
 for (const oursIsMaster of [true, false]) {
   t.test(`AH: ${oursIsMaster ? 'ours master, keepalived backup' : 'keepalived master, ours backup'}`, { skip }, async (t) => {
-    const lab = await Lab.create(t, { hosts: 2 });
-    const [hOurs, hKa] = [lab.host(1), lab.host(2)];
-    const [pOurs, pKa] = oursIsMaster ? [100, 90] : [90, 100];
+    const { lab, hOurs, hKa, pOurs, pKa, master, backup } = await interopLab(t, oursIsMaster);
     const start = (who: 'ours' | 'ka'): RunningDaemon => (who === 'ours' ? startDaemon(lab, hOurs, conf(hOurs, pOurs)) : startKeepalived(lab, hKa, conf(hKa, pKa)));
     const all: RunningDaemon[] = [start('ours'), start('ka')];
     logsOnFailure(t, ...all);
     const [ours, ka] = all as [RunningDaemon, RunningDaemon];
-    const [master, backup] = oursIsMaster ? [hOurs, hKa] : [hKa, hOurs];
     t.ok(await waitFor(() => lab.hasAddress(master, VIP), 30000), 'the higher priority holds the VIP');
     await sleep(3000);
     t.ok(await lab.hasAddress(master, VIP), 'still master after several adverts');

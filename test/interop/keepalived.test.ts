@@ -4,9 +4,9 @@
  * every advert we send (no invalid-packet, checksum or mismatch complaints in its log).
  */
 import t from 'tap';
-import { Lab, isRoot, waitFor } from '../support/netns';
-import { logsOnFailure, startDaemon, type RunningDaemon } from '../support/daemon';
-import { KEEPALIVED_BIN, KEEPALIVED_PACKET_COMPLAINTS, crashTree, startKeepalived } from '../support/keepalived';
+import { isRoot, waitFor } from '../support/netns';
+import { logsOnFailure, startDaemon, vrrpConfig, type RunningDaemon } from '../support/daemon';
+import { KEEPALIVED_BIN, KEEPALIVED_PACKET_COMPLAINTS, crashTree, interopLab, startKeepalived } from '../support/keepalived';
 import type { LabHost } from '../support/netns';
 
 interface Variant {
@@ -26,23 +26,14 @@ const variants: Variant[] = [
 
 function conf(v: Variant, me: LabHost, peer: LabHost, priority: number): string {
   const v6 = v.vip.includes(':');
-  return `global_defs {
-  router_id ${me.name}
-  vrrp_version ${v.version}
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 42
-  priority ${priority}
-  advert_int 1
-  ${v.auth ? 'authentication {\n    auth_type PASS\n    auth_pass s3cr3t\n  }' : ''}
-  ${v.unicast ? `unicast_src_ip ${me.ipv4}\n  unicast_peer {\n    ${peer.ipv4}\n  }` : ''}
-  virtual_ipaddress {
-    ${v.vip}/${v6 ? 64 : 24}
-  }
-}
-`;
+  return vrrpConfig({
+    routerId: me.name,
+    global: `vrrp_version ${v.version}`,
+    vrid: 42,
+    priority,
+    vip: `${v.vip}/${v6 ? 64 : 24}`,
+    extra: `${v.auth ? 'authentication {\n    auth_type PASS\n    auth_pass s3cr3t\n  }' : ''}\n  ${v.unicast ? `unicast_src_ip ${me.ipv4}\n  unicast_peer {\n    ${peer.ipv4}\n  }` : ''}`,
+  });
 }
 
 const skip = (!isRoot() && 'needs root') || (!KEEPALIVED_BIN && 'keepalived not installed (.ci/run installs it)');
@@ -51,13 +42,10 @@ for (const v of variants) {
   for (const oursIsMaster of [true, false]) {
     const title = `${v.name}: ${oursIsMaster ? 'ours master, keepalived backup' : 'keepalived master, ours backup'}`;
     t.test(title, { skip }, async (t) => {
-      const lab = await Lab.create(t, { hosts: 2 });
-      const [hOurs, hKa] = [lab.host(1), lab.host(2)];
-      const [pOurs, pKa] = oursIsMaster ? [100, 90] : [90, 100];
+      const { lab, hOurs, hKa, pOurs, pKa, master, backup } = await interopLab(t, oursIsMaster);
       const ours = startDaemon(lab, hOurs, conf(v, hOurs, hKa, pOurs));
       const ka: RunningDaemon = startKeepalived(lab, hKa, conf(v, hKa, hOurs, pKa));
       logsOnFailure(t, ours, ka);
-      const [master, backup] = oursIsMaster ? [hOurs, hKa] : [hKa, hOurs];
       t.ok(await waitFor(() => lab.hasAddress(master, v.vip), 15000), 'the higher priority holds the VIP');
       await new Promise((r) => setTimeout(r, 2500));
       t.ok(await lab.hasAddress(master, v.vip), 'still master after several adverts');

@@ -9,28 +9,11 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { MAIN } from '../support/daemon';
+import { ipvsadm, quiet, sleep, startProc, until, type VmProc } from '../support/ipvs-vm';
 
-const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
 const NS = 'tkbfdpeer';
-const ipvsadm = (): string => execFileSync('ipvsadm', ['-Ln'], { encoding: 'utf8' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(fn: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return true;
-    await sleep(100);
-  }
-  return fn();
-}
-const quiet = (cmd: string, args: string[]): void => {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-  } catch {
-    /* already gone */
-  }
-};
-
 const bfd = (me: string, peer: string) => `bfd_instance B1 {
   neighbor_ip ${peer}
   source_ip ${me}
@@ -39,20 +22,6 @@ const bfd = (me: string, peer: string) => `bfd_instance B1 {
   multiplier 5
 }
 `;
-
-interface Proc {
-  cp: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
-function daemon(argv: string[]): Proc {
-  const cp = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  cp.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  cp.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { cp, out: () => out, exited: new Promise((r) => cp.on('exit', (c) => r(c))) };
-}
 
 t.test('BFD_CHECK: the real server follows the BFD session in the kernel IPVS table', async (t) => {
   quiet('ip', ['netns', 'del', NS]);
@@ -88,16 +57,7 @@ t.test('BFD_CHECK: the real server follows the BFD session in the kernel IPVS ta
   );
   fs.writeFileSync(`${dir}/peer.conf`, bfd('192.0.2.2', '192.0.2.1'));
   const peerArgv = ['ip', 'netns', 'exec', NS, process.execPath, MAIN, '-n', '-l', '-D', '-G', '-f', `${dir}/peer.conf`, '-p', `${dir}/peer/k.pid`, '-r', `${dir}/peer/v.pid`, '-c', `${dir}/peer/c.pid`];
-  const procs: Proc[] = [];
-  const start = (argv: string[]): Proc => {
-    const p = daemon(argv);
-    procs.push(p);
-    return p;
-  };
-  t.teardown(() => {
-    for (const p of procs) if (p.cp.exitCode === null && p.cp.signalCode === null) p.cp.kill('SIGKILL');
-    if (!t.passing()) for (const p of procs) t.comment(p.out());
-  });
+  const start = (argv: string[]): VmProc => startProc(t, argv);
 
   const ours = start([process.execPath, MAIN, '-n', '-l', '-D', '-G', '-C', '-f', `${dir}/ours.conf`, '-p', `${dir}/k.pid`, '-c', `${dir}/c.pid`]);
   t.ok(await until(() => /192\.0\.2\.100:80 rr/.test(ipvsadm()), 60000), 'virtual server programmed');

@@ -5,30 +5,11 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
-
-const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
-const ipvsadm = (): string => execFileSync('ipvsadm', ['-Ln'], { encoding: 'utf8' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(fn: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return true;
-    await sleep(100);
-  }
-  return fn();
-}
-
-function listen(host: string, port: number): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer((c) => c.end());
-    s.once('error', reject);
-    s.listen(port, host, () => resolve(s));
-  });
-}
+import { execFileSync } from 'node:child_process';
+import { MAIN } from '../support/daemon';
+import { ipvsadm, listen, sleep, startProc, until } from '../support/ipvs-vm';
 
 t.test('keepalived -C: virtual_server with TCP_CHECKs programs IPVS and follows real-server health', async (t) => {
   execFileSync('ip', ['link', 'add', 'tkv0', 'type', 'veth', 'peer', 'name', 'tkv1']);
@@ -74,22 +55,14 @@ t.test('keepalived -C: virtual_server with TCP_CHECKs programs IPVS and follows 
 }
 `,
   );
-  const cp = spawn(process.execPath, [MAIN, '-n', '-l', '-D', '-G', '-C', '-f', conf, '-p', `${dir}/k.pid`, '-c', `${dir}/c.pid`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  cp.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  cp.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => cp.on('exit', (c) => r(c)));
-  t.teardown(() => {
-    if (cp.exitCode === null) cp.kill('SIGKILL');
-    if (!t.passing()) t.comment(out);
-  });
+  const { cp, out, exited } = startProc(t, [process.execPath, MAIN, '-n', '-l', '-D', '-G', '-C', '-f', conf, '-p', `${dir}/k.pid`, '-c', `${dir}/c.pid`]);
 
   t.ok(await until(() => /192\.0\.2\.100:80 wrr/.test(ipvsadm()) && /192\.0\.2\.12:8080\s+Masq\s+3/.test(ipvsadm()), 60000), 'VS with both real servers (weights 2 and 3, NAT)');
   t.match(ipvsadm(), /192\.0\.2\.11:8080\s+Masq\s+2/, 'rs1 weight 2');
 
   s2.close();
   t.ok(await until(() => !/192\.0\.2\.12:8080/.test(ipvsadm()), 10000), 'rs2 removed after its listener stopped');
-  t.ok(await until(() => /Removing service \[192\.0\.2\.12\]:tcp:8080 from VS \[192\.0\.2\.100\]:tcp:80/.test(out), 3000), 'logged in keepalived words');
+  t.ok(await until(() => /Removing service \[192\.0\.2\.12\]:tcp:8080 from VS \[192\.0\.2\.100\]:tcp:80/.test(out()), 3000), 'logged in keepalived words');
   s2 = await listen('192.0.2.12', 8080);
   t.ok(await until(() => /192\.0\.2\.12:8080\s+Masq\s+3/.test(ipvsadm()), 10000), 'rs2 back after its listener restarted');
 

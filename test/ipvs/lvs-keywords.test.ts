@@ -11,32 +11,14 @@
  */
 import t, { type Test } from 'tap';
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { MAIN } from '../support/daemon';
+import { close, ipvsadm, listen, sleep, startProc, until, type VmProc } from '../support/ipvs-vm';
 import { NetlinkIpvs } from '../../src/lvs/ipvs';
 import { SmtpSink } from '../support/smtp-sink';
-
-const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
-const ipvsadm = (...a: string[]): string => execFileSync('ipvsadm', a.length ? a : ['-Ln'], { encoding: 'utf8' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(fn: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return true;
-    await sleep(100);
-  }
-  return fn();
-}
-function listen(host: string, port: number): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer((c) => c.end());
-    s.once('error', reject);
-    s.listen(port, host, () => resolve(s));
-  });
-}
-const close = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
 function lab(t: Test): void {
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
@@ -49,19 +31,10 @@ function lab(t: Test): void {
   execFileSync('ip', ['link', 'set', 'tkw1', 'up']);
 }
 
-function daemon(t: Test, dir: string, conf: string, flag: string) {
+function daemon(t: Test, dir: string, conf: string, flag: string): VmProc {
   const file = path.join(dir, 'keepalived.conf');
   fs.writeFileSync(file, conf);
-  const cp = spawn(process.execPath, [MAIN, '-n', '-l', '-D', flag, '-f', file, '-p', `${dir}/k.pid`, '-c', `${dir}/c.pid`, '-r', `${dir}/v.pid`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { text: '' };
-  cp.stdout.on('data', (d: Buffer) => (out.text += d.toString()));
-  cp.stderr.on('data', (d: Buffer) => (out.text += d.toString()));
-  const exited = new Promise<number | null>((r) => cp.on('exit', (c) => r(c)));
-  t.teardown(() => {
-    if (cp.exitCode === null) cp.kill('SIGKILL');
-    if (!t.passing()) t.comment(out.text);
-  });
-  return { cp, out, exited };
+  return startProc(t, [process.execPath, MAIN, '-n', '-l', '-D', flag, '-f', file, '-p', `${dir}/k.pid`, '-c', `${dir}/c.pid`, '-r', `${dir}/v.pid`]);
 }
 
 if (!fs.existsSync('/proc/net/ip_vs')) {
@@ -266,7 +239,7 @@ vrrp_instance VI_1 {
     };
     t.ok(await until(() => /backup sync daemon \(mcast=tkw0, syncid=7.*port=8850/.test(sample()), 20_000), 'backup sync daemon while BACKUP');
     t.notMatch(daemons(), /master sync daemon/, 'no master daemon while BACKUP');
-    t.ok(await until(() => /master sync daemon \(mcast=tkw0, syncid=7/.test(sample()) && /Entering MASTER STATE/.test(out.text), 30_000), 'master sync daemon once MASTER');
+    t.ok(await until(() => /master sync daemon \(mcast=tkw0, syncid=7/.test(sample()) && /Entering MASTER STATE/.test(out()), 30_000), 'master sync daemon once MASTER');
     t.notMatch(daemons(), /backup sync daemon/, 'backup daemon stopped when master started');
     execFileSync('ip', ['link', 'set', 'tkw1', 'down']);
     t.ok(await until(() => /backup sync daemon/.test(sample()) && !/master sync daemon/.test(daemons()), 15_000), 'FAULT (link down): back to the backup daemon');

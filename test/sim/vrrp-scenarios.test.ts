@@ -10,6 +10,17 @@ function router(lan: SimLan, n: number, over: Partial<InstanceConfig> = {}): Sim
   return lan.add(testConfig({ primaryAddress: ip(n), ...over }));
 }
 
+/** Routers .1 and .2 on a new LAN, started together and run for 10 s (converged). */
+function convergedPair(o1: Partial<InstanceConfig>, o2: Partial<InstanceConfig>): { lan: SimLan; r1: SimRouter; r2: SimRouter } {
+  const lan = new SimLan();
+  const r1 = router(lan, 1, o1);
+  const r2 = router(lan, 2, o2);
+  r1.start();
+  r2.start();
+  lan.run(10_000);
+  return { lan, r1, r2 };
+}
+
 /** When did `r` last send an advert at or before `at`? */
 function lastSent(lan: SimLan, r: SimRouter, at = Infinity): number {
   const s = lan.sent.filter((x) => x.router === r.name && x.at <= at);
@@ -82,12 +93,7 @@ t.test('v3 IPv6 (link-local sources, ff02::12, pseudo-header): master dies → t
 
 t.test('priority-0 shutdown → takeover at Skew_Time (RFC 5798 §6.4.2)', async (t) => {
   for (const version of [2, 3] as const) {
-    const lan = new SimLan();
-    const r1 = router(lan, 1, { version, basePriority: 200 });
-    const r2 = router(lan, 2, { version, basePriority: 90 });
-    r1.start();
-    r2.start();
-    lan.run(10_000);
+    const { lan, r1, r2 } = convergedPair({ version, basePriority: 200 }, { version, basePriority: 90 });
     lan.run(400);
     const stopAt = lan.clock.now();
     r1.stop();
@@ -139,12 +145,7 @@ t.test('equal priorities → the highest address wins and nobody flaps (RFC 5798
 });
 
 t.test('flapping priority: exactly one master at every instant after convergence', async (t) => {
-  const lan = new SimLan();
-  const r1 = router(lan, 1, { basePriority: 150 });
-  const r2 = router(lan, 2, { basePriority: 100 });
-  r1.start();
-  r2.start();
-  lan.run(10_000);
+  const { lan, r1, r2 } = convergedPair({ basePriority: 150 }, { basePriority: 100 });
   let expect = r1;
   for (let i = 0; i < 8; i++) {
     const low = i % 2 === 0;
@@ -159,12 +160,7 @@ t.test('flapping priority: exactly one master at every instant after convergence
 });
 
 t.test('restart of a higher-priority node preempts after a full Master_Down_Interval', async (t) => {
-  const lan = new SimLan();
-  const r1 = router(lan, 1, { basePriority: 200 });
-  const r2 = router(lan, 2, { basePriority: 100 });
-  r1.start();
-  r2.start();
-  lan.run(10_000);
+  const { lan, r1, r2 } = convergedPair({ basePriority: 200 }, { basePriority: 100 });
   r1.crash();
   lan.run(10_000);
   t.same(lan.masters(), [r2]);
@@ -179,12 +175,7 @@ t.test('restart of a higher-priority node preempts after a full Master_Down_Inte
 });
 
 t.test('nopreempt keeps the lower-priority master after the higher one restarts', async (t) => {
-  const lan = new SimLan();
-  const r1 = router(lan, 1, { basePriority: 200, preempt: false });
-  const r2 = router(lan, 2, { basePriority: 100, preempt: false });
-  r1.start();
-  r2.start();
-  lan.run(10_000);
+  const { lan, r1, r2 } = convergedPair({ basePriority: 200, preempt: false }, { basePriority: 100, preempt: false });
   r1.crash();
   lan.run(10_000);
   r1.start();
@@ -193,12 +184,7 @@ t.test('nopreempt keeps the lower-priority master after the higher one restarts'
 });
 
 t.test('loss: two lost adverts are tolerated, Master_Down_Interval of silence is not (RFC §6.1)', async (t) => {
-  const lan = new SimLan();
-  const r1 = router(lan, 1, { basePriority: 200 });
-  const r2 = router(lan, 2, { basePriority: 100 });
-  r1.start();
-  r2.start();
-  lan.run(10_000);
+  const { lan, r1, r2 } = convergedPair({ basePriority: 200 }, { basePriority: 100 });
   let toDrop = 2;
   lan.filter = (from) => from === r1 && toDrop-- > 0;
   lan.run(10_000);

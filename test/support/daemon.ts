@@ -34,6 +34,14 @@ export function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `tk-${tag}-`));
 }
 
+/** A tmpDir of mode 0755 (scripts run as another user reach what is in it), removed when the lab is destroyed. */
+export function labDir(lab: Lab, tag: string): string {
+  const dir = tmpDir(tag);
+  fs.chmodSync(dir, 0o755);
+  lab.onDestroy(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 export function startDaemon(lab: Lab, host: LabHost, config: string, extraArgs: string[] = [], dir = tmpDir(host.name)): RunningDaemon {
   const conf = path.join(dir, 'keepalived.conf');
   fs.writeFileSync(conf, config);
@@ -47,24 +55,24 @@ export function startDaemon(lab: Lab, host: LabHost, config: string, extraArgs: 
   return { host, cp, out, dir, conf, exited };
 }
 
-/** A plain keepalived.conf vrrp_instance for tests. */
-export function vrrpConfig(o: {
+export interface InstanceOpts {
   name?: string;
   state?: 'MASTER' | 'BACKUP';
   priority: number;
   vrid?: number;
+  /** The virtual_ipaddress block's lines (default 192.0.2.100/24); `vips` gives them as a list. */
   vip?: string;
+  vips?: string[];
   advertInt?: number;
   version?: 2 | 3;
+  /** Keyword lines inside the instance, before virtual_ipaddress. */
   extra?: string;
-  global?: string;
   iface?: string;
-}): string {
-  return `global_defs {
-  router_id test
-  ${o.global ?? ''}
 }
-vrrp_instance ${o.name ?? 'VI_1'} {
+
+/** One vrrp_instance block (VI_1, BACKUP, eth0, VRID 51, advert_int 1 unless given). */
+export function vrrpInstance(o: InstanceOpts): string {
+  return `vrrp_instance ${o.name ?? 'VI_1'} {
   state ${o.state ?? 'BACKUP'}
   interface ${o.iface ?? 'eth0'}
   virtual_router_id ${o.vrid ?? 51}
@@ -73,10 +81,23 @@ vrrp_instance ${o.name ?? 'VI_1'} {
   ${o.version ? `version ${o.version}` : ''}
   ${o.extra ?? ''}
   virtual_ipaddress {
-    ${o.vip ?? '192.0.2.100/24'}
+    ${o.vips ? o.vips.join('\n    ') : (o.vip ?? '192.0.2.100/24')}
   }
 }
 `;
+}
+
+/**
+ * A plain keepalived.conf for tests: global_defs (router_id `routerId`, default test, plus the
+ * `global` lines), then the top-level `blocks` (vrrp_script, track_file, static_* ...), then one
+ * vrrp_instance (vrrpInstance).
+ */
+export function vrrpConfig(o: InstanceOpts & { global?: string; routerId?: string; blocks?: string }): string {
+  return `global_defs {
+  router_id ${o.routerId ?? 'test'}
+  ${o.global ?? ''}
+}
+${o.blocks ?? ''}${vrrpInstance(o)}`;
 }
 
 /** On failure, print the daemons' logs into the TAP stream (so CI output explains it). */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Lab, OutputWatcher, type LabHost } from './netns';
-import { tmpDir, type RunningDaemon } from './daemon';
+import { startDaemon, tmpDir, type RunningDaemon } from './daemon';
 
 export const KEEPALIVED_BIN = ['/usr/sbin/keepalived', '/sbin/keepalived'].find((p) => fs.existsSync(p));
 
@@ -24,6 +24,28 @@ export function startKeepalived(lab: Lab, host: LabHost, config: string): Runnin
   const out = new OutputWatcher(cp);
   const exited = new Promise<number | null>((r) => cp.on('exit', (code) => r(code)));
   return { host, cp, out, dir, conf, exited };
+}
+
+/**
+ * The interop tests' lab: ours on h1, keepalived on h2, the master-to-be at priority 100 and
+ * the other at 90 (`oursIsMaster` says which).
+ */
+export async function interopLab(t: { teardown(fn: () => unknown): void }, oursIsMaster: boolean): Promise<{
+  lab: Lab; hOurs: LabHost; hKa: LabHost; pOurs: number; pKa: number; master: LabHost; backup: LabHost;
+}> {
+  const lab = await Lab.create(t, { hosts: 2 });
+  const [hOurs, hKa] = [lab.host(1), lab.host(2)];
+  const [pOurs, pKa] = oursIsMaster ? [100, 90] : [90, 100];
+  const [master, backup] = oursIsMaster ? [hOurs, hKa] : [hKa, hOurs];
+  return { lab, hOurs, hKa, pOurs, pKa, master, backup };
+}
+
+/** Starts a daemon in a lab host: ours (startDaemon) or keepalived (startKeepalived). */
+export type Starter = (lab: Lab, host: LabHost, config: string) => RunningDaemon;
+
+/** The starter of `impl`, for tests run the same way against keepalived 2.2.7 and ours. */
+export function starterOf(impl: 'keepalived' | 'ours'): Starter {
+  return impl === 'keepalived' ? startKeepalived : (lab, host, config) => startDaemon(lab, host, config);
 }
 
 /** SIGKILL keepalived's children first, then the parent: a real crash, no priority-0 advert. */

@@ -14,7 +14,11 @@ export interface PrivateTmpDaemon extends RunningDaemon {
   tmp: string;
 }
 
-export function startWithPrivateTmp(lab: Lab, host: LabHost, impl: 'ours' | 'keepalived', config: string, extraArgs: string[] = []): PrivateTmpDaemon {
+/**
+ * `fullTmpfsKb`: the daemon's /tmp is instead a tmpfs of that size, filled to the last block
+ * before the daemon starts (a full /tmp when dumps are requested).
+ */
+export function startWithPrivateTmp(lab: Lab, host: LabHost, impl: 'ours' | 'keepalived', config: string, extraArgs: string[] = [], o: { fullTmpfsKb?: number } = {}): PrivateTmpDaemon {
   // Not under /tmp: the daemon's /tmp is the bind mount, and its config must stay visible. Removed at lab teardown.
   const dir = fs.mkdtempSync(`/var/tmp/tk-${impl}-${host.name}-`);
   lab.onDestroy(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -33,9 +37,14 @@ export function startWithPrivateTmp(lab: Lab, host: LabHost, impl: 'ours' | 'kee
   const root = path.resolve(path.dirname(MAIN), '..', '..', '..');
   const rel = path.relative('/tmp', root);
   const under = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  if (under) fs.mkdirSync(path.join(tmp, rel), { recursive: true });
-  const script = under ? 'mount --bind "$1" "$0/$2" && mount --rbind "$0" /tmp && shift 2 && exec "$@"' : 'mount --bind "$0" /tmp && exec "$@"';
-  const cp = lab.spawn(host.ns, ['unshare', '-m', 'sh', '-c', script, tmp, ...(under ? [root, rel] : []), ...argv]);
+  // sh -c SCRIPT TMP ROOT REL ARGV...: $0 the directory that becomes /tmp, $1 the checkout, $2 its path under /tmp
+  const steps = [
+    ...(o.fullTmpfsKb ? [`mount -t tmpfs -o size=${o.fullTmpfsKb}k,mode=1777 tmpfs "$0"`] : []),
+    ...(under ? ['mkdir -p "$0/$2" && mount --bind "$1" "$0/$2"'] : []),
+  ];
+  const fill = o.fullTmpfsKb ? 'dd if=/dev/zero of="$0/fill" bs=4k 2>/dev/null; ' : '';
+  const script = `${steps.map((x) => `${x} && `).join('')}${fill}mount --rbind "$0" /tmp && shift 2 && exec "$@"`;
+  const cp = lab.spawn(host.ns, ['unshare', '-m', 'sh', '-c', script, tmp, root, rel, ...argv]);
   const out = new OutputWatcher(cp);
   const exited = new Promise<number | null>((r) => cp.on('exit', (code) => r(code)));
   return { host, cp, out, dir, conf, exited, tmp };

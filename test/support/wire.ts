@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab, LabHost } from './netns';
 import { tmpDir } from './daemon';
+import { onLines, tcpdumpTime } from './lines';
 
 export interface FloodResult {
   sent: number;
@@ -49,16 +50,9 @@ export interface Capture {
 export function captureBridge(lab: Lab, filter: string, extra: string[] = []): Capture {
   const cp = lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'br0', '-n', '-tt', '-l', '-U', ...extra, filter]);
   const lines: Capture['lines'] = [];
-  let buf = '';
-  cp.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const text = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const m = /^(\d+\.\d+) /.exec(text);
-      if (m) lines.push({ t: Number(m[1]), text });
-    }
+  onLines(cp.stdout, (text) => {
+    const t = tcpdumpTime(text);
+    if (t !== undefined) lines.push({ t, text });
   });
   return { lines, stop: () => cp.kill('SIGTERM') };
 }

@@ -1,43 +1,14 @@
 import t from 'tap';
 import { initialState, nextDeadline, step } from '../../src/vrrp/fsm';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/timers';
-import type { Action, FsmEvent, InstanceConfig, InstanceState } from '../../src/vrrp/types';
-import { advert, testConfig } from '../support/vrrp-cfg';
-
-/** Drives one instance in virtual time: ticks are delivered exactly at nextDeadline(). */
-class Driver {
-  state: InstanceState;
-  now = 0;
-  log: Action[] = [];
-  constructor(readonly cfg: InstanceConfig) {
-    this.state = initialState(cfg);
-  }
-  ev(e: FsmEvent): Action[] {
-    const r = step(this.cfg, this.state, e, this.now);
-    this.state = r.state;
-    this.log.push(...r.actions);
-    return r.actions;
-  }
-  /** Advance to `t`, firing every deadline on the way; returns the actions produced. */
-  advanceTo(target: number): Action[] {
-    const out: Action[] = [];
-    for (let d = nextDeadline(this.state); d !== undefined && d <= target; d = nextDeadline(this.state)) {
-      this.now = Math.max(this.now, d);
-      out.push(...this.ev({ type: 'tick' }));
-    }
-    this.now = Math.max(this.now, target);
-    return out;
-  }
-  rx(priority: number, src = '192.0.2.2', over = {}): Action[] {
-    return this.ev({ type: 'advert', advert: advert(priority, over), src });
-  }
-}
+import type { Action, InstanceConfig } from '../../src/vrrp/types';
+import { FsmDriver, testConfig } from '../support/vrrp-cfg';
 
 const types = (as: Action[]) => as.filter((a) => a.type !== 'log').map((a) => (a.type === 'send-advert' ? `send-advert:${a.priority}` : a.type === 'notify' ? `notify:${a.state}:${a.priority}` : a.type === 'announce' ? `announce:${a.count}` : a.type === 'transition' ? `transition:${a.from}>${a.to}` : a.type));
 const logs = (as: Action[]) => as.flatMap((a) => (a.type === 'log' ? [a.text] : []));
 
 t.test('RFC 5798 §6.4.1: the address owner (255) goes INIT→MASTER at once: advert, VIPs, announce', async (t) => {
-  const d = new Driver(testConfig({ basePriority: 255, initialState: 'MASTER' }));
+  const d = new FsmDriver(testConfig({ basePriority: 255, initialState: 'MASTER' }));
   const a = d.ev({ type: 'startup' });
   t.same(types(a), ['send-advert:255', 'transition:INIT>MASTER', 'add-vips', 'announce:5', 'notify:MASTER:255']);
   t.same(logs(a), ['(VI_1) Entering MASTER STATE', '(VI_1) setting VIPs.']);
@@ -49,7 +20,7 @@ t.test('RFC 5798 §6.4.1: the address owner (255) goes INIT→MASTER at once: ad
 
 t.test('RFC 5798 §6.4.1 + keepalived §(d) Startup: state MASTER below 255 starts in BACKUP and waits', async (t) => {
   for (const initialState of ['MASTER', 'BACKUP'] as const) {
-    const d = new Driver(testConfig({ initialState }));
+    const d = new FsmDriver(testConfig({ initialState }));
     const a = d.ev({ type: 'startup' });
     t.same(types(a), ['transition:INIT>BACKUP', 'notify:BACKUP:100'], `${initialState}: BACKUP hooks run at start-up`);
     t.same(logs(a), ['(VI_1) removing VIPs.', '(VI_1) Entering BACKUP STATE (init)'], 'keepalived 2.2.7 logs removing VIPs. first');
@@ -71,14 +42,14 @@ t.test('Skew_Time / Master_Down_Interval exactly per version (RFC 3768 §6.1, RF
     [{ version: 3, basePriority: 200, advertIntCs: 100, downTimerAdverts: 5 }, 5000 + (56 * 1000) / 256],
   ];
   for (const [over, want] of cases) {
-    const d = new Driver(testConfig(over));
+    const d = new FsmDriver(testConfig(over));
     d.ev({ type: 'startup' });
     t.equal(nextDeadline(d.state), want, JSON.stringify(over));
   }
 });
 
 t.test('RFC 5798 §6.4.2: BACKUP restarts the down timer on higher or equal priority; v3 learns Master_Adver_Interval', async (t) => {
-  const d = new Driver(testConfig({ version: 3 }));
+  const d = new FsmDriver(testConfig({ version: 3 }));
   d.ev({ type: 'startup' });
   d.now = 1000;
   let a = d.rx(150, '192.0.2.2', { version: 3, advertIntCs: 200 });
@@ -93,7 +64,7 @@ t.test('RFC 5798 §6.4.2: BACKUP restarts the down timer on higher or equal prio
 });
 
 t.test('RFC 5798 §6.4.2: BACKUP with preemption discards a lower-priority advert and takes over on the timer', async (t) => {
-  const d = new Driver(testConfig());
+  const d = new FsmDriver(testConfig());
   d.ev({ type: 'startup' });
   const first = nextDeadline(d.state);
   d.now = 500;
@@ -103,7 +74,7 @@ t.test('RFC 5798 §6.4.2: BACKUP with preemption discards a lower-priority adver
 });
 
 t.test('RFC 5798 §6.4.2 Preempt_Mode false (nopreempt): lower-priority master is kept', async (t) => {
-  const d = new Driver(testConfig({ preempt: false }));
+  const d = new FsmDriver(testConfig({ preempt: false }));
   d.ev({ type: 'startup' });
   for (let i = 1; i <= 10; i++) {
     d.advanceTo(i * 1000);
@@ -112,7 +83,7 @@ t.test('RFC 5798 §6.4.2 Preempt_Mode false (nopreempt): lower-priority master i
   t.equal(d.state.state, 'BACKUP');
   t.equal(nextDeadline(d.state), 10_000 + masterDownIntervalMs(100, 100, 2));
   // keepalived: nopreempt only works with initial state BACKUP
-  const m = new Driver(testConfig({ preempt: false, initialState: 'MASTER' }));
+  const m = new FsmDriver(testConfig({ preempt: false, initialState: 'MASTER' }));
   m.ev({ type: 'startup' });
   m.now = 500;
   m.rx(50);
@@ -121,7 +92,7 @@ t.test('RFC 5798 §6.4.2 Preempt_Mode false (nopreempt): lower-priority master i
 });
 
 t.test('keepalived preempt_delay: lower-priority adverts accepted until the delay has run', async (t) => {
-  const d = new Driver(testConfig({ preemptDelayMs: 10_000 }));
+  const d = new FsmDriver(testConfig({ preemptDelayMs: 10_000 }));
   d.ev({ type: 'startup' });
   let t0 = 0;
   for (let i = 1; d.state.state === 'BACKUP' && i < 40; i++) {
@@ -140,7 +111,7 @@ t.test('keepalived preempt_delay: lower-priority adverts accepted until the dela
 });
 
 t.test('RFC 5798 §6.4.2: priority 0 advert sets the down timer to Skew_Time', async (t) => {
-  const d = new Driver(testConfig({ basePriority: 90 }));
+  const d = new FsmDriver(testConfig({ basePriority: 90 }));
   d.ev({ type: 'startup' });
   d.now = 1000;
   d.rx(100);
@@ -155,8 +126,8 @@ t.test('RFC 5798 §6.4.2: priority 0 advert sets the down timer to Skew_Time', a
   t.equal(d.state.state, 'MASTER');
 });
 
-function master(over: Partial<InstanceConfig> = {}): Driver {
-  const d = new Driver(testConfig(over));
+function master(over: Partial<InstanceConfig> = {}): FsmDriver {
+  const d = new FsmDriver(testConfig(over));
   d.ev({ type: 'startup' });
   d.advanceTo(nextDeadline(d.state) ?? 0);
   if (d.state.state !== 'MASTER') throw new Error('not master');
@@ -220,7 +191,7 @@ t.test('RFC 5798 §6.4.3 shutdown: MASTER sends priority 0, removes VIPs, notify
   t.equal(nextDeadline(d.state), undefined);
   t.same(d.ev({ type: 'tick' }), [], 'stopped: nothing more');
   t.same(d.rx(200), []);
-  const b = new Driver(testConfig());
+  const b = new FsmDriver(testConfig());
   b.ev({ type: 'startup' });
   t.same(types(b.ev({ type: 'shutdown' })), ['transition:BACKUP>INIT', 'notify:STOP:100'], 'BACKUP stop: no advert');
 });
@@ -238,7 +209,7 @@ t.test('keepalived FAULT: no adverts, VIPs removed, notify FAULT; recovery to BA
   t.same(types(a), ['transition:FAULT>BACKUP', 'notify:BACKUP:100']);
   t.equal(nextDeadline(d.state), d.now + masterDownIntervalMs(100, 100, 2));
   // fault before startup → FAULT (init)
-  const f = new Driver(testConfig());
+  const f = new FsmDriver(testConfig());
   f.ev({ type: 'fault', faulted: true, reason: 'script chk down' });
   a = f.ev({ type: 'startup' });
   t.same(logs(a), ['(VI_1) Entering FAULT STATE (init)']);
@@ -256,7 +227,7 @@ t.test('priority changes: master announces at once; backups use the new priority
   t.same(logs(a), ['(VI_1) Changing effective priority from 100 to 80']);
   t.same(types(a), ['send-advert:80']);
   t.same(d.ev({ type: 'priority', effective: 80 }), [], 'no change, no action');
-  const b = new Driver(testConfig());
+  const b = new FsmDriver(testConfig());
   b.ev({ type: 'startup' });
   b.ev({ type: 'priority', effective: 300 });
   t.equal(b.state.priority, 254, 'clamped to 254 for a non-owner');
@@ -277,7 +248,7 @@ t.test('owner_ignore_adverts / strict: the owner drops every advert (RFC 5798 §
 });
 
 t.test('sync-group forces', async (t) => {
-  const d = new Driver(testConfig());
+  const d = new FsmDriver(testConfig());
   d.ev({ type: 'startup' });
   let a = d.ev({ type: 'force', to: 'MASTER', reason: 'VI_2 became MASTER' });
   t.same(types(a).slice(0, 2), ['send-advert:100', 'transition:BACKUP>MASTER']);

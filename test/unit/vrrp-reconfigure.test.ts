@@ -4,41 +4,10 @@
  * priority, interval changes re-arm the timers, manual standby survives.
  */
 import t from 'tap';
-import { initialState, nextDeadline, step } from '../../src/vrrp/fsm';
+import { nextDeadline } from '../../src/vrrp/fsm';
 import { masterDownIntervalMs } from '../../src/vrrp/timers';
-import type { Action, FsmEvent, InstanceConfig, InstanceState } from '../../src/vrrp/types';
-import { advert, testConfig } from '../support/vrrp-cfg';
-
-class Driver {
-  state: InstanceState;
-  now = 0;
-  constructor(public cfg: InstanceConfig) {
-    this.state = initialState(cfg);
-  }
-  ev(e: FsmEvent): Action[] {
-    const r = step(this.cfg, this.state, e, this.now);
-    this.state = r.state;
-    return r.actions;
-  }
-  /** Reload: swap in the new config and tell the FSM; `effective` defaults to the new base. */
-  reconfigure(over: Partial<InstanceConfig>, effective?: number): Action[] {
-    const prev = this.cfg;
-    this.cfg = { ...prev, ...over };
-    return this.ev({ type: 'reconfigure', prev, effective: effective ?? this.cfg.basePriority });
-  }
-  advanceTo(target: number): Action[] {
-    const out: Action[] = [];
-    for (let d = nextDeadline(this.state); d !== undefined && d <= target; d = nextDeadline(this.state)) {
-      this.now = Math.max(this.now, d);
-      out.push(...this.ev({ type: 'tick' }));
-    }
-    this.now = Math.max(this.now, target);
-    return out;
-  }
-  rx(priority: number, src = '192.0.2.2', over: Parameters<typeof advert>[1] = {}): Action[] {
-    return this.ev({ type: 'advert', advert: advert(priority, over), src });
-  }
-}
+import type { Action, InstanceConfig } from '../../src/vrrp/types';
+import { FsmDriver, testConfig } from '../support/vrrp-cfg';
 
 const types = (as: Action[]) =>
   as.filter((a) => a.type !== 'log').map((a) =>
@@ -49,23 +18,23 @@ const types = (as: Action[]) =>
             : a.type);
 const logs = (as: Action[]) => as.flatMap((a) => (a.type === 'log' ? [a.text] : []));
 
-function master(over: Partial<InstanceConfig> = {}): Driver {
-  const d = new Driver(testConfig({ basePriority: 254, ...over }));
+function master(over: Partial<InstanceConfig> = {}): FsmDriver {
+  const d = new FsmDriver(testConfig({ basePriority: 254, ...over }));
   d.ev({ type: 'startup' });
   d.advanceTo(nextDeadline(d.state) as number);
   d.advanceTo(d.now + 6000); // past the second GARP burst
   return d;
 }
 
-function backupOf(masterPrio: number, over: Partial<InstanceConfig> = {}): Driver {
-  const d = new Driver(testConfig(over));
+function backupOf(masterPrio: number, over: Partial<InstanceConfig> = {}): FsmDriver {
+  const d = new FsmDriver(testConfig(over));
   d.ev({ type: 'startup' });
   d.rx(masterPrio);
   return d;
 }
 
 /** Advert send times (ms) and priorities over [from, to], with the master's deadlines run. */
-function adverts(d: Driver, to: number): Array<{ t: number; p: number }> {
+function adverts(d: FsmDriver, to: number): Array<{ t: number; p: number }> {
   const out: Array<{ t: number; p: number }> = [];
   for (let at = nextDeadline(d.state); at !== undefined && at <= to; at = nextDeadline(d.state)) {
     d.now = Math.max(d.now, at);
@@ -164,7 +133,7 @@ t.test('RFC 3768 §6.1 (v2): advert_int change on a backup re-arms Master_Down_T
 });
 
 t.test('RFC 5798 §6.4.2 (v3): a backup keeps the Master_Adver_Interval it learned from the master', async (t) => {
-  const d = new Driver(testConfig({ version: 3 }));
+  const d = new FsmDriver(testConfig({ version: 3 }));
   d.ev({ type: 'startup' });
   d.rx(150, '192.0.2.2', { version: 3, advertIntCs: 200 });
   t.equal(d.state.masterAdverIntCs, 200);

@@ -1,38 +1,13 @@
 import t from 'tap';
 import { handoverWindowMs, initialState, nextDeadline, step } from '../../src/vrrp/fsm';
 import { masterDownIntervalMs } from '../../src/vrrp/timers';
-import type { Action, FsmEvent, InstanceConfig, InstanceState } from '../../src/vrrp/types';
-import { advert, testConfig } from '../support/vrrp-cfg';
-
-class Driver {
-  state: InstanceState;
-  now = 0;
-  constructor(readonly cfg: InstanceConfig) {
-    this.state = initialState(cfg);
-  }
-  ev(e: FsmEvent): Action[] {
-    const r = step(this.cfg, this.state, e, this.now);
-    this.state = r.state;
-    return r.actions;
-  }
-  advanceTo(target: number): Action[] {
-    const out: Action[] = [];
-    for (let d = nextDeadline(this.state); d !== undefined && d <= target; d = nextDeadline(this.state)) {
-      this.now = Math.max(this.now, d);
-      out.push(...this.ev({ type: 'tick' }));
-    }
-    this.now = Math.max(this.now, target);
-    return out;
-  }
-  rx(priority: number, src = '192.0.2.2'): Action[] {
-    return this.ev({ type: 'advert', advert: advert(priority), src });
-  }
-}
+import type { Action, InstanceConfig } from '../../src/vrrp/types';
+import { FsmDriver, testConfig } from '../support/vrrp-cfg';
 
 const types = (as: Action[]) => as.filter((a) => a.type !== 'log').map((a) => (a.type === 'send-advert' ? `send-advert:${a.priority}` : a.type === 'notify' ? `notify:${a.state}` : a.type === 'transition' ? `transition:${a.from}>${a.to}` : a.type === 'announce' ? 'announce' : a.type));
 
-function master(over: Partial<InstanceConfig> = {}): Driver {
-  const d = new Driver(testConfig(over));
+function master(over: Partial<InstanceConfig> = {}): FsmDriver {
+  const d = new FsmDriver(testConfig(over));
   d.ev({ type: 'startup' });
   d.advanceTo(nextDeadline(d.state) as number);
   return d;
@@ -81,7 +56,7 @@ t.test('standby --force on a MASTER steps down at once', async (t) => {
 });
 
 t.test('standby blocks every way to MASTER: down timer, sync-group force, preemption, owner fault clear', async (t) => {
-  const b = new Driver(testConfig());
+  const b = new FsmDriver(testConfig());
   b.ev({ type: 'standby', on: true });
   b.ev({ type: 'startup' });
   t.equal(b.state.state, 'BACKUP', 'starts as BACKUP');
@@ -89,7 +64,7 @@ t.test('standby blocks every way to MASTER: down timer, sync-group force, preemp
   t.same(types(b.ev({ type: 'force', to: 'MASTER' })), [], 'sync group cannot force it to MASTER');
   t.same(types(b.rx(50)), [], 'a lower-priority master is not preempted');
   t.equal(b.state.masterDownAt, undefined);
-  const o = new Driver(testConfig({ basePriority: 255, initialState: 'MASTER' }));
+  const o = new FsmDriver(testConfig({ basePriority: 255, initialState: 'MASTER' }));
   o.ev({ type: 'standby', on: true });
   o.ev({ type: 'startup' });
   t.equal(o.state.state, 'BACKUP', 'even the address owner stays BACKUP');
