@@ -31,9 +31,42 @@ export interface HookRunnerOptions {
 /** How long an instance's next hook waits for the previous one before starting anyway. */
 export const ORDER_WAIT_MS = 1000;
 
+/**
+ * Transitions whose hooks may wait per key (instance or group) behind the one running. A queue
+ * drains at least one transition per ORDER_WAIT_MS per hook, and a flap at advert_int 1 s
+ * (BACKUP -> MASTER waits Master_Down_Interval, over 3 s) never fills it; but an instance
+ * flapping faster than its hooks run (sub-second adverts, a peer or a spoofer advertising
+ * advert_int 1 cs: ~30 transitions/s, a flapping link or tracker) would queue without bound,
+ * in memory and in lag (keepalived forks each hook at its transition and queues nothing).
+ * Beyond it the oldest waiting transition's hooks are dropped and logged, so the hooks of
+ * the latest state always run.
+ */
+export const HOOK_BACKLOG_MAX = 16;
+
+interface Waiting {
+  calls: readonly HookCall[];
+  done: () => void;
+}
+
+interface KeyQueue {
+  waiting: Waiting[];
+  /** The loop running this key's hooks; settles when the queue is empty. */
+  drain?: Promise<void>;
+  /** Transitions dropped since the queue was last empty. */
+  dropped: number;
+}
+
+/** `INSTANCE:VI_1` as log text: `(VI_1)`; a group `GROUP:G1`: `(G1) group`. */
+function keyName(key: string): string {
+  const i = key.indexOf(':');
+  if (i < 0) return `(${key})`;
+  const kind = key.slice(0, i);
+  return kind === 'INSTANCE' ? `(${key.slice(i + 1)})` : `(${key.slice(i + 1)}) ${kind.toLowerCase()}`;
+}
+
 export class HookRunner {
   private readonly runner: ScriptRunner;
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new Map<string, KeyQueue>();
   readonly policy: ScriptPolicy;
   constructor(private readonly opts: HookRunnerOptions) {
     this.runner = opts.runner ?? new ProcessScriptRunner();
@@ -50,20 +83,46 @@ export class HookRunner {
    * later transition still ran its hook), so a hook that hangs must not silence later ones.
    */
   enqueue(key: string, calls: readonly HookCall[]): Promise<void> {
-    const prev = this.queues.get(key) ?? Promise.resolve();
-    const next = prev.then(async () => {
-      for (const c of calls) await this.startOne(c);
-    });
-    this.queues.set(key, next);
-    void next.then(() => {
-      if (this.queues.get(key) === next) this.queues.delete(key);
-    });
-    return next;
+    let q = this.queues.get(key);
+    if (!q) {
+      q = { waiting: [], dropped: 0 };
+      this.queues.set(key, q);
+    }
+    const queue = q;
+    const done = new Promise<void>((resolve) => queue.waiting.push({ calls, done: resolve }));
+    if (queue.waiting.length > HOOK_BACKLOG_MAX) this.dropOldest(key, queue);
+    queue.drain ??= this.drain(key, queue);
+    return done;
   }
 
   /** Resolves when every queue is empty (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.queues.size > 0) await Promise.all([...this.queues.values()]);
+    while (this.queues.size > 0) await Promise.all([...this.queues.values()].map((q) => q.drain));
+  }
+
+  /** Run the key's waiting transitions one after another until none is left. */
+  private async drain(key: string, q: KeyQueue): Promise<void> {
+    await Promise.resolve(); // start after the caller's transition, as a queued hook did
+    for (let w = q.waiting.shift(); w; w = q.waiting.shift()) {
+      for (const c of w.calls) {
+        try {
+          await this.startOne(c);
+        } catch (e) {
+          this.opts.log.error(`${c.keyword} script \`${c.argv.join(' ')}\` could not be run: ${(e as Error).message}`);
+        }
+      }
+      w.done();
+    }
+    if (q.dropped > 0) this.opts.log.warn(`${keyName(key)}: ${q.dropped} transition(s) ran no notify hooks (more than ${HOOK_BACKLOG_MAX} waiting: changing state faster than its hooks run)`);
+    this.queues.delete(key);
+  }
+
+  private dropOldest(key: string, q: KeyQueue): void {
+    const old = q.waiting.shift();
+    if (!old) return;
+    old.done();
+    q.dropped++;
+    if (q.dropped === 1 || q.dropped % 1000 === 0) this.opts.log.warn(`${keyName(key)}: more than ${HOOK_BACKLOG_MAX} transitions wait for their notify hooks; dropping the oldest waiting (${q.dropped} so far): \`${old.calls.map((c) => c.argv.join(' ')).join('`, `')}\``);
   }
 
   /** Run `c`; resolves when it ends, or after ORDER_WAIT_MS if it is still running. */

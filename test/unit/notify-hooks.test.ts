@@ -2,7 +2,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HookRunner, lookupUser, scriptSecurityProblem } from '../../src/notify/hooks';
+import { HOOK_BACKLOG_MAX, HookRunner, lookupUser, scriptSecurityProblem } from '../../src/notify/hooks';
 import { MemoryLogger } from '../../src/observe/log';
 import type { RunOptions, ScriptResult, ScriptRunner } from '../../src/notify/exec';
 
@@ -33,6 +33,35 @@ t.test('per-key queue: hooks of one instance never overtake each other', async (
   t.same(vi1, ['start /slow MASTER', 'end /slow MASTER', 'start /fast MASTER', 'end /fast MASTER', 'start /fast BACKUP', 'end /fast BACKUP']);
   t.ok(runner.events.indexOf('end /fast OTHER') < runner.events.indexOf('end /slow MASTER'), 'another instance is not blocked');
   t.ok(log.has('notify_master script `/slow MASTER` stdout: hello'));
+});
+
+t.test(`an instance flapping faster than its hooks run: at most ${HOOK_BACKLOG_MAX} transitions wait, the oldest are dropped and logged`, async (t) => {
+  const runner = new SlowRunner({ '/slow': 30 });
+  const log = new MemoryLogger();
+  const hooks = new HookRunner({ log, runner });
+  // 100 transitions while each hook takes 30 ms: the first hook starts, the other 99 come before it ends
+  const states = Array.from({ length: 100 }, (_, i) => (i % 2 ? 'BACKUP' : 'MASTER') + i);
+  const settled: string[] = [];
+  const transition = (st: string): void => void hooks.enqueue('INSTANCE:VI_1', [{ argv: ['/slow', st], keyword: 'notify' }]).then(() => settled.push(st));
+  transition(states[0] as string);
+  await new Promise((r) => setImmediate(r)); // its hook has started
+  for (const st of states.slice(1)) transition(st);
+  void hooks.enqueue('INSTANCE:VI_2', [{ argv: ['/slow', 'OTHER'], keyword: 'notify' }]);
+  await hooks.idle();
+  const ran = runner.events.filter((e) => e.startsWith('start /slow') && !e.includes('OTHER')).map((e) => e.slice('start /slow '.length));
+  t.same(ran, [states[0], ...states.slice(-HOOK_BACKLOG_MAX)], 'the running one, then the newest ones in order: the latest state always runs');
+  t.equal(settled.length, states.length, "every enqueue settles, dropped ones too (no caller waits forever)");
+  t.ok(runner.events.includes('end /slow OTHER'), 'another instance is not affected');
+  const dropped = states.length - 1 - HOOK_BACKLOG_MAX;
+  const warns = log.lines.filter((l) => /transitions wait for their notify hooks|ran no notify hooks/.test(l.text));
+  t.equal(warns.length, 2, 'two log lines for the whole flood, not one per dropped transition');
+  t.ok(log.has(`(VI_1): more than ${HOOK_BACKLOG_MAX} transitions wait for their notify hooks; dropping the oldest waiting (1 so far): \`/slow ${states[1]}\``), 'the first drop is logged at once');
+  t.ok(log.has(`(VI_1): ${dropped} transition(s) ran no notify hooks (more than ${HOOK_BACKLOG_MAX} waiting: changing state faster than its hooks run)`), 'the total when the queue empties');
+
+  // once drained, a new transition runs at once and nothing is dropped
+  runner.events.length = 0;
+  await hooks.enqueue('INSTANCE:VI_1', [{ argv: ['/slow', 'MASTER'], keyword: 'notify' }]);
+  t.same(runner.events, ['start /slow MASTER', 'end /slow MASTER']);
 });
 
 t.test('exit status logged', async (t) => {
