@@ -2,6 +2,8 @@
  * Bench-only preload (`node -r heap-probe.js`): every 2 s writes what the V8 heap holds to
  * $TSK_HEAP_PROBE (JSON: process.memoryUsage(), heap spaces, code statistics), so
  * many-instances.ts can print where the daemon's memory goes. Costs one 2 s timer (unref'd).
+ * With $TSK_HEAP_SNAPSHOT (a file name) set, also writes one heap snapshot there after
+ * $TSK_HEAP_SNAPSHOT_AFTER_S seconds (default 15), for a look at what each instance holds.
  */
 import fs from 'node:fs';
 import v8 from 'node:v8';
@@ -21,4 +23,9 @@ if (file) {
       /* the bench is gone */
     }
   }, 2000).unref();
+}
+
+const snap = process.env['TSK_HEAP_SNAPSHOT'];
+if (snap) {
+  setTimeout(() => v8.writeHeapSnapshot(snap), Number(process.env['TSK_HEAP_SNAPSHOT_AFTER_S'] ?? 15) * 1000).unref();
 }

@@ -7,7 +7,8 @@
 import type { VipEntry, VrrpInstance } from '../config/model';
 import type { AddressSpec, AnnouncePort, RtnlPort } from '../net/ports';
 import type { Logger } from '../observe/log';
-import type { Clock, TimerHandle } from './clock';
+import type { Clock } from './clock';
+import { Deadline, deadlineQueues } from './deadline-queue';
 import { answersLowerPriority, initialState, nextDeadline, step } from '../vrrp/fsm';
 import { RateLimiter } from '../vrrp/rate-limit';
 import { LimitedLog } from './limited-log';
@@ -136,7 +137,9 @@ export class InstanceRuntime {
   private config: InstanceConfig;
   readonly stats: InstanceStats = newStats();
   private st: InstanceState;
-  private timer: TimerHandle | undefined;
+  /** This instance's one deadline in the clock's shared queues (see armTimer). */
+  private readonly deadline = new Deadline((wakeMs) => this.onDeadline(wakeMs));
+  private readonly queues: ReturnType<typeof deadlineQueues>;
   private timerAt: number | undefined;
   /** Address/announce effects run in order, after each other, without holding up adverts. */
   private effects: Promise<void> = Promise.resolve();
@@ -154,6 +157,8 @@ export class InstanceRuntime {
   readonly log: Logger;
   /** Log lines and hooks of the dispatch in progress, in the order they were asked for. */
   private deferred: Array<() => void> | undefined;
+  /** A dispatch is running: later() collects instead of running. */
+  private deferring = false;
 
   private lastEventAt = -Infinity;
   private specCache: { m: VrrpInstance; ifname: string; specs: AddressSpec[]; rest: AddressSpec[] } | undefined;
@@ -165,7 +170,7 @@ export class InstanceRuntime {
   private leadAnnounce = false;
   /** The VIP announced by addVips ahead of its round (announceFirstRoundNow skips it). */
   private leadAnnounced: VipEntry | undefined;
-  private advertCache: { m?: VrrpInstance; cfg?: InstanceConfig; src?: string; bufs: Map<string, Buffer> } = { bufs: new Map() };
+  private advertCache: { m?: VrrpInstance; cfg?: InstanceConfig; src?: string; bufs: Map<string, Buffer>; last?: { priority: number; dst: string; buf: Buffer } } = { bufs: new Map() };
   /**
    * Hostile traffic must not be amplified: a master answers a lower-priority advert (keepalived's
    * "forcing new election") with an advert at most once per advert interval per source, and with
@@ -173,7 +178,8 @@ export class InstanceRuntime {
    * lines of adverts that change nothing are limited per source and kind (LimitedLog).
    */
   private answerLimits: { intervalMs: number; garpMs: number; reply: RateLimiter; garp: RateLimiter } | undefined;
-  private readonly advertLog: LimitedLog;
+  /** Made on the first received advert that logs (a master that never hears one needs none). */
+  private advertLogger: LimitedLog | undefined;
   /** The model the installed VIPs/routes/rules were built from, while a reload's sync-vips is pending. */
   private syncFrom: VrrpInstance | undefined;
 
@@ -182,7 +188,7 @@ export class InstanceRuntime {
     this.config = fsmConfig(m, wiring.primaryAddress, minGarp);
     this.st = initialState(this.config);
     this.log = deferringLogger(deps.log, (fn) => this.later(fn));
-    this.advertLog = new LimitedLog(deps.clock);
+    this.queues = deadlineQueues(deps.clock);
   }
 
   get cfg(): InstanceConfig {
@@ -299,7 +305,7 @@ export class InstanceRuntime {
     this.stopping = true;
     this.dispatch({ type: 'shutdown' });
     this.cancelTimer();
-    this.advertLog.stop();
+    this.advertLogger?.stop();
     await this.effects;
   }
 
@@ -321,6 +327,10 @@ export class InstanceRuntime {
       if (!reply) this.countDrop('lower_prio_unanswered');
     }
     this.dispatch(answer ? { type: 'advert', advert, src, answer } : { type: 'advert', advert, src }, ageMs);
+  }
+
+  private advertLog(): LimitedLog {
+    return (this.advertLogger ??= new LimitedLog(this.deps.clock));
   }
 
   private limits(): NonNullable<InstanceRuntime['answerLimits']> {
@@ -370,19 +380,28 @@ export class InstanceRuntime {
    * between the advert, the VIP request and the first GARP (measured: log + hooks 0.5 ms of the
    * 2.8 ms from advert to first GARP).
    */
-  dispatch(ev: FsmEvent, ageMs?: number): void {
+  dispatch(ev: FsmEvent, ageMs?: number, atMs?: number): void {
     const before = this.st.priority;
-    const { state, actions } = step(this.cfg, this.st, ev, this.eventTime(ageMs));
+    const { state, actions } = step(this.cfg, this.st, ev, this.eventTime(ageMs, atMs));
     this.st = state;
-    const outer = this.deferred === undefined;
-    if (outer) this.deferred = [];
+    const outer = !this.deferring;
+    this.deferring = true;
     const lead = this.leadAnnounce;
-    this.leadAnnounce = state.state === 'MASTER' && actions.some((a) => a.type === 'add-vips') && actions.some((a) => a.type === 'announce' && !a.only && a.count > 0);
+    // (plain loops: an advert's dispatch allocates nothing of its own)
+    let addsVips = false;
+    let announces = false;
+    let transition = false;
+    for (const a of actions) {
+      if (a.type === 'add-vips') addsVips = true;
+      else if (a.type === 'announce' && !a.only && a.count > 0) announces = true;
+      else if (a.type === 'transition') transition = true;
+    }
+    this.leadAnnounce = state.state === 'MASTER' && addsVips && announces;
     try {
       // The lines of an advert that changed no state are limited per source and kind.
-      const limitLines = ev.type === 'advert' && !actions.some((a) => a.type === 'transition');
+      const limitLines = ev.type === 'advert' && !transition;
       for (const a of actions) {
-        if (limitLines && a.type === 'log') this.advertLog.line(`${ev.src}|${a.text.replace(/\d+/g, '#')}`, a.text, (t) => this.execute({ ...a, text: t }));
+        if (limitLines && a.type === 'log') this.advertLog().line(`${ev.src}|${a.text.replace(/\d+/g, '#')}`, a.text, (t) => this.execute({ ...a, text: t }));
         else this.execute(a);
       }
       this.armTimer();
@@ -395,56 +414,67 @@ export class InstanceRuntime {
   }
 
   private later(fn: () => void): void {
-    if (this.deferred) this.deferred.push(fn);
+    if (this.deferring) (this.deferred ??= []).push(fn);
     else fn();
   }
 
   private runDeferred(): void {
-    const fns = this.deferred ?? [];
-    this.deferred = undefined;
-    for (const fn of fns) {
-      try {
-        fn();
-      } catch (e) {
-        this.deps.log.error(`(${this.name}) ${(e as Error).message}`);
+    this.deferring = false;
+    // (hooks may dispatch again: each nested dispatch runs its own)
+    for (let fns = this.deferred; fns !== undefined; fns = this.deferred) {
+      this.deferred = undefined;
+      for (const fn of fns) {
+        try {
+          fn();
+        } catch (e) {
+          this.deps.log.error(`(${this.name}) ${(e as Error).message}`);
+        }
       }
     }
   }
   /**
    * Now, or when the event happened if it waited in a queue (an advert's arrival stamp). An
    * implausible age (clock step, > 1 s) counts as none, and time never runs backwards for
-   * the state machine: an event is never dated before the previous one.
+   * the state machine: an event is never dated before the previous one. `atMs`: the time the
+   * event is dated at (a deadline's wake-up).
    */
-  private eventTime(ageMs: number | undefined): number {
+  private eventTime(ageMs: number | undefined, atMs?: number): number {
+    if (atMs !== undefined) return (this.lastEventAt = Math.max(atMs, this.lastEventAt));
     const now = this.deps.clock.now();
     const t = ageMs !== undefined && ageMs > 0 && ageMs < 1000 ? Math.max(now - ageMs, this.lastEventAt) : now;
     this.lastEventAt = t;
     return t;
   }
 
+  /**
+   * One deadline per instance in a queue shared by every instance on the clock: one timer for
+   * all of them, nothing allocated per advert. Only a backup's Master_Down deadline decides
+   * takeover latency and goes in the precise queue (timerfd); a master's advert deadlines go in
+   * the setTimeout-backed one, which batches them (a timerfd wake per advert costs ~2x the
+   * CPU at 1,000 instances).
+   */
   private armTimer(): void {
     const at = nextDeadline(this.st);
     if (at === this.timerAt) return;
-    this.cancelTimer();
-    if (at === undefined) return;
+    if (at === undefined) return this.cancelTimer();
     this.timerAt = at;
-    this.timer = this.deps.clock.at(
-      at,
-      () => {
-        this.timer = undefined;
-        this.timerAt = undefined;
-        this.dispatch({ type: 'tick' });
-      },
-      // Only a backup's Master_Down deadline decides takeover latency; a master's advert timers
-      // keep setTimeout, which batches them (a timerfd wake per advert costs ~2x the CPU at
-      // 1,000 instances).
-      { precise: this.st.state === 'BACKUP' && at === this.st.masterDownAt },
-    );
+    const q = this.queues;
+    (this.st.state === 'BACKUP' && at === this.st.masterDownAt ? q.precise : q.coarse).set(this.deadline, at);
+  }
+
+  /**
+   * Every instance due at one wake-up sees the same time, the wake-up's (as keepalived's
+   * timers see its loop's time): masters that took over together keep one deadline and then
+   * advertise in one wake-up a second, instead of a wake-up each, spread over however long
+   * their takeovers took.
+   */
+  private onDeadline(wakeMs: number): void {
+    this.timerAt = undefined;
+    this.dispatch(TICK, undefined, wakeMs);
   }
 
   private cancelTimer(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.deadline.queue?.clear(this.deadline);
     this.timerAt = undefined;
   }
 
@@ -502,16 +532,20 @@ export class InstanceRuntime {
    * (built by the warm-up at start).
    */
   private advertFor(priority: number, dst: string): Buffer {
-    const c = this.advertCache;
+    let c = this.advertCache;
     if (c.m !== this.m || c.cfg !== this.config || c.src !== this.wiring.primaryAddress || c.bufs.size >= 16) {
-      this.advertCache = { m: this.m, cfg: this.config, src: this.wiring.primaryAddress, bufs: new Map() };
+      c = this.advertCache = { m: this.m, cfg: this.config, src: this.wiring.primaryAddress, bufs: new Map() };
     }
+    // A master sends the same advert to the same group every interval: no key string per advert.
+    const last = c.last;
+    if (last !== undefined && last.priority === priority && last.dst === dst) return last.buf;
     const key = `${priority} ${dst}`;
-    let b = this.advertCache.bufs.get(key);
+    let b = c.bufs.get(key);
     if (!b) {
       b = this.encodeAdvertFor(priority, dst);
-      this.advertCache.bufs.set(key, b);
+      c.bufs.set(key, b);
     }
+    c.last = { priority, dst, buf: b };
     return b;
   }
 
@@ -748,20 +782,37 @@ export class InstanceRuntime {
   }
 }
 
+const TICK: FsmEvent = { type: 'tick' };
+
 /** A Logger whose lines go through `defer` (run now, or after the wire effects of a dispatch). */
 function deferringLogger(log: Logger, defer: (fn: () => void) => void): Logger {
-  return {
-    error: (text) => defer(() => log.error(text)),
-    warn: (text) => defer(() => log.warn(text)),
-    info: (text) => defer(() => log.info(text)),
-    debug: (text) => {
-      if (log.detail) defer(() => log.debug(text));
-    },
-    child: (b) => deferringLogger(log.child(b), defer),
-    get detail() {
-      return log.detail;
-    },
-  };
+  return new DeferringLogger(log, defer);
+}
+
+/** (a class, not an object of closures: one small object per instance) */
+class DeferringLogger implements Logger {
+  constructor(
+    private readonly log: Logger,
+    private readonly defer: (fn: () => void) => void,
+  ) {}
+  error(text: string): void {
+    this.defer(() => this.log.error(text));
+  }
+  warn(text: string): void {
+    this.defer(() => this.log.warn(text));
+  }
+  info(text: string): void {
+    this.defer(() => this.log.info(text));
+  }
+  debug(text: string): void {
+    if (this.log.detail) this.defer(() => this.log.debug(text));
+  }
+  child(b: Record<string, unknown>): Logger {
+    return new DeferringLogger(this.log.child(b), this.defer);
+  }
+  get detail(): boolean {
+    return this.log.detail;
+  }
 }
 
 function delay(clock: Clock, ms: number): Promise<void> {

@@ -71,6 +71,11 @@ interface Running {
   ah?: AhSession;
 }
 
+/** The instance's cached advert is already a Buffer: sent as is, not copied per advert. */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b);
+}
+
 function isMulticast(a: string): boolean {
   return /^(22[4-9]|23\d)\./.test(a) || /^ff/i.test(a);
 }
@@ -265,7 +270,7 @@ export class VrrpService {
         announceMac: wiring.announceMac,
         primaryAddress: wiring.primaryAddress,
         destinations: wiring.destinations,
-        send: ah ? (payload, dst, src) => s.send(ah.wrap(payload, src, dst), dst, src) : (payload, dst, src) => s.send(Buffer.from(payload), dst, src),
+        send: ah ? (payload, dst, src) => s.send(ah.wrap(payload, src, dst), dst, src) : (payload, dst, src) => s.send(asBuffer(payload), dst, src),
         router: false,
         baseIfname: wiring.baseIfname,
       },

@@ -29,17 +29,47 @@ export function clampEffectivePriority(base: number, sumWeights: number): number
   return Math.min(254, Math.max(1, Math.round(base + sumWeights)));
 }
 
+/**
+ * Every field present from the start, in one order (absent ones undefined): each transition's
+ * `{...s, x}` then copies one object shape, which V8 clones in one fast step, and never adds a
+ * field, which would give the states of different paths different shapes (measured at 1,000
+ * instances: the per-property slow clone was the largest single cost of an advert tick).
+ */
 export function initialState(cfg: InstanceConfig): InstanceState {
-  return { state: 'INIT', priority: cfg.basePriority, masterAdverIntCs: cfg.advertIntCs, faulted: false, stopped: false };
+  return {
+    state: 'INIT',
+    priority: cfg.basePriority,
+    masterAdverIntCs: cfg.advertIntCs,
+    faulted: false,
+    faultReason: undefined,
+    stopped: false,
+    masterAddr: undefined,
+    masterPriority: undefined,
+    preemptAt: undefined,
+    masterDownAt: undefined,
+    adverAt: undefined,
+    garpDelayAt: undefined,
+    garpRefreshAt: undefined,
+    garpLowerPrioAt: undefined,
+    lastTransitionAt: undefined,
+    standby: undefined,
+    handoverUntil: undefined,
+  };
 }
 
 /** The earliest armed deadline, or undefined when nothing is pending. */
 export function nextDeadline(s: InstanceState): number | undefined {
-  let min: number | undefined;
-  for (const t of [s.masterDownAt, s.adverAt, s.garpDelayAt, s.garpRefreshAt, s.garpLowerPrioAt, s.handoverUntil]) {
-    if (t !== undefined && (min === undefined || t < min)) min = t;
-  }
-  return min;
+  // (no array of the six: this runs after every event of every instance)
+  let min = earlier(s.masterDownAt, s.adverAt);
+  min = earlier(min, s.garpDelayAt);
+  min = earlier(min, s.garpRefreshAt);
+  min = earlier(min, s.garpLowerPrioAt);
+  return earlier(min, s.handoverUntil);
+}
+
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b !== undefined && b < a ? b : a;
 }
 
 /** keepalived honours `nopreempt` only with initial state BACKUP; the owner always preempts. */
@@ -269,8 +299,9 @@ function backupRx(o: Out, s: InstanceState, adv: Advert, src: string): InstanceS
     else if (preemptAt === undefined) preemptAt = now + cfg.preemptDelayMs;
   }
   noteMaster(o, s, src);
-  const next = learnInterval(o, { ...s, preemptAt, masterAddr: src, masterPriority: adv.priority }, adv);
-  return { ...next, masterDownAt: now + mdi(cfg, next) };
+  // One new state per advert (learnInterval copies only when the interval changes).
+  const learned = learnInterval(o, s, adv);
+  return { ...learned, preemptAt, masterAddr: src, masterPriority: adv.priority, masterDownAt: now + mdi(cfg, learned) };
 }
 
 /**
