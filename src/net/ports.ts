@@ -36,8 +36,11 @@ export interface VrrpSocketOptions {
 }
 
 export interface VrrpSocket {
-  /** Send a VRRP message (checksum already set) to dst from src with TTL/hop limit 255, proto 112. */
-  send(payload: Buffer, dst: string, src: string): void;
+  /**
+   * Send a VRRP message (checksum already set) to dst from src, proto 112. Multicast goes with
+   * TTL/hop limit 255; unicast with `ttl` (255 when not given; -1: the kernel's default).
+   */
+  send(payload: Buffer, dst: string, src: string, ttl?: number): void;
   onPacket(cb: (p: ReceivedPacket) => void): void;
   /** Errors after open (e.g. the interface disappeared) arrive here, never as throws from callbacks. */
   onError(cb: (err: Error) => void): void;

@@ -49,6 +49,8 @@ export class NativeVrrpSocket implements VrrpSocket {
   private readonly counters: VrrpSocketStats = { received: 0, sent: 0, sendErrors: 0, dropped: {} };
   private closed = false;
   private readonly ipsecAh: boolean;
+  /** IP_TTL / IPV6_UNICAST_HOPS the socket has now (instances sharing it may differ: unicast_ttl). */
+  private unicastTtl = TTL;
 
   get fd(): number {
     return this.addon.fileno(this.sock);
@@ -111,9 +113,10 @@ export class NativeVrrpSocket implements VrrpSocket {
    * Send to dst from src (an address on our interface). Kernel errors go to onError, counted.
    * An ipsecAh socket sends `payload` as the complete IPv4 datagram.
    */
-  send(payload: Buffer, dst: string, src: string): void {
+  send(payload: Buffer, dst: string, src: string, ttl = TTL): void {
     if (this.closed) return;
     try {
+      if (ttl !== this.unicastTtl) this.setUnicastTtl(ttl);
       this.addon.send(this.sock, payload, dst, src, this.ifindex);
       this.counters.sent++;
     } catch (e) {
@@ -122,6 +125,17 @@ export class NativeVrrpSocket implements VrrpSocket {
       e.message = `${e.message} (sending to ${dst} from ${src} on ${this.ifname})`;
       this.emitError(e);
     }
+  }
+
+  /**
+   * unicast_ttl: the socket's unicast TTL follows the instance sending (a setsockopt only when it
+   * changes; sends are synchronous, so no other send sees it). Multicast keeps IP_MULTICAST_TTL 255.
+   */
+  private setUnicastTtl(ttl: number): void {
+    const c = this.addon.constants;
+    if (this.family === 'inet') this.addon.setIntOpt(this.sock, c.IPPROTO_IP, c.IP_TTL, ttl);
+    else this.addon.setIntOpt(this.sock, c.IPPROTO_IPV6, c.IPV6_UNICAST_HOPS, ttl);
+    this.unicastTtl = ttl;
   }
 
   onPacket(cb: (p: ReceivedPacket) => void): void {

@@ -29,11 +29,11 @@ export class AhSession {
   }
 
   /** The IPv4 datagram carrying one VRRP message, with the next sequence number. */
-  wrap(vrrp: Uint8Array, src: string, dst: string): Buffer {
+  wrap(vrrp: Uint8Array, src: string, dst: string, ttl?: number): Buffer {
     // keepalived stops at 0xFFFFFFFD; wrapping to 1 keeps us sending (4 billion adverts away).
     this.counter = this.counter >= 0xfffffffd ? 1 : this.counter + 1;
     this.ipId = (this.ipId % 0xffff) + 1; // never 0: the kernel would rewrite it after the ICV
-    return encodeAhDatagram({ src, dst, ipId: this.ipId, seq: this.counter, vrrp, key: this.key, hmac: this.hmac });
+    return encodeAhDatagram({ src, dst, ipId: this.ipId, seq: this.counter, vrrp, key: this.key, hmac: this.hmac, ...(ttl === undefined ? {} : { ttl }) });
   }
 
   /** ICV, then sequence number; an accepted datagram moves the counter. Never throws. */

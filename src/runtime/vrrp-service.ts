@@ -31,7 +31,7 @@ import { LimitedLog } from './limited-log';
 import { Firewall } from './firewall';
 import { LinkDelayGate } from './link-delays';
 import { GarpPacing } from './garp-pacing';
-import { unicastWithoutPeers } from '../vrrp/unicast';
+import { unicastTtlOf, unicastWithoutPeers } from '../vrrp/unicast';
 import type { NftPort } from '../net/nft';
 
 export interface VrrpServiceDeps {
@@ -262,6 +262,7 @@ export class VrrpService {
       this.sockets.set(socketKey, sock);
     }
     const s = sock;
+    const ttl = wiring.group === undefined ? unicastTtlOf(m) : undefined;
     const rt = new InstanceRuntime(
       m,
       {
@@ -270,7 +271,8 @@ export class VrrpService {
         announceMac: wiring.announceMac,
         primaryAddress: wiring.primaryAddress,
         destinations: wiring.destinations,
-        send: ah ? (payload, dst, src) => s.send(ah.wrap(payload, src, dst), dst, src) : (payload, dst, src) => s.send(asBuffer(payload), dst, src),
+        // unicast_ttl: the TTL/hop limit of unicast adverts (multicast ones always go with 255).
+        send: ah ? (payload, dst, src) => s.send(ah.wrap(payload, src, dst, ttl), dst, src) : (payload, dst, src) => s.send(asBuffer(payload), dst, src, ttl),
         router: false,
         baseIfname: wiring.baseIfname,
       },

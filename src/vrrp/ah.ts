@@ -70,6 +70,8 @@ export interface AhEncodeInput {
   /** IPv4 identification; must not be 0 (the kernel would replace it after the ICV is computed). */
   ipId: number;
   seq: number;
+  /** IPv4 TTL (unicast_ttl for unicast adverts); AH_TTL when not given. Not covered by the ICV. */
+  ttl?: number;
   /** The VRRPv2 message, checksum set, auth type 2. */
   vrrp: Uint8Array;
   key: Uint8Array;
@@ -98,7 +100,7 @@ export function encodeAhDatagram(p: AhEncodeInput): Buffer {
   b[1] = AH_TOS;
   b.writeUInt16BE(len, 2);
   b.writeUInt16BE(p.ipId, 4);
-  b[8] = AH_TTL;
+  b[8] = p.ttl ?? AH_TTL;
   b[9] = IPPROTO_AH;
   b.set(s, 12);
   b.set(d, 16);

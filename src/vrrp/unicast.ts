@@ -20,3 +20,16 @@ export function unicastWithoutPeers(m: UnicastSettings): NoPeerVerdict {
   if (m.unicastFaultNoPeer) return { fault: true, line: `(${m.name}) Cannot use unicast without any peers - going to fault state` };
   return { fault: false, line: `(${m.name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.` };
 }
+
+/** The route's default hop limit (IP_TTL / IPV6_UNICAST_HOPS -1). */
+export const KERNEL_DEFAULT_TTL = -1;
+
+/**
+ * TTL / hop limit of an instance's unicast adverts (keepalived 2.2.7, observed with tcpdump -v):
+ * `unicast_ttl N` on both families; without it IPv4 adverts carry 255 and IPv6 ones the
+ * kernel's default hop limit (64 in the lab), since keepalived sets the IPv6 hop limit only
+ * when configured. Receivers accept any TTL on unicast (unicast_ttl does not change that).
+ */
+export function unicastTtlOf(m: { readonly family: 'inet' | 'inet6'; readonly unicastTtl?: number }): number {
+  return m.unicastTtl ?? (m.family === 'inet' ? 255 : KERNEL_DEFAULT_TTL);
+}

@@ -10,11 +10,11 @@ import { parseConfigText } from '../../src/config/parser';
 import { formatDiagnostic } from '../../src/config/diagnostics';
 
 t.test('an unsupported keyword is warned once, at its first use, with file:line:col', async (t) => {
-  const r = load(`global_defs {\n  enable_snmp_vrrp\n  enable_snmp_vrrp\n  vrrp_no_swap\n}\n${instance('  unicast_ttl 10')}${instance('  unicast_ttl 20', 'VI_2').replace('51', '52')}`);
+  const r = load(`global_defs {\n  enable_snmp_vrrp\n  enable_snmp_vrrp\n  vrrp_no_swap\n}\n${instance('  vrf blue')}${instance('  vrf red', 'VI_2').replace('51', '52')}`);
   const w = withCode(r, 'ERR_CONFIG_UNSUPPORTED');
   t.same(w.map((d) => [d.loc?.line, d.loc?.col, d.severity]), [[2, 3, 'warning'], [4, 3, 'warning'], [12, 3, 'warning']]);
   t.equal(formatDiagnostic(w[0]!), 'test.conf:2:3: warning: enable_snmp_vrrp is accepted for compatibility but not implemented by tskeepalived (SNMP is not supported)');
-  t.match(w[2]!.message, /^unicast_ttl is accepted for compatibility but not implemented by tskeepalived \(.+\)$/);
+  t.match(w[2]!.message, /^vrf is accepted for compatibility but not implemented by tskeepalived \(.+\)$/);
   t.ok(r.model, 'the model is still built');
 });
 

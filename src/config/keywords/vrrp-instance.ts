@@ -57,7 +57,8 @@ const keywords: Record<string, KwSpec> = {
   unicast_src_ip: str({ use: WIRING }),
   mcast_dst_ip: str({ use: WIRING }),
   unicast_peer: lines({ repeat: true, to: 'unicastPeer', use: WIRING, field: 'unicastPeers' }),
-  unicast_ttl: int(1, 255, { unsupported: 'not implemented yet: unicast adverts are sent with TTL 255' }),
+  // The TTL/hop limit of unicast adverts (keepalived 2.2.7 observed: the wire carries it; receivers accept any TTL).
+  unicast_ttl: int(1, 255, { use: 'vrrp/unicast.ts' }),
   unicast_fault_no_peer: flag({ default: false, use: 'vrrp/unicast.ts' }),
   check_unicast_src: flag({ use: SVC }),
   virtual_router_id: int(1, 255, { required: true, to: 'vrid', use: INST, fallback: { refuse: true } }),
