@@ -119,6 +119,7 @@ function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: stri
   const staticRoutes = ((root.staticRoutes ?? []) as RawLine[]).map((l) => parseRoute(l, diags)).filter((x) => x !== undefined);
   const staticRules = ((root.staticRules ?? []) as RawLine[]).map((l) => parseRule(l, diags)).filter((x) => x !== undefined);
   const garpGroups = list(root.garpGroups, (r) => resolveGarpGroup(r));
+  const staticTrackGroups = list(root.staticTrackGroups, (r) => ({ name: r.args[0] as string, loc: r.loc, members: ((r.group ?? []) as RawLine[]).flatMap((l) => l.args) }));
   const interfaceUpDownDelays = ((root.interfaceUpDownDelays ?? []) as RawLine[]).map((l) => parseUpDownDelay(l, diags)).filter((x) => x !== undefined);
   // An instance without virtual_router_id was reported by the schema; keepalived drops it.
   const instances = list(root.vrrpInstances, (r) => (r.vrid === undefined ? undefined : resolveInstance(r, globalDefs, diags)));
@@ -136,6 +137,7 @@ function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: stri
     staticRules,
     ...(interfaceUpDownDelays.length ? { interfaceUpDownDelays } : {}),
     ...(garpGroups.length ? { garpGroups } : {}),
+    ...(staticTrackGroups.length ? { staticTrackGroups } : {}),
     virtualServerGroups: list(root.virtualServerGroups, (r) => resolveVsg(r, diags)),
     virtualServers: list(root.virtualServers, (r) => resolveVirtualServer(r, diags)),
     ...(ssl ? { sslConfig: { password: ssl.password, ca: ssl.ca, certificate: ssl.certificate, key: ssl.key, loc: ssl.loc } } : {}),

@@ -172,6 +172,8 @@ export interface VipEntry extends Prefix, Located {
   readonly label?: string;
   readonly peer?: string;
   readonly noTrack: boolean;
+  /** static_ipaddress only: the track_group whose instances go to FAULT while the address is gone. */
+  readonly trackGroup?: string;
   /** Seconds, or 'forever'; IPv6 /128 VIPs default to 0 (deprecated) unless set. */
   readonly preferredLft?: number | 'forever';
   readonly useVmac: boolean;
@@ -197,6 +199,8 @@ export interface RouteEntry extends Located {
   readonly scope?: string;
   readonly protocol?: string;
   readonly noTrack: boolean;
+  /** static_routes/static_rules only: the track_group whose instances go to FAULT while it is gone. */
+  readonly trackGroup?: string;
   /** Remaining `ip route` options, unparsed, in order (key → value or '' for flags). */
   readonly options: Readonly<Record<string, string>>;
   /** The words as written, for `ip route add` fall-back and dumps. */
@@ -213,6 +217,8 @@ export interface RuleEntry extends Located {
   readonly fwmark?: string;
   readonly family: Family;
   readonly noTrack: boolean;
+  /** static_routes/static_rules only: the track_group whose instances go to FAULT while it is gone. */
+  readonly trackGroup?: string;
   readonly options: Readonly<Record<string, string>>;
   readonly args: readonly string[];
 }
@@ -326,6 +332,12 @@ export interface BfdInstance extends Located {
   readonly notifyVrrp: boolean;
   readonly notifyChecker: boolean;
   readonly disabled: boolean;
+}
+
+/** track_group NAME { group { ... } }: instances tracking the static addresses/routes/rules that name it. */
+export interface StaticTrackGroup extends Located {
+  readonly name: string;
+  readonly members: readonly string[];
 }
 
 export interface VrrpSyncGroup extends Located, NotifyScripts {
@@ -555,6 +567,8 @@ export interface Model {
   readonly staticAddresses: readonly VipEntry[];
   readonly staticRoutes: readonly RouteEntry[];
   readonly staticRules: readonly RuleEntry[];
+  /** track_group blocks (static track groups). */
+  readonly staticTrackGroups?: readonly StaticTrackGroup[];
   /** interface_up_down_delays: per interface, how long a link change waits before instances see it. */
   readonly interfaceUpDownDelays?: readonly InterfaceUpDownDelay[];
   /** garp_group blocks: GARP/NA pacing shared by their interfaces. */

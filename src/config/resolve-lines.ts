@@ -14,7 +14,7 @@ const VIP_FLAGS: Record<string, keyof VipEntry> = {
   no_track: 'noTrack', use_vmac: 'useVmac', home: 'home', '-nodad': 'nodad', nodad: 'nodad',
   mngtmpaddr: 'mngtmpaddr', noprefixroute: 'noprefixroute', autojoin: 'autojoin',
 };
-const VIP_VALUES = new Set(['brd', 'broadcast', 'dev', 'scope', 'label', 'peer', 'preferred_lft']);
+const VIP_VALUES = new Set(['brd', 'broadcast', 'dev', 'scope', 'label', 'peer', 'preferred_lft', 'track_group']);
 
 /** `IP[/len] [brd X] [dev IF] [scope S] [label L] [peer IP] [flags...] [preferred_lft N|forever]`. */
 export function parseVip(line: RawLine, diags: Diagnostics): VipEntry | undefined {
@@ -47,6 +47,7 @@ export function parseVip(line: RawLine, diags: Diagnostics): VipEntry | undefine
     else if (w === 'scope') vip.scope = v;
     else if (w === 'label') vip.label = v;
     else if (w === 'peer') vip.peer = v;
+    else if (w === 'track_group') vip.trackGroup = v;
     else if (v === 'forever') vip.preferredLft = 'forever';
     else if (/^\d+$/.test(v)) vip.preferredLft = Number(v);
     else diags.error('ERR_CONFIG_BAD_VALUE', `invalid preferred_lft '${v}'`, line.argLocs[i + 1] ?? line.loc);
@@ -59,7 +60,7 @@ const ROUTE_VALUE_KEYS = new Set([
   'src', 'via', 'gw', 'or', 'dev', 'oif', 'scope', 'table', 'metric', 'preference', 'priority', 'protocol', 'proto', 'mtu',
   'advmss', 'realms', 'realm', 'tos', 'dsfield', 'weight', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'initcwnd',
   'initrwnd', 'ssthresh', 'rto_min', 'hoplimit', 'features', 'quickack', 'congctl', 'pref', 'nexthop', 'encap', 'expires',
-  'fastopen_no_cookie', 'ttl-propagate',
+  'fastopen_no_cookie', 'ttl-propagate', 'track_group',
 ]);
 const ROUTE_FLAGS = new Set(['no_track', 'onlink', 'pervasive', 'lock']);
 
@@ -107,6 +108,10 @@ export function parseRoute(line: RawLine, diags: Diagnostics): RouteEntry | unde
     // keepalived 2.2.7 (observed, static and virtual routes alike): the route is installed as proto keepalived.
     diags.warn('ERR_CONFIG_BAD_VALUE', 'Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol', line.loc);
   } else if (options.protocol) r.protocol = options.protocol;
+  if (options.track_group !== undefined) {
+    r.trackGroup = options.track_group;
+    delete options.track_group;
+  }
   if (metric !== undefined && /^\d+$/.test(metric)) r.metric = Number(metric);
   return r;
 }
@@ -114,6 +119,7 @@ export function parseRoute(line: RawLine, diags: Diagnostics): RouteEntry | unde
 const RULE_VALUE_KEYS = new Set([
   'from', 'to', 'table', 'lookup', 'priority', 'preference', 'pref', 'iif', 'dev', 'oif', 'fwmark', 'tos', 'dsfield',
   'realms', 'goto', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'sport', 'dport', 'ipproto', 'l3mdev', 'protocol', 'nat', 'map-to',
+  'track_group',
 ]);
 const RULE_FLAGS = new Set(['no_track', 'not', 'l3mdev', 'blackhole', 'unreachable', 'prohibit', 'inet', 'inet6']);
 
@@ -154,6 +160,10 @@ export function parseRule(line: RawLine, diags: Diagnostics): RuleEntry | undefi
   if (options.iif ?? options.dev) r.iif = options.iif ?? options.dev;
   if (options.oif) r.oif = options.oif;
   if (options.fwmark) r.fwmark = options.fwmark;
+  if (options.track_group !== undefined) {
+    r.trackGroup = options.track_group;
+    delete options.track_group;
+  }
   return r;
 }
 

@@ -47,6 +47,8 @@ export function describeStaticAddress(a: AddressSpec): string {
   return `${a.address} dev ${a.dev}${a.scope ? ` scope ${a.scope}` : ''}`;
 }
 
+const describeRoute = (r: RouteSpec): string => `${r.to}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`;
+
 export class StaticConfig {
   private built: Built = { addrs: [], routes: [], rules: [] };
   private addrWatch: RtnlWatch | undefined;
@@ -84,7 +86,7 @@ export class StaticConfig {
   async start(): Promise<void> {
     this.built = this.build(this.entries);
     await this.install(this.built);
-    if (this.built.addrs.length) {
+    if (this.built.addrs.length || this.built.routes.length || this.built.rules.length) {
       this.addrWatch = this.deps.rtnl.watch((e) => this.onNetEvent(e), (err) => this.deps.log.warn(`Netlink watch error: ${err.message}`));
     }
     if (this.built.routes.length && this.deps.rtnl.watchRoutes) {
@@ -116,8 +118,12 @@ export class StaticConfig {
     }
   }
 
+  private readonly linkUp = new Map<string, boolean>();
+
   private onNetEvent(e: NetEvent): void {
-    if (this.stopped || e.type !== 'addr-removed') return;
+    if (this.stopped) return;
+    if (e.type === 'link') return this.onLink(e.link.ifname, e.link.up);
+    if (e.type !== 'addr-removed') return;
     const gone = e.addr;
     const a = this.built.addrs.find((x) => x.family === gone.family && x.address === gone.address && x.prefixLen === gone.prefixLen && x.dev === gone.ifname);
     if (!a) return;
@@ -125,11 +131,26 @@ export class StaticConfig {
     void this.tolerate(() => this.deps.rtnl.addAddress(a), `static address ${describeStaticAddress(a)}`);
   }
 
+  /**
+   * An interface came back up: what the kernel dropped with it (its routes; keepalived 2.2.7,
+   * observed, also re-adds the addresses) is installed again, as keepalived does at link up
+   * ("Restoring deleted static route ..."). Adds are idempotent.
+   */
+  private onLink(ifname: string, up: boolean): void {
+    const was = this.linkUp.get(ifname);
+    this.linkUp.set(ifname, up);
+    if (!up || was !== false) return;
+    const routes = this.built.routes.filter((r) => r.dev === ifname);
+    const b: Built = { addrs: this.built.addrs.filter((a) => a.dev === ifname), routes, rules: this.built.rules.filter((r) => r.iif === ifname) };
+    for (const r of routes) this.deps.log.info(`Restoring deleted static route ${describeRoute(r)}`);
+    void this.install(b);
+  }
+
   private onRouteEvent(e: RouteEvent): void {
     if (this.stopped) return;
     for (const r of this.built.routes) {
       if (r.family !== e.family || r.to !== e.to || (r.table ?? 254) !== e.table || (r.metric ?? 0) !== (e.metric ?? 0)) continue;
-      this.deps.log.info(`Restoring deleted static route ${r.to}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`);
+      this.deps.log.info(`Restoring deleted static route ${describeRoute(r)}`);
       void this.tolerate(() => this.deps.rtnl.addRoute(r), `static route ${r.to}`);
     }
   }

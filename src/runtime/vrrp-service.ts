@@ -32,6 +32,7 @@ import { Firewall } from './firewall';
 import { LinkDelayGate } from './link-delays';
 import { GarpPacing } from './garp-pacing';
 import { unicastTtlOf, unicastWithoutPeers } from '../vrrp/unicast';
+import { staticTrackInterfaces } from '../track/static-track';
 import type { NftPort } from '../net/nft';
 
 export interface VrrpServiceDeps {
@@ -393,12 +394,20 @@ export class VrrpService {
     const refs = instanceTrackRefs(this.model, m);
     if (!m.dontTrackPrimary) refs.unshift({ kind: 'interface', name: r.wiring.baseIfname, weight: 0, reverse: false });
     if (r.wiring.vmac && !m.dontTrackPrimary) refs.push({ kind: 'interface', name: r.wiring.vmac, weight: 0, reverse: false });
+    // track_group: the interfaces of static addresses/routes/rules naming one of this instance's groups.
+    for (const dev of this.staticTracked().get(m.name) ?? []) refs.push({ kind: 'interface', name: dev, weight: 0, reverse: false });
     const withIf = refs.map((ref) =>
       ref.kind === 'interface' ? { ...ref, state: this.linkGate.isUp(ref.name, this.links.get(ref.name)?.up ?? false) ? ('up' as const) : ('down' as const) }
       : ref.kind === 'bfd' ? { ...ref, state: this.bfdUp.get(ref.name) ? ('up' as const) : ('down' as const) }
       : ref,
     );
     return this.trackers ? this.trackers.items(withIf) : withIf.map((x) => ({ ...x, state: 'state' in x ? x.state : ('init' as const) }));
+  }
+
+  private staticTrack: { model: Model; byInstance: Map<string, string[]> } | undefined;
+  private staticTracked(): Map<string, string[]> {
+    if (this.staticTrack?.model !== this.model) this.staticTrack = { model: this.model, byInstance: staticTrackInterfaces(this.model) };
+    return this.staticTrack.byInstance;
   }
 
   /** Tracked items and effective priority; `m`: the model to compute them for (a reload's new one). */

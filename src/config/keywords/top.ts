@@ -4,6 +4,7 @@ import * as R from './reasons';
 import { syncGroupTable } from './sync-group';
 import { bfdInstanceTable } from './bfd';
 import { garpGroupTable } from './garp-group';
+import { trackGroupTable } from './track-group';
 import { block, ignore, lines, table, str } from './types';
 import { vrrpInstanceTable } from './vrrp-instance';
 import { trackFileTable, trackProcessTable, vrrpScriptTable } from './vrrp-script';
@@ -24,6 +25,8 @@ export const topTable = table('top level', {
   static_ipaddress: lines({ repeat: true, to: 'staticIpaddress', use: 'runtime/static-config.ts', field: 'staticAddresses' }),
   static_routes: lines({ repeat: true, to: 'staticRoutes', use: 'runtime/static-config.ts' }),
   static_rules: lines({ repeat: true, to: 'staticRules', use: 'runtime/static-config.ts' }),
+  // Static track groups: instances that go to FAULT when a static address/route/rule naming the group is gone.
+  track_group: block(trackGroupTable, { ...named, to: 'staticTrackGroups', use: 'track/static-track.ts' }),
   garp_group: block(garpGroupTable, { repeat: true, to: 'garpGroups', use: 'runtime/garp-pacing.ts' }),
   interface_up_down_delays: lines({ repeat: true, to: 'interfaceUpDownDelays', use: 'runtime/link-delays.ts' }),
   virtual_server_group: lines({ repeat: true, keepArgs: true, minArgs: 1, to: 'virtualServerGroups', use: 'runtime/lvs.ts' }),
@@ -31,7 +34,6 @@ export const topTable = table('top level', {
   SSL: block(sslTable, { to: 'ssl', use: 'check/build.ts', field: 'sslConfig' }),
   // Accepted, not stored.
   linkbeat_interfaces: ignore('link state comes from netlink only; MII/ethtool/ioctl polling is not implemented'),
-  track_group: ignore('not implemented: deleting a static address, route or rule that names a track_group puts no instance in FAULT'),
   // global_parser.c also installs these at top level.
   // Entered before the configuration's interfaces are looked up (cli/main reads it from the parse
   // tree first); the daemon reads it for keepalived's syslog ident change.
