@@ -31,7 +31,7 @@ import { LimitedLog } from './limited-log';
 import { Firewall } from './firewall';
 import { LinkDelayGate } from './link-delays';
 import { GarpPacing } from './garp-pacing';
-import { unicastTtlOf, unicastWithoutPeers } from '../vrrp/unicast';
+import { missingUnicastSource, unicastTtlOf, unicastWithoutPeers } from '../vrrp/unicast';
 import { staticTrackInterfaces } from '../track/static-track';
 import type { NftPort } from '../net/nft';
 
@@ -112,6 +112,8 @@ export class VrrpService {
   private readonly standbyNames = new Set<string>();
   /** track_bfd: the last state BfdService reported per bfd_instance (absent = not Up yet, as keepalived). */
   private readonly bfdUp = new Map<string, boolean>();
+  /** FAULT causes that are not tracked items (an absent unicast_src_ip): instance → causes. */
+  private readonly heldFaults = new Map<string, Set<string>>();
   private trackers: Trackers | undefined;
   private watch: RtnlWatch | undefined;
   private notifier: Notifier;
@@ -218,6 +220,18 @@ export class VrrpService {
     this.startTrackers(next);
   }
 
+  /** unicast_src_ip on no interface: FAULT from the start, as keepalived (vrrp/unicast.ts). */
+  private async checkUnicastSource(m: VrrpInstance): Promise<void> {
+    this.heldFaults.delete(m.name);
+    if (m.unicastSrcIp === undefined || !m.unicastPeers.length) return;
+    const local = new Set((await this.deps.rtnl.listAddresses()).map((a) => a.address));
+    const lines = missingUnicastSource(m, local);
+    if (!lines) return;
+    this.deps.log.error(lines[0] as string);
+    this.deps.log.info(lines[1] as string);
+    this.heldFaults.set(m.name, new Set(['src address not configured']));
+  }
+
   /** Remove leftovers of a previous run (crash, kill -9): none of our VIPs may survive start-up. */
   private async cleanStale(m: VrrpInstance, w: ResolvedWiring): Promise<void> {
     const installed = await this.deps.rtnl.listAddresses();
@@ -251,6 +265,7 @@ export class VrrpService {
       return false;
     }
     await this.cleanStale(m, wiring);
+    await this.checkUnicastSource(m);
     if (m.promoteSecondaries) this.promoteSecondaries(wiring.vipIfname);
     const ah = m.auth?.type === 'AH' && m.version === 2 && m.family === 'inet' ? new AhSession(m.auth.pass) : undefined;
     const socketKey = `${m.family}|${wiring.xmitIfname}|${wiring.group ?? 'unicast'}${ah ? '|ah' : ''}`;
@@ -428,6 +443,8 @@ export class VrrpService {
     r.rt.setPriority(res.effectivePriority);
     // unicast_fault_no_peer: no peer to talk to, FAULT for as long as the configuration says so
     if (unicastWithoutPeers(r.rt.model)?.fault) return r.rt.setFault(true, 'no unicast peers');
+    const held = this.heldFaults.get(r.rt.name);
+    if (held?.size) return r.rt.setFault(true, [...held].join(', '));
     r.rt.setFault(res.fault, res.faultReasons.join(', '));
   }
 

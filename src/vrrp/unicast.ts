@@ -33,3 +33,14 @@ export const KERNEL_DEFAULT_TTL = -1;
 export function unicastTtlOf(m: { readonly family: 'inet' | 'inet6'; readonly unicastTtl?: number }): number {
   return m.unicastTtl ?? (m.family === 'inet' ? 255 : KERNEL_DEFAULT_TTL);
 }
+
+/**
+ * A unicast instance whose unicast_src_ip is on no interface at start-up cannot bind its
+ * socket: keepalived 2.2.7 (observed, with and without track_src_ip) logs these lines and keeps
+ * the instance in FAULT, even after the address appears (until a reload or restart). A source
+ * deleted while running changes nothing (keepalived goes on sending from it).
+ */
+export function missingUnicastSource(m: UnicastSettings, localAddresses: ReadonlySet<string>): readonly string[] | undefined {
+  if (!m.unicastPeers.length || m.unicastSrcIp === undefined || localAddresses.has(m.unicastSrcIp)) return undefined;
+  return [`bind unicast_src ${m.unicastSrcIp} failed 99 - Cannot assign requested address`, `(${m.name}): entering FAULT state (src address not configured)`];
+}

@@ -52,7 +52,8 @@ const keywords: Record<string, KwSpec> = {
   interface: str({ use: WIRING }),
   vrf: str({ unsupported: 'VRF binding is not implemented (this kernel has no VRF devices)' }),
   dont_track_primary: flag({ default: false, use: SVC }),
-  track_src_ip: flag({ default: false, unsupported: 'not implemented yet: the advert source is chosen once when the instance is wired' }),
+  // keepalived 2.2.7 does the same with and without it (observed): see vrrp/unicast.ts missingUnicastSource.
+  track_src_ip: flag({ default: false, unsupported: 'keepalived 2.2.7 behaves the same without it (observed): an absent unicast_src_ip puts the instance in FAULT at start-up either way, a source deleted while running changes nothing' }),
   mcast_src_ip: str({ use: WIRING }),
   unicast_src_ip: str({ use: WIRING }),
   mcast_dst_ip: str({ use: WIRING }),
