@@ -302,7 +302,7 @@ export interface RouteSocket {
   addMembership(group: RtnlGroup): void;
 }
 
-const RTNLGRP = { LINK: 1, IPV4_IFADDR: 5, IPV4_ROUTE: 7, IPV6_IFADDR: 9, IPV6_ROUTE: 11 } as const;
+const RTNLGRP = { LINK: 1, IPV4_IFADDR: 5, IPV4_ROUTE: 7, IPV6_IFADDR: 9, IPV6_ROUTE: 11, IPV4_RULE: 8, IPV6_RULE: 19 } as const;
 export type RtnlGroup = keyof typeof RTNLGRP;
 
 export function createRouteSocket(opts: Omit<NlSocketOptions, 'groups'> = {}): RouteSocket {

@@ -122,6 +122,14 @@ export interface RouteEvent {
   metric?: number;
 }
 
+/** A rule the kernel reports deleted: its preference and table. */
+export interface RuleEvent {
+  type: 'rule-deleted';
+  family: Family;
+  priority?: number;
+  table: number;
+}
+
 // ---- rtnetlink port (src/net/rtnl.ts; fake in test/support/fake-rtnl.ts) ----
 
 /** Route types keepalived's virtual_routes accepts (`ip route` TYPE). */
@@ -296,5 +304,7 @@ export interface RtnlPort {
    * own so VIP watchers never pay for route traffic. Used to restore static routes.
    */
   watchRoutes?(cb: (e: RouteEvent) => void, onError?: (err: Error) => void): RtnlWatch;
+  /** Subscribe to rule deletions (RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE): static rules with a track_group are restored. */
+  watchRules?(cb: (e: RuleEvent) => void, onError?: (err: Error) => void): RtnlWatch;
   close(): void;
 }

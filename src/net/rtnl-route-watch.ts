@@ -8,7 +8,7 @@
 // (raw sockets we do not use), genl, nl80211 and WireGuard codecs — a dozen modules and a dlopen at start-up.
 import type { NetlinkMessage } from 'netlink/dist/structs';
 import * as rt from 'netlink/dist/rt/structs';
-import type { RouteEvent, RtnlWatch } from './ports';
+import type { RouteEvent, RuleEvent, RtnlWatch } from './ports';
 import type { RtSocket } from './rtnl';
 import { familyOf, formatIp, tryParse } from './rtnl-codec';
 
@@ -36,6 +36,43 @@ export function watchRouteDeletions(open: (o: { ref: boolean }) => RtSocket, cb:
     for (const m of msgs) {
       if (closed) return;
       const e = decodeRouteDeleted(m);
+      if (e) cb(e);
+    }
+  });
+  sock.socket.on('error', (err) => {
+    if (!closed) onError?.(err);
+  });
+  return {
+    close: () => {
+      if (closed) return;
+      closed = true;
+      sock.socket.close();
+    },
+  };
+}
+
+/** A rule the kernel reports deleted (RTM_DELRULE): its family, preference and table. */
+export function decodeRuleDeleted(m: NetlinkMessage): RuleEvent | undefined {
+  if (m.type !== T.DELRULE) return undefined;
+  const msg = tryParse(rt.parseRuleMessage, m.data);
+  if (!msg) return undefined;
+  const family = familyOf(msg.data.family);
+  if (!family) return undefined;
+  const e: RuleEvent = { type: 'rule-deleted', family, table: Number(msg.attrs.table ?? msg.data.table ?? 0) };
+  if (msg.attrs.priority !== undefined) e.priority = msg.attrs.priority;
+  return e;
+}
+
+/** Rule deletions (RTNLGRP_IPV4_RULE / RTNLGRP_IPV6_RULE) on a socket of their own. */
+export function watchRuleDeletions(open: (o: { ref: boolean }) => RtSocket, cb: (e: RuleEvent) => void, onError?: (err: Error) => void): RtnlWatch {
+  const sock = open({ ref: false });
+  sock.addMembership('IPV4_RULE');
+  sock.addMembership('IPV6_RULE');
+  let closed = false;
+  sock.socket.on('message', (msgs) => {
+    for (const m of msgs) {
+      if (closed) return;
+      const e = decodeRuleDeleted(m);
       if (e) cb(e);
     }
   });

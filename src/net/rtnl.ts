@@ -19,9 +19,9 @@ import { FlagsGet, FlagsNew } from 'netlink/dist/constants';
 import * as rt from 'netlink/dist/rt/structs';
 import { createRouteSocket, type RtnlGroup } from './nl-socket';
 import type {
-  AddressSpec, InstalledAddress, IpvlanFlags, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec, WatchStats,
+  AddressSpec, InstalledAddress, IpvlanFlags, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleEvent, RuleSpec, WatchStats,
 } from './ports';
-import { watchRouteDeletions } from './rtnl-route-watch';
+import { watchRouteDeletions, watchRuleDeletions } from './rtnl-route-watch';
 import {
   addrGenModeNoneSpec, decodeAddress, decodeLink, tryParse, describeAddress, describeRoute, describeRule, encodeAddress,
   encodeIpvlan, encodeMacvlan, encodeRoute, encodeRule, ERRNO, isRtnlError, RtnlError, toLinkInfo, type LinkDetail,
@@ -439,6 +439,19 @@ export class Rtnl implements RtnlPort {
     const w = new Watcher(this.openSocket, this.watchRecvBufferBytes, (i) => this.linkByIndex(i), () => this.dumpState(), cb, onError, onResync);
     const handle: RtnlWatch = {
       stats: () => ({ ...w.stats }),
+      close: () => {
+        this.watches.delete(handle);
+        w.close();
+      },
+    };
+    this.watches.add(handle);
+    return handle;
+  }
+
+  watchRules(cb: (e: RuleEvent) => void, onError?: (err: Error) => void): RtnlWatch {
+    if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, 'watchRules', 'rule', 'port closed');
+    const w = watchRuleDeletions(this.openSocket, cb, onError);
+    const handle: RtnlWatch = {
       close: () => {
         this.watches.delete(handle);
         w.close();

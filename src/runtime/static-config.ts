@@ -8,7 +8,7 @@
  * difference is removed/added.
  */
 import type { RouteEntry, RuleEntry, VipEntry } from '../config/model';
-import type { AddressSpec, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleSpec } from '../net/ports';
+import type { AddressSpec, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleEvent, RuleSpec } from '../net/ports';
 import type { Logger } from '../observe/log';
 import type { Iproute2Names } from '../config/rt-tables';
 import { iproute2Names } from '../config/rt-tables';
@@ -32,6 +32,8 @@ interface Built {
   addrs: AddressSpec[];
   routes: RouteSpec[];
   rules: RuleSpec[];
+  /** Rules naming a track_group (not no_track): keepalived 2.2.7 restores these when deleted, not the others. */
+  trackedRules?: RuleSpec[];
 }
 
 const addrKey = (a: AddressSpec): string => `${a.family} ${a.address}/${a.prefixLen} ${a.dev}`;
@@ -52,6 +54,7 @@ const describeRoute = (r: RouteSpec): string => `${r.to}${r.via ? ` via ${r.via}
 export class StaticConfig {
   private built: Built = { addrs: [], routes: [], rules: [] };
   private addrWatch: RtnlWatch | undefined;
+  private ruleWatch: RtnlWatch | undefined;
   private routeWatch: RtnlWatch | undefined;
   private stopped = false;
   private readonly names: Iproute2Names;
@@ -77,6 +80,7 @@ export class StaticConfig {
     }
     for (const r of e.staticRules) {
       const s = ruleEntryToSpec(r, this.names);
+      if (s.ok && r.trackGroup !== undefined && !r.noTrack) (out.trackedRules ??= []).push(s.spec);
       if (s.ok) out.rules.push(s.spec);
       else this.deps.log.error(`static_rules: ${s.error} in '${r.args.join(' ')}' - ignoring`);
     }
@@ -89,6 +93,7 @@ export class StaticConfig {
     if (this.built.addrs.length || this.built.routes.length || this.built.rules.length) {
       this.addrWatch = this.deps.rtnl.watch((e) => this.onNetEvent(e), (err) => this.deps.log.warn(`Netlink watch error: ${err.message}`));
     }
+    this.watchTrackedRules();
     if (this.built.routes.length && this.deps.rtnl.watchRoutes) {
       this.routeWatch = this.deps.rtnl.watchRoutes(
         (e) => this.onRouteEvent(e),
@@ -155,6 +160,21 @@ export class StaticConfig {
     }
   }
 
+  private watchTrackedRules(): void {
+    if (this.ruleWatch || !this.built.trackedRules?.length || !this.deps.rtnl.watchRules) return;
+    this.ruleWatch = this.deps.rtnl.watchRules((e) => this.onRuleEvent(e));
+  }
+
+  /** A tracked static rule deleted behind our back is added again at once (keepalived 2.2.7, observed). */
+  private onRuleEvent(e: RuleEvent): void {
+    if (this.stopped) return;
+    for (const r of this.built.trackedRules ?? []) {
+      if (r.family !== e.family || r.priority === undefined || r.priority !== e.priority) continue;
+      this.deps.log.info(`Restoring deleted static rule${r.from ? ` from ${r.from}` : ''}${r.to ? ` to ${r.to}` : ''} priority ${r.priority}${r.iif ? ` iif ${r.iif}` : ''}${r.table !== undefined ? ` lookup ${r.table}` : ''}`);
+      void this.tolerate(() => this.deps.rtnl.addRule(r), 'static rule');
+    }
+  }
+
   /** Apply a new configuration: remove what went, add what came, leave the rest alone. */
   async reload(next: StaticEntries): Promise<void> {
     const nb = this.build(next);
@@ -170,6 +190,7 @@ export class StaticConfig {
     await this.uninstall(removed);
     await this.install(added);
     if (!this.addrWatch && nb.addrs.length) this.addrWatch = this.deps.rtnl.watch((e) => this.onNetEvent(e));
+    this.watchTrackedRules();
     if (!this.routeWatch && nb.routes.length && this.deps.rtnl.watchRoutes) this.routeWatch = this.deps.rtnl.watchRoutes((e) => this.onRouteEvent(e));
   }
 
@@ -178,6 +199,7 @@ export class StaticConfig {
     this.stopped = true;
     this.addrWatch?.close();
     this.routeWatch?.close();
+    this.ruleWatch?.close();
     if (!keep) await this.uninstall(this.built);
   }
 }

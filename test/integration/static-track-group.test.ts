@@ -1,8 +1,9 @@
 /**
- * Static track groups end to end, ours and keepalived 2.2.7 in the same lab: a static address
- * and a static route on eth1 name `track_group G1`, G1 = { VI_1 }; VI_2 is in no group. Observed
+ * Static track groups end to end, ours and keepalived 2.2.7 in the same lab: a static address,
+ * route and rule on eth1 name `track_group G1`, G1 = { VI_1 }; VI_2 is in no group. Observed
  * on keepalived 2.2.7: the tracked static address deleted behind its back is restored ("Restoring
- * deleted static address ...") and no instance moves; eth1 down → "Netlink reports eth1 down",
+ * deleted static address ...") and no instance moves, so is the tracked static rule (without
+ * track_group a deleted static rule stays deleted); eth1 down → "Netlink reports eth1 down",
  * "(VI_1) Entering FAULT STATE" (its VIP goes; VI_2 stays MASTER); eth1 up → "(VI_1) Entering
  * BACKUP STATE", the static route the kernel dropped with the link is installed again
  * ("Restoring deleted static route ...") and VI_1 becomes MASTER again.
@@ -40,6 +41,9 @@ static_ipaddress {
 static_routes {
   198.51.100.128/25 via 198.51.100.2 dev eth1 track_group G1
 }
+static_rules {
+  from 198.51.100.0/24 table 100 iif eth1 preference 100 track_group G1
+}
 ${inst('VI_1', 51, '192.0.2.100/24')}${inst('VI_2', 52, '192.0.2.101/24')}`;
 
 async function run(lab: Lab, h: LabHost, cmd: string): Promise<string> {
@@ -62,6 +66,15 @@ async function scenario(t: Test, start: Starter, who: string, tracked: boolean):
   t.ok(await waitFor(() => lab.hasAddress(h, '198.51.100.50', 'eth1'), 3000), `${who}: the deleted static address is restored`);
   await sleep(1000);
   t.notOk(d.out.has('Entering FAULT STATE'), `${who}: a restored address moves no instance`);
+
+  const rule = (): Promise<boolean> => run(lab, h, 'ip rule show pref 100').then((o) => o.includes('iif eth1 lookup 100'));
+  t.ok(await waitFor(rule, 3000), `${who}: static rule installed`);
+  await run(lab, h, 'ip rule del pref 100');
+  if (tracked) t.ok(await waitFor(rule, 3000), `${who}: a deleted tracked static rule is restored`);
+  else {
+    await sleep(1500);
+    t.notOk(await rule(), `${who}: a deleted static rule without track_group is not restored`);
+  }
 
   await run(lab, h, 'ip link set eth1 down');
   if (tracked) {
