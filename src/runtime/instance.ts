@@ -250,9 +250,10 @@ export class InstanceRuntime {
   /**
    * `startupDelayMs`: vrrp_startup_delay; `processStartedAt`: when the daemon process started (the
    * Master_Down wait counts from there, fsm onStartup). Both given at daemon start only (not to
-   * instances added by a reload).
+   * instances added by a reload). `startedAtMs`: the time this start is dated at (the daemon
+   * starts all its instances at one time, as keepalived's loop does; see VrrpService.start).
    */
-  start(startupDelayMs = 0, processStartedAt?: number): void {
+  start(startupDelayMs = 0, processStartedAt?: number, startedAtMs?: number): void {
     try {
       this.deps.announcer.prepare?.();
     } catch (e) {
@@ -263,7 +264,7 @@ export class InstanceRuntime {
       type: 'startup',
       ...(startupDelayMs > 0 ? { delayMs: startupDelayMs } : {}),
       ...(processStartedAt !== undefined ? { processStartedAt } : {}),
-    });
+    }, undefined, startedAtMs);
   }
 
   /**

@@ -123,3 +123,18 @@ t.test('masters that took over in one wake-up advertise in one wake-up a second,
   t.equal(new Set(sent).size, 10, 'the 50 adverts of a second leave together');
   for (const i of insts) await i.stop();
 });
+
+t.test('instances started together (one start time) wait for the same Master_Down and take over in one wake-up', async (t) => {
+  const { clock, insts } = lab(30);
+  const startedAt = clock.now();
+  for (const i of insts) {
+    clock.advance(5); // the daemon's start loop takes time: 150 ms for these 30
+    i.start(0, undefined, startedAt);
+  }
+  t.equal(new Set(insts.map((i) => i.state.masterDownAt)).size, 1, 'one Master_Down deadline for all 30');
+  t.equal(insts[0]?.state.masterDownAt, startedAt + 3609.375, 'counted from the start time');
+  clock.advanceTo(startedAt + 3609.375);
+  t.ok(insts.every((i) => i.state.state === 'MASTER'), 'all MASTER at that deadline');
+  t.equal(new Set(insts.map((i) => i.state.adverAt)).size, 1, 'and one advert deadline from then on');
+  for (const i of insts) await i.stop();
+});
