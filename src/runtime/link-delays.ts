@@ -6,7 +6,7 @@
 import type { Model } from '../config/model';
 import type { LinkInfo } from '../net/ports';
 import type { Logger } from '../observe/log';
-import { boundDelays, linkChanged, linkDue, type DebouncedLink, type DebounceStep, type DelayUser, type LinkDelays } from '../track/link-debounce';
+import { boundDelays, linkChanged, linkDue, lowerAdvertInt, type DebouncedLink, type DebounceStep, type DelayUser, type LinkDelays } from '../track/link-debounce';
 import type { Clock, TimerHandle } from './clock';
 
 export class LinkDelayGate {
@@ -27,6 +27,15 @@ export class LinkDelayGate {
     for (const line of r.lines) this.log.info(line);
     this.delays = r.delays;
     for (const name of [...this.seen.keys()]) if (!this.delaysOf(name)) this.forget(name);
+  }
+
+  /** `user` now runs at a shorter advert interval (learned from a master): lower its interface's delays. */
+  lowerAdvertInt(user: DelayUser): void {
+    const ifname = this.parents.get(user.ifname) ?? user.ifname;
+    if (!this.delays.has(ifname)) return;
+    const r = lowerAdvertInt(this.delays, { ...user, ifname });
+    this.delays = r.delays;
+    if (r.line) this.log.info(r.line);
   }
 
   setParent(vmac: string, parent: string): void {

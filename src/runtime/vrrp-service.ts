@@ -360,7 +360,14 @@ export class VrrpService {
     }
     const valid = validateForInstance(decoded.advert, target.wire, { src: p.src, unicast });
     if (!valid.ok) return this.drop(target, valid.reason, valid.detail);
+    const beforeCs = target.rt.state.masterAdverIntCs;
     target.rt.receive(decoded.advert, p.src, p.ageMs);
+    // A master advertising faster than we do (v3): interface_up_down_delays follow the new interval.
+    const nowCs = target.rt.state.masterAdverIntCs;
+    if (nowCs < beforeCs && nowCs * 10 < target.rt.model.advertIntMs) {
+      const m = target.rt.model;
+      this.linkGate.lowerAdvertInt({ name: m.name, ifname: target.wiring.baseIfname, advertIntMs: nowCs * 10, downTimerAdverts: m.downTimerAdverts });
+    }
   }
 
   /** family|ifname|vrid → an instance on any socket of that link (an AH one first). */

@@ -96,3 +96,16 @@ export function boundDelays(configured: ReadonlyMap<string, LinkDelays>, users: 
   }
   return { delays, lines };
 }
+
+/**
+ * A master advertising faster than configured (VRRPv3: the backup adopts its interval):
+ * keepalived 2.2.7 (observed) then lowers the interface's delays that are not below the new
+ * bound, as boundDelays does at start-up, and says so once: "(VI_1) advertisement interval
+ * updated from 5000ms to 1000ms by master", "VI_1: lower advert_int reducing interface eth0
+ * debounce timer(s)"; a down delay of 8 s became 1996094 us (2 × 1 s − 1 s/256).
+ */
+export function lowerAdvertInt(delays: ReadonlyMap<string, LinkDelays>, u: DelayUser): { delays: Map<string, LinkDelays>; line?: string } {
+  const r = boundDelays(delays, [u]);
+  if (!r.lines.length) return { delays: r.delays };
+  return { delays: r.delays, line: `${u.name}: lower advert_int reducing interface ${u.ifname} debounce timer(s)` };
+}

@@ -5,7 +5,7 @@
  * 2.2.7 as observed in the namespace lab (test/integration/link-debounce.test.ts).
  */
 import t from 'tap';
-import { boundDelays, linkChanged, linkDue, type DebouncedLink } from '../../src/track/link-debounce';
+import { boundDelays, linkChanged, linkDue, lowerAdvertInt, type DebouncedLink } from '../../src/track/link-debounce';
 import { LinkDelayGate } from '../../src/runtime/link-delays';
 import { loadConfigText } from '../../src/config/load';
 import { configTestStatus } from '../../src/cli/exit-status';
@@ -111,4 +111,16 @@ t.test('gate: delayed interfaces debounce, others pass at once; a VMAC inherits 
   clock.advance(5000);
   t.same(applied, ['eth0 down'], 'bounce shorter than the delay: never reported');
   t.match(log.lines.map((x) => x.text), [/eth0: Adding flags change from 0x11043 to 0x1003 delay by 2000000/, /vrrp\.51: Adding flags change/]);
+});
+
+t.test('a faster master lowers the delays once, with keepalived 2.2.7 line (observed: 8 s -> 1996094 us at 1 s)', async (t) => {
+  const conf = new Map([['eth0', { downUs: 8_000_000, upUs: 0 }]]);
+  const u = { name: 'VI_1', ifname: 'eth0', advertIntMs: 1000, downTimerAdverts: 3 };
+  const r = lowerAdvertInt(conf, u);
+  t.same(r.delays.get('eth0'), { downUs: 1_996_094, upUs: 0 });
+  t.equal(r.line, 'VI_1: lower advert_int reducing interface eth0 debounce timer(s)');
+  const again = lowerAdvertInt(r.delays, u);
+  t.same(again.delays.get('eth0'), { downUs: 1_996_094, upUs: 0 }, 'already below: unchanged');
+  t.equal(again.line, undefined, 'and no second line');
+  t.equal(lowerAdvertInt(conf, { ...u, advertIntMs: 5000 }).line, undefined, 'still below the bound of a 5 s interval');
 });
