@@ -131,7 +131,10 @@ export function resolveScript(r: Raw, diags: Diagnostics): VrrpScript {
 }
 
 export function resolveTrackFile(r: Raw, diags: Diagnostics): TrackFile {
-  const w = parseWeightWords(r.weight, 254, r.loc, diags);
+  // A track_file's own weight defaults to 1 (keepalived.conf(5), and keepalived 2.2.7 observed: a
+  // file holding 5 tracked without any weight makes priority 100 → 105, "Weight = 1" in its dump);
+  // weight 0 must be written (then a non-zero value means FAULT).
+  const w = r.weight === undefined ? { weight: 1, reverse: false } : parseWeightWords(r.weight, 254, r.loc, diags);
   const init = r.initFile as string[] | undefined;
   let initFile: TrackFile['initFile'];
   if (init) {

@@ -109,6 +109,8 @@ export interface InstanceView {
   notifyDeleted: boolean;
   /** In manual standby (`keepalived standby`, ours): an extra line / key, only then. */
   standby?: boolean;
+  /** The vrrp_sync_group it belongs to (keepalived's "Sync group = G1" line). */
+  syncGroup?: string;
 }
 
 export interface SockView {
@@ -153,11 +155,42 @@ export interface IfaceView {
   ipv6Forwarding?: { on: boolean; checkedMs: number };
 }
 
+/** A vrrp_sync_group as keepalived 2.2.7's "VRRP Sync groups" section shows it (observed). */
+export interface SyncGroupView {
+  name: string;
+  state: 'BACKUP' | 'MASTER' | 'FAULT';
+  membersFault: number;
+  membersInit: number;
+  members: string[];
+  trackingWeight: boolean;
+  smtp: boolean;
+  trackedInterfaces: Array<{ name: string; weight: number; reverse: boolean }>;
+  trackedScripts: Array<{ name: string; weight: number; reverse: boolean }>;
+  trackedFiles: Array<{ name: string; weight: number; reverse: boolean }>;
+  trackedBfds: TrackedBfdRef[];
+  /** In keepalived's order: Backup, Master, Fault, Stop, Generic. */
+  notify: Array<{ kind: 'Backup' | 'Master' | 'Fault' | 'Stop' | 'Generic'; command: string; uid: number; gid: number }>;
+}
+
+/** A vrrp_track_file as keepalived 2.2.7's "VRRP Track files" section shows it (observed). */
+export interface TrackFileView {
+  name: string;
+  file: string;
+  status: number;
+  weight: number;
+  weightReverse: boolean;
+  tracking: Array<{ name: string; weight: number; reverse: boolean }>;
+}
+
 export interface DataView {
   globals: GlobalsView;
   instances: InstanceView[];
   sockets: SockView[];
   scripts: ScriptView[];
+  /** The "VRRP Sync groups" section (empty or absent: none). */
+  syncGroups?: SyncGroupView[];
+  /** The "VRRP Track files" section (empty or absent: none). */
+  trackFiles?: TrackFileView[];
   /** The "VRRP Track BFDs" section (empty or absent: none). */
   trackBfds?: TrackBfdView[];
   interfaces: IfaceView[];
@@ -239,7 +272,9 @@ function vipLines(vs: VipView[]): string[] {
 }
 
 function formatInstance(i: InstanceView): string[] {
-  const l = [` VRRP Instance = ${i.name}`, `   VRRP Version = ${i.version}`, `   State = ${i.state}`];
+  const l = [` VRRP Instance = ${i.name}`, `   VRRP Version = ${i.version}`];
+  if (i.syncGroup !== undefined) l.push(`   Sync group = ${i.syncGroup}`);
+  l.push(`   State = ${i.state}`);
   if (i.standby) l.push('   Standby = manual');
   if (i.masterRouter !== undefined) l.push(`   Master router = ${i.masterRouter}`, `   Master priority = ${i.masterPriority ?? 0}`);
   l.push(
@@ -336,8 +371,8 @@ const IFF_MULTICAST = 0x1000;
 const HW_TYPES: Record<number, string> = { 1: 'ETHERNET', 772: 'LOOPBACK', 768: 'IPIP', 776: 'SIT', 778: 'GRE', 65534: 'NONE' };
 
 export function ifaceStateText(flags: number): string {
-  const p = [flags & IFF_UP ? 'UP' : 'DOWN'];
-  if (flags & IFF_RUNNING) p.push('RUNNING');
+  // keepalived 2.2.7 (observed): "UP, RUNNING", and for lo down in a fresh namespace "not UP, not RUNNING, ...".
+  const p = [flags & IFF_UP ? 'UP' : 'not UP', flags & IFF_RUNNING ? 'RUNNING' : 'not RUNNING'];
   if (!(flags & IFF_BROADCAST)) p.push('no broadcast');
   if (flags & IFF_LOOPBACK) p.push('loopback');
   if (!(flags & IFF_MULTICAST)) p.push('no multicast');
@@ -373,15 +408,46 @@ function formatIface(f: IfaceView): string[] {
   return l;
 }
 
+const weightText = (t: { name: string; weight: number; reverse: boolean }, sep: string): string => `     ${t.name}${sep} weight ${t.weight}${t.reverse ? ' reverse' : ''}`;
+
+function formatSyncGroup(g: SyncGroupView): string[] {
+  const l = [
+    ` VRRP Sync Group = ${g.name}, ${g.state}`,
+    `   Num member fault ${g.membersFault}, num member init ${g.membersInit}`,
+    '   VRRP member instances :',
+    ...g.members.map((m) => `     ${m}`),
+  ];
+  if (g.trackingWeight) l.push('   sync group tracking weight set');
+  l.push(`   Using smtp notification = ${g.smtp ? 'yes' : 'no'}`);
+  if (g.trackedInterfaces.length) l.push('   Tracked interfaces :', ...g.trackedInterfaces.map((t) => weightText(t, '')));
+  if (g.trackedScripts.length) l.push('   Tracked scripts :', ...g.trackedScripts.map((t) => weightText(t, '')));
+  if (g.trackedFiles.length) l.push('   Tracked files :', ...g.trackedFiles.map((t) => weightText(t, ',')));
+  l.push(...formatInstanceTrackedBfds(g.trackedBfds));
+  for (const n of g.notify) l.push(`   ${n.kind} state transition script = ${n.command}, uid:gid ${n.uid}:${n.gid}`);
+  return l;
+}
+
 /** /tmp/keepalived.data (the VRRP process's file). */
 export function formatDataFile(v: DataView): string {
   const l = [...formatGlobals(v.globals, false), '------< VRRP Topology >------'];
   for (const i of v.instances) l.push(...formatInstance(i));
   l.push('------< VRRP Sockpool >------');
   for (const s of v.sockets) l.push(...formatSock(s));
+  const groups = v.syncGroups ?? [];
+  if (groups.length > 0) {
+    l.push('------< VRRP Sync groups >------');
+    for (const g of groups) l.push(...formatSyncGroup(g));
+  }
   if (v.scripts.length > 0) {
     l.push('------< VRRP Scripts >------');
     for (const s of v.scripts) l.push(...formatScript(s));
+  }
+  const files = v.trackFiles ?? [];
+  if (files.length > 0) {
+    l.push('------< VRRP Track files >------');
+    for (const f of files) {
+      l.push(` Track file = ${f.name}`, `   File = ${f.file}`, `   Status = ${f.status}`, `   Weight = ${f.weight}${f.weightReverse ? ' reverse' : ''}`, '   Tracking instances :', ...f.tracking.map((t) => weightText(t, ',')));
+    }
   }
   l.push(...formatTrackBfdSection(v.trackBfds ?? []));
   l.push('------< Interfaces >------');

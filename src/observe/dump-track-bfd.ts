@@ -51,6 +51,11 @@ export function instanceTrackedBfds(model: Model, inst: VrrpInstance): TrackedBf
   return g && !g.syncGroupTrackingWeight ? own.filter((r) => r.weight === 0) : own;
 }
 
+/** A vrrp_sync_group's own "Tracked BFDs". */
+export function groupTrackedBfds(model: Model, g: Model['vrrpSyncGroups'][number]): TrackedBfdRef[] {
+  return resolve(g.trackBfd ?? [], vrrpBfds(model));
+}
+
 /** The "VRRP Track BFDs" section's blocks, in bfd_instance order. */
 export function trackBfdViews(model: Model, isUp: (name: string) => boolean): TrackBfdView[] {
   const defs = vrrpBfds(model);

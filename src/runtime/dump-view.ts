@@ -16,11 +16,12 @@ import type { Trackers } from './trackers';
 import type { Logger } from '../observe/log';
 import { writeDump } from '../observe/dump-writer';
 import type { DaemonSnapshot } from '../observe/dump';
-import type { DataView, GlobalsView, IfaceView, InstanceView, ScriptView, SockView, VipView } from '../observe/dump-data';
+import type { DataView, GlobalsView, IfaceView, InstanceView, ScriptView, SockView, SyncGroupView, TrackFileView, VipView } from '../observe/dump-data';
+import { groupStateOf } from '../vrrp/sync-group';
 import { masterDownIntervalMs } from '../vrrp/timers';
 import { formatBfdDataFile } from '../observe/dump-bfd';
 import type { BfdSessionView } from '../bfd/view';
-import { instanceTrackedBfds, trackBfdViews } from '../observe/dump-track-bfd';
+import { groupTrackedBfds, instanceTrackedBfds, trackBfdViews } from '../observe/dump-track-bfd';
 import { PRIVATE_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 
 export interface ViewInstance {
@@ -42,6 +43,8 @@ export interface ViewSource {
   umask?: number;
   /** track_bfd: is the named bfd_instance Up as VRRP last heard? */
   bfdUp?: (name: string) => boolean;
+  /** A vrrp_sync_group's state as the service holds it. */
+  groupState?: (name: string) => SyncGroupView['state'] | undefined;
 }
 
 const s = (ms: number): number => ms / 1000;
@@ -179,6 +182,7 @@ function instanceView(src: ViewSource, v: ViewInstance): InstanceView {
     notifyPriorityChanges: m.notifyPriorityChanges,
   };
   if (st.standby) view.standby = true;
+  if (m.syncGroup !== undefined && src.model.vrrpSyncGroups.some((g) => g.name === m.syncGroup)) view.syncGroup = m.syncGroup;
   if (st.state !== 'MASTER') {
     view.masterRouter = st.masterAddr ?? m.mcastDstIp;
     view.masterPriority = st.masterPriority ?? 0;
@@ -221,6 +225,10 @@ function scriptViews(src: ViewSource, ids: { uid: number; gid: number }): Script
     const tracking = src.model.vrrpInstances.flatMap((m) =>
       m.trackScript.filter((r) => r.name === sc.name).map((r) => ({ name: m.name, weight: r.weight ?? sc.weight, reverse: r.reverse })),
     );
+    // keepalived 2.2.7 (observed) lists each member of a sync group that tracks the script too.
+    for (const g of src.model.vrrpSyncGroups) {
+      for (const r of g.trackScript.filter((x) => x.name === sc.name)) tracking.push(...g.members.map((name) => ({ name, weight: r.weight ?? sc.weight, reverse: r.reverse })));
+    }
     const scriptIds = sc.script.user ? lookupIds({ user: sc.script.user, group: sc.script.group }) : ids;
     return {
       name: sc.name,
@@ -290,6 +298,49 @@ function nativeIfInfo(ifname: string): ReturnType<NonNullable<ViewSource['ifInfo
   }
 }
 
+const NOTIFY_KINDS = [['Backup', 'notifyBackup'], ['Master', 'notifyMaster'], ['Fault', 'notifyFault'], ['Stop', 'notifyStop'], ['Generic', 'notify']] as const;
+
+/** keepalived 2.2.7's "VRRP Sync groups" section (observed with SIGUSR1 on the same config). */
+function syncGroupViews(src: ViewSource, ids: { uid: number; gid: number }): SyncGroupView[] {
+  const m = src.model;
+  return m.vrrpSyncGroups.map((g): SyncGroupView => {
+    const states = g.members.map((n) => src.instances.find((i) => i.rt.name === n)?.rt.state.state ?? 'INIT');
+    const notify: SyncGroupView['notify'] = [];
+    for (const [kind, key] of NOTIFY_KINDS) {
+      const c = g[key];
+      if (!c) continue;
+      const cid = c.user ? lookupIds({ user: c.user, group: c.group }) : ids;
+      notify.push({ kind, command: commandText(c.argv), uid: cid.uid, gid: cid.gid });
+    }
+    return {
+      name: g.name,
+      state: src.groupState?.(g.name) ?? groupStateOf(states),
+      membersFault: states.filter((x) => x === 'FAULT').length,
+      membersInit: states.filter((x) => x === 'INIT').length,
+      members: [...g.members],
+      trackingWeight: g.syncGroupTrackingWeight,
+      smtp: g.smtpAlert ?? m.globalDefs.smtpAlertVrrp ?? m.globalDefs.smtpAlert ?? false,
+      trackedInterfaces: g.trackInterface.map((t) => ({ name: t.name, weight: t.weight, reverse: t.reverse })),
+      trackedScripts: g.trackScript.map((r) => ({ name: r.name, weight: r.weight ?? m.vrrpScripts.find((x) => x.name === r.name)?.weight ?? 0, reverse: r.reverse })),
+      trackedFiles: g.trackFile.map((r) => ({ name: r.name, weight: r.weight ?? m.trackFiles.find((x) => x.name === r.name)?.weight ?? 0, reverse: r.reverse })),
+      trackedBfds: groupTrackedBfds(m, g),
+      notify,
+    };
+  });
+}
+
+/** keepalived 2.2.7's "VRRP Track files" section: each file, its value, who tracks it (sync group members too). */
+function trackFileViews(src: ViewSource): TrackFileView[] {
+  const m = src.model;
+  return m.trackFiles.map((f): TrackFileView => {
+    const tracking = m.vrrpInstances.flatMap((i) => i.trackFile.filter((r) => r.name === f.name).map((r) => ({ name: i.name, weight: r.weight ?? f.weight, reverse: r.reverse })));
+    for (const g of m.vrrpSyncGroups) {
+      for (const r of g.trackFile.filter((x) => x.name === f.name)) tracking.push(...g.members.map((name) => ({ name, weight: r.weight ?? f.weight, reverse: r.reverse })));
+    }
+    return { name: f.name, file: f.file, status: src.trackers?.fileValue(f.name) ?? 0, weight: f.weight, weightReverse: f.weightReverse, tracking };
+  });
+}
+
 export function buildDataView(src: ViewSource): DataView {
   src = { ifInfo: nativeIfInfo, ...src };
   const ids = lookupIds(src.scriptUser);
@@ -298,6 +349,8 @@ export function buildDataView(src: ViewSource): DataView {
     instances: src.instances.map((v) => instanceView(src, v)),
     sockets: sockViews(src),
     scripts: scriptViews(src, ids),
+    syncGroups: syncGroupViews(src, ids),
+    trackFiles: trackFileViews(src),
     trackBfds: trackBfdViews(src.model, src.bfdUp ?? (() => false)),
     interfaces: ifaceViews(src),
   };

@@ -828,6 +828,7 @@ export class VrrpService {
       scriptUser: this.scriptUser,
       clock: this.deps.clock,
       bfdUp: (n) => this.bfdUp.get(n) === true,
+      groupState: (n) => syncGroups.find((g) => g.name === n)?.state,
     });
     return { takenAtMs: this.deps.clock.wallNow(), instances, syncGroups, view };
   }

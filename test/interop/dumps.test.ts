@@ -175,3 +175,68 @@ t.test('dumps diff clean against keepalived 2.2.7 after normalisation', { skip: 
   t.equal(a.instances.VI_1?.garpDelay, 5, 'exporter: GARP delay');
   t.same(a.scripts.map((s) => [s.name, s.status]), [['chk', 'GOOD']], 'exporter: script status');
 });
+
+/** keepalived.data's sections for a sync group and a track_file, from a config that has them. */
+const GROUP_CONFIG = `global_defs {
+  router_id lab1
+}
+vrrp_script chk {
+  script "/bin/true"
+  interval 1
+}
+track_file tf {
+  file /dev/null
+}
+vrrp_sync_group G1 {
+  group {
+    VI_1
+    VI_2
+  }
+  track_interface {
+    eth0 weight 0
+  }
+  track_script {
+    chk weight 0
+  }
+  track_file {
+    tf weight 0
+  }
+  notify_master "/bin/true master"
+  notify_backup "/bin/true backup"
+  notify "/bin/true all"
+  sync_group_tracking_weight
+}
+${vrrpInstance({ name: 'VI_1', priority: 100, vips: ['198.51.100.100/24'] })}${vrrpInstance({ name: 'VI_2', vrid: 52, priority: 100, vips: ['198.51.100.110/24'] })}`;
+
+function sections(text: string, names: readonly string[]): string {
+  const out: string[] = [];
+  let keep = false;
+  for (const line of text.split('\n')) {
+    const m = /^------< (.*) >------$/.exec(line);
+    if (m) keep = names.includes(m[1] as string);
+    if (keep || /^ {3}Sync group = /.test(line)) out.push(line);
+  }
+  return out.join('\n');
+}
+
+t.test('sync group and track file sections equal to keepalived 2.2.7', { skip: !isRoot() || !KEEPALIVED_BIN ? 'needs root and keepalived' : false }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 1 });
+  const h = lab.host(1);
+  const dataOf = async (who: 'keepalived' | 'ours'): Promise<string> => {
+    const d = startWithPrivateTmp(lab, h, who, GROUP_CONFIG);
+    logsOnFailure(t, d);
+    if (!(await waitFor(() => d.out.has('(VI_1) Entering MASTER STATE') && d.out.has('(VI_2) Entering MASTER STATE'), 15_000))) throw new Error(`${who} not MASTER:\n${d.out.text}`);
+    const file = path.join(d.tmp, 'keepalived.data');
+    process.kill(d.cp.pid as number, 'SIGUSR1');
+    if (!(await waitFor(() => fs.existsSync(file) && fs.statSync(file).size > 0, 5000, 20))) throw new Error(`${who}: no keepalived.data`);
+    await new Promise((r) => setTimeout(r, 200));
+    const text = fs.readFileSync(file, 'utf8');
+    process.kill(d.cp.pid as number, 'SIGTERM');
+    await Promise.race([d.exited, new Promise((r) => setTimeout(r, 8000))]);
+    return text;
+  };
+  const theirs = sections(await dataOf('keepalived'), ['VRRP Sync groups', 'VRRP Track files', 'VRRP Scripts']);
+  const mine = sections(await dataOf('ours'), ['VRRP Sync groups', 'VRRP Track files', 'VRRP Scripts']);
+  t.match(theirs, /VRRP Sync Group = G1, MASTER/, "keepalived's file has the section");
+  t.equal(normaliseText(mine), normaliseText(theirs), '"Sync group =" lines, VRRP Sync groups, VRRP Scripts and VRRP Track files sections equal');
+});

@@ -25,6 +25,8 @@ t.test('track_file and vrrp_track_process', async (t) => {
   t.equal(withCode(r, 'ERR_CONFIG_DEPRECATED').length, 1, 'vrrp_track_file is deprecated');
   t.match(r.model?.trackFiles[0], { name: 'tf', file: '/run/prio', weight: 10, weightReverse: true, initFile: { value: 5, overwrite: true } });
   t.equal(r.model?.trackFiles[1]?.name, 'old');
+  // keepalived.conf(5) "weight defaults to 1"; keepalived 2.2.7 observed: a file holding 5, tracked with no weight anywhere, makes priority 100 -> 105.
+  t.match(r.model?.trackFiles[1], { weight: 1, weightReverse: false }, 'a track_file without weight has weight 1');
   t.match(r.model?.trackProcesses[0], { name: 'tp', process: 'nginx', processArgs: ['-g', 'daemon'], paramMatch: 'partial', quorum: 2, weight: -20, delayMs: 1500 });
   const bad = load('vrrp_track_process tp {\n  param_match whole\n  quorum 0\n}\n');
   t.equal(withCode(bad, 'ERR_CONFIG_BAD_VALUE').length, 1);
