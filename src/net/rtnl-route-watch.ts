@@ -10,6 +10,7 @@ import type { NetlinkMessage } from 'netlink/dist/structs';
 import * as rt from 'netlink/dist/rt/structs';
 import type { RouteEvent, RuleEvent, RtnlWatch } from './ports';
 import type { RtSocket } from './rtnl';
+import type { RtnlGroup } from './nl-socket';
 import { familyOf, formatIp, tryParse } from './rtnl-codec';
 
 const T = rt.MessageType;
@@ -27,15 +28,15 @@ export function decodeRouteDeleted(m: NetlinkMessage): RouteEvent | undefined {
   return e;
 }
 
-export function watchRouteDeletions(open: (o: { ref: boolean }) => RtSocket, cb: (e: RouteEvent) => void, onError?: (err: Error) => void): RtnlWatch {
+/** Kernel notifications of one kind (two multicast groups) on a socket of their own, decoded. */
+function watchDeletions<E>(open: (o: { ref: boolean }) => RtSocket, groups: readonly RtnlGroup[], decode: (m: NetlinkMessage) => E | undefined, cb: (e: E) => void, onError?: (err: Error) => void): RtnlWatch {
   const sock = open({ ref: false });
-  sock.addMembership('IPV4_ROUTE');
-  sock.addMembership('IPV6_ROUTE');
+  for (const g of groups) sock.addMembership(g);
   let closed = false;
   sock.socket.on('message', (msgs) => {
     for (const m of msgs) {
       if (closed) return;
-      const e = decodeRouteDeleted(m);
+      const e = decode(m);
       if (e) cb(e);
     }
   });
@@ -49,6 +50,10 @@ export function watchRouteDeletions(open: (o: { ref: boolean }) => RtSocket, cb:
       sock.socket.close();
     },
   };
+}
+
+export function watchRouteDeletions(open: (o: { ref: boolean }) => RtSocket, cb: (e: RouteEvent) => void, onError?: (err: Error) => void): RtnlWatch {
+  return watchDeletions(open, ['IPV4_ROUTE', 'IPV6_ROUTE'], decodeRouteDeleted, cb, onError);
 }
 
 /** A rule the kernel reports deleted (RTM_DELRULE): its family, preference and table. */
@@ -65,25 +70,5 @@ export function decodeRuleDeleted(m: NetlinkMessage): RuleEvent | undefined {
 
 /** Rule deletions (RTNLGRP_IPV4_RULE / RTNLGRP_IPV6_RULE) on a socket of their own. */
 export function watchRuleDeletions(open: (o: { ref: boolean }) => RtSocket, cb: (e: RuleEvent) => void, onError?: (err: Error) => void): RtnlWatch {
-  const sock = open({ ref: false });
-  sock.addMembership('IPV4_RULE');
-  sock.addMembership('IPV6_RULE');
-  let closed = false;
-  sock.socket.on('message', (msgs) => {
-    for (const m of msgs) {
-      if (closed) return;
-      const e = decodeRuleDeleted(m);
-      if (e) cb(e);
-    }
-  });
-  sock.socket.on('error', (err) => {
-    if (!closed) onError?.(err);
-  });
-  return {
-    close: () => {
-      if (closed) return;
-      closed = true;
-      sock.socket.close();
-    },
-  };
+  return watchDeletions(open, ['IPV4_RULE', 'IPV6_RULE'], decodeRuleDeleted, cb, onError);
 }

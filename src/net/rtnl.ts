@@ -450,20 +450,16 @@ export class Rtnl implements RtnlPort {
 
   watchRules(cb: (e: RuleEvent) => void, onError?: (err: Error) => void): RtnlWatch {
     if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, 'watchRules', 'rule', 'port closed');
-    const w = watchRuleDeletions(this.openSocket, cb, onError);
-    const handle: RtnlWatch = {
-      close: () => {
-        this.watches.delete(handle);
-        w.close();
-      },
-    };
-    this.watches.add(handle);
-    return handle;
+    return this.tracked(watchRuleDeletions(this.openSocket, cb, onError));
   }
 
   watchRoutes(cb: (e: RouteEvent) => void, onError?: (err: Error) => void): RtnlWatch {
     if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, 'watchRoutes', 'route', 'port closed');
-    const w = watchRouteDeletions(this.openSocket, cb, onError);
+    return this.tracked(watchRouteDeletions(this.openSocket, cb, onError));
+  }
+
+  /** A watch closed with the port (and forgotten when closed first). */
+  private tracked(w: RtnlWatch): RtnlWatch {
     const handle: RtnlWatch = {
       close: () => {
         this.watches.delete(handle);
