@@ -2,8 +2,8 @@
  * Fault matrix (issue 14): a netlink receive-buffer overrun in a live daemon. h1 (ours, master,
  * priority 200, `vrrp_netlink_monitor_rcv_bufs 16384` so the link/address watch socket
  * overruns) and h2 (ours, backup). In h1's namespace, test/support/addr-storm adds and deletes
- * addresses on a second interface, paced to 5,000 address events/s (the host may allow fewer:
- * the achieved rate is printed), for STORM_S seconds; in the middle
+ * addresses on a second interface, paced to 5,000 address events/s (at least 4,000/s must be
+ * achieved; the rate is printed), for STORM_S seconds; in the middle
  * of the storm the VIP is deleted behind the daemon's back (its RTM_DELADDR may be among the
  * lost notifications). Asserted: the overrun is reported and the resync path runs (status
  * --json netlink.overruns/resyncs > 0 and a "Netlink resync" log line), the VIP is back on h1
@@ -69,10 +69,10 @@ t.test(`netlink overrun: ${RATE} address events/s for ${STORM_S} s in a live mas
   const res = (last.startsWith('{') ? JSON.parse(last) : {}) as { events?: number; seconds?: number; rate?: number };
   t.equal(code, 0, `the storm ran to its end ${err.trim()}`);
   t.comment(`storm: ${res.events} address events in ${res.seconds?.toFixed(2)} s = ${res.rate}/s`);
-  // The storm is paced to RATE; on a loaded 2-core host the kernel's address work caps it lower
-  // (~1,100-2,000/s measured with a load average of 22). What matters is that it overruns the
-  // watch socket, asserted below; the achieved rate is printed, and a floor keeps it a storm.
-  t.ok((res.rate ?? 0) >= 1000, `a storm: ≥ 1,000 events/s achieved (${res.rate}; aimed at ${RATE})`);
+  // The storm is paced to RATE. Its requests are encoded once and sent 250 to a datagram, so it
+  // costs the kernel's address work and ~0.1 s of CPU per second (it reaches ~16,000 events/s
+  // unpaced on the 2-core VM); 80 % of RATE is the floor, allowing for a busy host.
+  t.ok((res.rate ?? 0) >= RATE * 0.8, `the storm reached ≥ ${RATE * 0.8} events/s (${res.rate}; aimed at ${RATE})`);
   t.ok(restored, `the VIP is back on h1 after its deletion in the storm (${restoreMs} ms; bound 20,000 ms)`);
 
   await sleep(3000); // the last resync ends once the storm is over
