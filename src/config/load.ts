@@ -15,6 +15,7 @@ import { parseConfigFile, parseConfigText, type ParseOptions } from './parser';
 import type { Raw } from './resolve-common';
 import { resolveGlobal, resolveScript, resolveTrackFile, resolveTrackProcess } from './resolve-global';
 import { parseRoute, parseRule, parseVip } from './resolve-lines';
+import { assignRulePreferences } from './rule-preference';
 import { parseUpDownDelay, resolveGarpGroup } from './resolve-delays';
 import { resolveBfdInstance } from './resolve-bfd';
 import { resolveVirtualServer, resolveVsg } from './resolve-lvs';
@@ -106,10 +107,23 @@ export function modelFromNodes(nodes: readonly ConfigNode[], diags: Diagnostics,
   root.globalDefs ??= {};
   firstNetNamespace(root, nodes, diags);
   validateSchema(root, diags);
-  return resolveModel(root, diags, scriptExists);
+  return resolveModel(root, diags, filesInReadOrder(nodes), scriptExists);
 }
 
-function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: string) => boolean): Model {
+/** The files the nodes came from, in the order they were read (the main file first). */
+function filesInReadOrder(nodes: readonly ConfigNode[]): string[] {
+  const seen = new Set<string>();
+  const walk = (ns: readonly ConfigNode[]): void => {
+    for (const n of ns) {
+      seen.add(n.loc.file);
+      if (n.block) walk(n.block);
+    }
+  };
+  walk(nodes);
+  return [...seen];
+}
+
+function resolveModel(root: Json, diags: Diagnostics, fileOrder: readonly string[], scriptExists?: (path: string) => boolean): Model {
   const globalDefs = resolveGlobal(root.globalDefs as Raw, diags);
   // net_namespace is a top-level keyword (keepalived's install_keyword_root); the model keeps it with the globals.
   if (root.netNamespace !== undefined) (globalDefs as { netNamespace?: string }).netNamespace = root.netNamespace as string;
@@ -124,6 +138,7 @@ function resolveModel(root: Json, diags: Diagnostics, scriptExists?: (path: stri
   // An instance without virtual_router_id was reported by the schema; keepalived drops it.
   const instances = list(root.vrrpInstances, (r) => (r.vrid === undefined ? undefined : resolveInstance(r, globalDefs, diags)));
   const syncGroups = list(root.vrrpSyncGroups, (r) => resolveSyncGroup(r, diags));
+  assignRulePreferences([...staticRules, ...instances.flatMap((vi) => vi.virtualRules)], fileOrder, diags);
   const partial: Omit<Model, 'hasScripts'> = {
     globalDefs,
     vrrpScripts: list(root.vrrpScripts, (r) => resolveScript(r, diags)),

@@ -116,8 +116,10 @@ export function parseRoute(line: RawLine, diags: Diagnostics): RouteEntry | unde
   return r;
 }
 
+// keepalived 2.2.7's words (observed with -t): `pref` and `ip_proto` (which its man page shows) are
+// "Unknown rule option", and the rule is not installed; `order`, `priority`, `preference`, `ipproto` are taken.
 const RULE_VALUE_KEYS = new Set([
-  'from', 'to', 'table', 'lookup', 'priority', 'preference', 'pref', 'iif', 'dev', 'oif', 'fwmark', 'tos', 'dsfield',
+  'from', 'to', 'table', 'lookup', 'priority', 'preference', 'order', 'iif', 'dev', 'oif', 'fwmark', 'tos', 'dsfield',
   'realms', 'goto', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'sport', 'dport', 'ipproto', 'l3mdev', 'protocol', 'nat', 'map-to',
   'track_group',
 ]);
@@ -136,7 +138,9 @@ export function parseRule(line: RawLine, diags: Diagnostics): RuleEntry | undefi
     } else if (RULE_VALUE_KEYS.has(w) && a[i + 1] !== undefined) {
       options[w] = a[++i] as string;
     } else {
-      diags.warn('ERR_CONFIG_BAD_VALUE', `unknown rule option '${w}' - ignoring`, line.argLocs[i] ?? line.loc);
+      // keepalived 2.2.7: a config error (-t exits 5), and the rule is skipped.
+      diags.error('ERR_CONFIG_BAD_VALUE', `Unknown rule option ${w}`, line.argLocs[i] ?? line.loc);
+      return undefined;
     }
   }
   const r: Mutable<RuleEntry> = { family: 'inet', noTrack, options, args: [...a], loc: line.loc };
@@ -155,8 +159,22 @@ export function parseRule(line: RawLine, diags: Diagnostics): RuleEntry | undefi
   if ('inet6' in options) r.family = 'inet6';
   const table = options.table ?? options.lookup;
   if (table !== undefined) r.table = table;
-  const pref = options.priority ?? options.preference ?? options.pref;
+  const pref = options.priority ?? options.preference ?? options.order;
   if (pref !== undefined && /^\d+$/.test(pref)) r.preference = Number(pref);
+  const proto = options.protocol;
+  if (proto !== undefined && !/^\d+$/.test(proto)) {
+    // keepalived 2.2.7 (observed): a rule's protocol is a number only (no rt_protos names, not even
+    // "static"); the rule is installed without it, as proto keepalived.
+    const at = line.argLocs[a.indexOf('protocol') + 1] ?? line.loc;
+    diags.error('ERR_CONFIG_BAD_VALUE', `invalid number '${proto}'`, at);
+    diags.error('ERR_CONFIG_BAD_VALUE', `Invalid protocol ${proto}`, at);
+    delete options.protocol;
+    const i = a.indexOf('protocol');
+    r.args = [...a.slice(0, i), ...a.slice(i + 2)];
+  } else if (proto !== undefined && !noTrack && proto !== '18') {
+    // As for routes (keepalived 2.2.7, observed): a tracked rule is installed as proto keepalived.
+    diags.error('ERR_CONFIG_BAD_VALUE', 'Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol', line.loc);
+  }
   if (options.iif ?? options.dev) r.iif = options.iif ?? options.dev;
   if (options.oif) r.oif = options.oif;
   if (options.fwmark) r.fwmark = options.fwmark;

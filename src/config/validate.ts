@@ -12,6 +12,7 @@ import { nearest } from './suggest';
 export function validateModel(m: Model, diags: Diagnostics): void {
   uniqueNames(m, diags);
   trackerRefs(m, diags);
+  staticTrackGroupRefs(m, diags);
   syncGroups(m, diags);
   for (const vi of m.vrrpInstances) instance(vi, m, diags);
   duplicateVrids(m, diags);
@@ -51,6 +52,15 @@ function trackerRefs(m: Model, diags: Diagnostics): void {
     checkRefs(o.name, o.trackFile, 'track file', files, diags);
     checkRefs(o.name, o.trackProcess, 'track process', procs, diags);
     checkRefs(o.name, o.trackBfd ?? [], 'track bfd', bfds, diags);
+  }
+}
+
+/** keepalived 2.2.7 (observed): `(file: Line N) track_group NAME not found`, a config error (-t exits 5); the entry stays, untracked. */
+function staticTrackGroupRefs(m: Model, diags: Diagnostics): void {
+  const names = (m.staticTrackGroups ?? []).map((g) => g.name);
+  for (const e of [...m.staticAddresses, ...m.staticRoutes, ...m.staticRules]) {
+    if (e.trackGroup === undefined || names.includes(e.trackGroup)) continue;
+    diags.error('ERR_CONFIG_UNKNOWN_GROUP', `track_group ${e.trackGroup} not found`, e.loc, nearest(e.trackGroup, names));
   }
 }
 

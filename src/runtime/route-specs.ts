@@ -289,7 +289,8 @@ function parseRuleWords(words: readonly string[], names: Iproute2Names): RuleSpe
   }
   if (spec.action === undefined && spec.table !== undefined) spec.action = 'table';
   if (spec.action === undefined && !spec.l3mdev) return fail('a rule needs a table or an action');
-  spec.proto ??= RTPROT_KEEPALIVED;
+  // As for routes: a tracked rule is proto keepalived whatever `protocol` says (config/resolve-lines says so).
+  if (spec.proto === undefined || !words.includes('no_track')) spec.proto = RTPROT_KEEPALIVED;
   return spec;
 }
 
@@ -303,7 +304,10 @@ export function ruleArgsToSpec(words: readonly string[], names: Iproute2Names): 
 }
 
 export function ruleEntryToSpec(r: RuleEntry, names: Iproute2Names): SpecResult<RuleSpec> {
-  return ruleArgsToSpec(r.args, names);
+  const s = ruleArgsToSpec(r.args, names);
+  // A rule written without a preference gets the one the configuration assigned (config/rule-preference).
+  if (s.ok && s.spec.priority === undefined && r.preference !== undefined) s.spec.priority = r.preference;
+  return s;
 }
 
 /** For callers that report failures as exceptions (InstanceRuntime.tolerate logs them). */

@@ -25,6 +25,8 @@ static_routes {
 ${withDotD ? '    198.51.100.128/26 dev eth0 table fromdotd\n' : ''}}
 static_rules {
     from 192.0.2.16 table lbtable priority 100
+    from 192.0.2.17 table lbtable protocol 250
+    from 192.0.2.18 table lbtable preference 7 protocol lbproto
 }
 vrrp_instance VI_1 {
     state MASTER
@@ -37,6 +39,9 @@ vrrp_instance VI_1 {
     }
     virtual_routes {
         198.51.100.192/26 dev eth0 table lbtable protocol lbproto
+    }
+    virtual_rules {
+        from 192.0.2.20 table lbtable
     }
 }
 `;
@@ -76,7 +81,21 @@ async function scenario(t: Test, start: Starter, who: string, withDotD: boolean)
   t.match(installed ?? '', /198\.51\.100\.192\/26 dev eth0 table 200 proto 18/, `${who}: so is a virtual route's`);
   t.match(installed ?? '', /198\.51\.100\.240\/28 dev eth0 table 200 proto 250/, `${who}: a no_track route keeps protocol lbproto (250)`);
   t.equal(d.out.count(/Route cannot be tracked if protocol is not RTPROT_KEEPALIVED\(18\), resetting protocol/), 2, `${who}: and says so, once per reset route`);
-  t.match(await sh(lab, h, 'ip -N rule show'), /from 192\.0\.2\.16 lookup 200 proto 18/, `${who}: static rule looks up lbtable (200)`);
+  const rules = (await waitFor(async () => {
+    const r = await sh(lab, h, 'ip -N rule show');
+    return /192\.0\.2\.20 /.test(r) ? r : undefined;
+  }, 10_000)) ?? '';
+  t.match(rules, /^100:\s+from 192\.0\.2\.16 lookup 200 proto 18/m, `${who}: static rule looks up lbtable (200)`);
+  // keepalived 2.2.7 numbers rules written without a preference itself, in the order the config
+  // declares them (the kernel alone would give 32765, 32764, ... in arrival order), and resets a
+  // tracked rule's protocol as a route's.
+  t.match(rules, /^16384:\s+from 192\.0\.2\.17 lookup 200 proto 18/m, `${who}: a static rule without preference gets 16384, protocol 250 reset to 18`);
+  // A rule's protocol is a number only, for keepalived 2.2.7: a name is refused and the rule installed without it.
+  t.match(rules, /^7:\s+from 192\.0\.2\.18 lookup 200 proto 18/m, `${who}: a rule with protocol lbproto (a name) is installed as proto 18`);
+  t.ok(d.out.has(/Invalid protocol lbproto/), `${who}: and "Invalid protocol lbproto" is said`);
+  t.match(rules, /^16383:\s+from 192\.0\.2\.20 lookup 200 proto 18/m, `${who}: the next one (a virtual rule) 16383`);
+  t.equal(d.out.count(/Rule has no preference specified - setting to 1638[34]\. This is probably not what you want\./), 2, `${who}: and says so for each`);
+  t.equal(d.out.count(/Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED\(18\), resetting protocol/), 1, `${who}: and that the rule's protocol was reset`);
   if (withDotD) t.match(installed ?? '', /198\.51\.100\.128\/26 dev eth0 table 201 proto 18/, `${who}: a table named only in rt_tables.d/extra.conf (201)`);
   t.notOk(d.out.has(/unknown table|invalid table|not a valid table/i), `${who}: no table error`);
   d.cp.kill('SIGTERM');

@@ -54,6 +54,13 @@ const rows: Row[] = [
   { name: 'script without enable_script_security, and an error', text: tracked('    priority 300'), measured: 6 },
   { name: 'script without enable_script_security, and a missing interface', text: tracked('', 'eth7'), measured: 5 },
   { name: 'missing include with -e, and an error', text: `include /nonexistent-tk/x.conf\n${inst('    priority 300')}`, args: ['-e'], measured: 6 },
+  { name: 'rule without a preference', text: `${inst()}static_rules {\n    from 192.0.2.50 table 100\n}\n`, measured: 5 },
+  { name: 'rule with preference', text: `${inst()}static_rules {\n    from 192.0.2.50 table 100 preference 100\n}\n`, measured: 0 },
+  { name: 'rule option pref (unknown to 2.2.7)', text: `${inst()}static_rules {\n    from 192.0.2.50 table 100 pref 100\n}\n`, measured: 5 },
+  { name: 'rule option ip_proto (unknown to 2.2.7)', text: `${inst()}static_rules {\n    from 192.0.2.50 table 100 preference 9 ip_proto udp\n}\n`, measured: 5 },
+  { name: 'rule protocol 12, tracked', text: `${inst()}static_rules {\n    from 192.0.2.50 table 100 preference 9 protocol 12\n}\n`, measured: 5 },
+  { name: 'static address with an unknown track_group', text: `${inst()}static_ipaddress {\n    192.0.2.50/24 dev eth0 track_group NOPE\n}\n`, measured: 5 },
+  { name: 'static address with a known track_group', text: `${inst()}track_group TG {\n    group {\n        VI_1\n    }\n}\nstatic_ipaddress {\n    192.0.2.50/24 dev eth0 track_group TG\n}\n`, measured: 0 },
 ];
 
 /** Runs `argv` in a new network namespace with lo and eth0 (a veth whose peer is eth9). */

@@ -53,7 +53,7 @@ t.test('sync groups: members, trackers, notify, legacy syntax', async (t) => {
 });
 
 t.test('static addresses, routes and rules', async (t) => {
-  const r = load('static_ipaddress {\n  192.0.2.1/24 dev eth0 scope link\n  2001:db8::1/64 dev eth0\n}\nstatic_routes {\n  default via 192.0.2.254 dev eth0\n  198.51.100.0/24 via 192.0.2.253 or 192.0.2.252\n  unreachable 203.0.113.0/24\n}\nstatic_rules {\n  from 192.0.2.0/24 table 10\n  to 2001:db8::/32 lookup 11 pref 100\n  from 192.0.2./24 table 1\n}\n');
+  const r = load('static_ipaddress {\n  192.0.2.1/24 dev eth0 scope link\n  2001:db8::1/64 dev eth0\n}\nstatic_routes {\n  default via 192.0.2.254 dev eth0\n  198.51.100.0/24 via 192.0.2.253 or 192.0.2.252\n  unreachable 203.0.113.0/24\n}\nstatic_rules {\n  from 192.0.2.0/24 table 10 priority 5\n  to 2001:db8::/32 lookup 11 preference 100\n  from 192.0.2./24 table 1\n}\n');
   t.same(errors(r), []);
   const m = r.model;
   t.same(m?.staticAddresses.map((a) => [a.address, a.prefixLen, a.family, a.scope ?? null]), [['192.0.2.1', 24, 'inet', 'link'], ['2001:db8::1', 64, 'inet6', null]]);
@@ -65,4 +65,31 @@ t.test('static addresses, routes and rules', async (t) => {
   t.equal(withCode(r, 'ERR_CONFIG_BAD_ADDRESS')[0]?.severity, 'warning');
   const bad = load('static_ipaddress {\n  192.0.2.300/24\n}\n');
   t.equal(withCode(bad, 'ERR_CONFIG_BAD_ADDRESS')[0]?.severity, 'error');
+});
+
+// keepalived 2.2.7, observed (-t and the daemon; test/interop/config-test-codes, test/integration/named-tables).
+t.test('rules as keepalived 2.2.7 reads them: default preferences, unknown options, protocols', async (t) => {
+  const r = load('static_rules {\n  from 192.0.2.1 table 10\n  from 192.0.2.2 table 10 order 7\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  virtual_rules {\n    from 192.0.2.3 table 10\n  }\n}\nstatic_rules {\n  from 192.0.2.4 table 10\n}\n');
+  t.same(r.model?.staticRules.map((x) => x.preference), [16384, 7, 16382], 'static rules: 16384 first, counting down in file order');
+  t.same(r.model?.vrrpInstances[0]?.virtualRules.map((x) => x.preference), [16383], 'a virtual rule between them in the file takes the next number');
+  t.same(withCode(r, 'ERR_CONFIG_RULE_NO_PREFERENCE').map((d) => [d.severity, d.message, d.loc?.line]), [
+    ['error', 'Rule has no preference specified - setting to 16384. This is probably not what you want.', 2],
+    ['error', 'Rule has no preference specified - setting to 16383. This is probably not what you want.', 9],
+    ['error', 'Rule has no preference specified - setting to 16382. This is probably not what you want.', 13],
+  ]);
+  const pref = load('static_rules {\n  from 192.0.2.1 table 10 pref 3\n  from 192.0.2.2 table 10 preference 4 ip_proto udp\n  from 192.0.2.3 table 10 preference 5 ipproto udp\n}\n');
+  t.same(pref.model?.staticRules.map((x) => x.preference), [5], '`pref` and `ip_proto` are unknown rule options to 2.2.7: those rules are skipped');
+  t.same(errors(pref).map((d) => d.message), ['Unknown rule option pref', 'Unknown rule option ip_proto']);
+  const proto = load('static_rules {\n  from 192.0.2.1 table 10 preference 1 protocol 12\n  from 192.0.2.2 table 10 preference 2 protocol static\n  from 192.0.2.3 table 10 preference 3 protocol 12 no_track\n}\n');
+  t.same(errors(proto).map((d) => d.message), [
+    'Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol',
+    "invalid number 'static'",
+    'Invalid protocol static',
+  ], 'a tracked rule\'s numeric protocol is reset; a name is refused; no_track keeps a number');
+  t.same(proto.model?.staticRules[1]?.args, ['from', '192.0.2.2', 'table', '10', 'preference', '2'], 'the refused protocol is not installed');
+});
+
+t.test('an unknown track_group on a static entry is a config error, as keepalived 2.2.7 says it', async (t) => {
+  const r = load('track_group TG {\n  group {\n    VI_1\n  }\n}\nstatic_ipaddress {\n  192.0.2.1/24 dev eth0 track_group TG\n  192.0.2.2/24 dev eth0 track_group NOPE\n}\nstatic_routes {\n  198.51.100.0/24 dev eth0 track_group TH\n}\n');
+  t.same(errors(r).map((d) => [d.message, d.loc?.line]), [['track_group NOPE not found', 8], ['track_group TH not found', 11]]);
 });
