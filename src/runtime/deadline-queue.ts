@@ -13,9 +13,10 @@
  * early and nothing runs late.
  */
 import type { Clock, TimerHandle } from './clock';
+import { DeadlineHeap, type HeapEntry } from './deadline-heap';
 
 /** One owner's deadline (at most one pending at a time); reused for every arming. */
-export class Deadline {
+export class Deadline implements HeapEntry {
   /** When it is due (ms, clock time); meaningful while queued. */
   at = 0;
   /** Order of setting: equal deadlines run in the order they were set. */
@@ -31,8 +32,7 @@ export class Deadline {
 const PRECISE = { precise: true } as const;
 
 export class DeadlineQueue {
-  private readonly heap: Deadline[] = [];
-  private seq = 0;
+  private readonly heap = new DeadlineHeap<Deadline>();
   private timer: TimerHandle | undefined;
   private timerAt: number | undefined;
   private firing = false;
@@ -44,33 +44,22 @@ export class DeadlineQueue {
   ) {}
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   /** Queue `d` for `atMs` (moving it if it is already queued here or elsewhere). */
   set(d: Deadline, atMs: number): void {
     if (d.queue !== undefined && d.queue !== this) d.queue.clear(d);
-    d.seq = this.seq++;
-    if (d.index < 0) {
-      d.at = atMs;
-      d.queue = this;
-      d.index = this.heap.length;
-      this.heap.push(d);
-      this.up(d.index);
-    } else {
-      const earlier = atMs < d.at;
-      d.at = atMs;
-      if (earlier) this.up(d.index);
-      else this.down(d.index);
-    }
+    d.queue = this;
+    this.heap.set(d, atMs);
     this.arm();
   }
 
   /** Unqueue `d` (nothing if it is not queued here). */
   clear(d: Deadline): void {
     if (d.queue !== this || d.index < 0) return;
-    this.removeAt(d.index);
-    if (this.heap.length === 0) this.disarm();
+    this.take(d);
+    if (this.heap.size === 0) this.disarm();
   }
 
   private fire(): void {
@@ -79,8 +68,8 @@ export class DeadlineQueue {
     const now = this.clock.now();
     this.firing = true;
     try {
-      for (let top = this.heap[0]; top !== undefined && top.at <= now; top = this.heap[0]) {
-        this.removeAt(0);
+      for (let top = this.heap.peek(); top !== undefined && top.at <= now; top = this.heap.peek()) {
+        this.take(top);
         top.run(now);
       }
     } finally {
@@ -91,7 +80,7 @@ export class DeadlineQueue {
 
   private arm(): void {
     if (this.firing) return; // fire() arms once, after every due entry has run
-    const top = this.heap[0];
+    const top = this.heap.peek();
     if (top === undefined) return this.disarm();
     if (this.timerAt !== undefined && this.timerAt <= top.at) return;
     this.timer?.cancel();
@@ -105,58 +94,10 @@ export class DeadlineQueue {
     this.timerAt = undefined;
   }
 
-  // ---- binary min-heap on (at, seq), each entry knowing its index ----------------------
-
-  private removeAt(i: number): void {
-    const h = this.heap;
-    const d = h[i] as Deadline;
-    const last = h.pop() as Deadline;
-    d.index = -1;
+  private take(d: Deadline): void {
+    this.heap.remove(d);
     d.queue = undefined;
-    if (last === d) return;
-    h[i] = last;
-    last.index = i;
-    this.up(i);
-    this.down(last.index);
   }
-
-  private up(i: number): void {
-    const h = this.heap;
-    const d = h[i] as Deadline;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = h[p] as Deadline;
-      if (!before(d, parent)) break;
-      h[i] = parent;
-      parent.index = i;
-      i = p;
-    }
-    h[i] = d;
-    d.index = i;
-  }
-
-  private down(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const d = h[i] as Deadline;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && before(h[r] as Deadline, h[l] as Deadline) ? r : l;
-      const child = h[c] as Deadline;
-      if (!before(child, d)) break;
-      h[i] = child;
-      child.index = i;
-      i = c;
-    }
-    h[i] = d;
-    d.index = i;
-  }
-}
-
-function before(x: Deadline, y: Deadline): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }
 
 const shared = new WeakMap<Clock, { coarse: DeadlineQueue; precise: DeadlineQueue }>();

@@ -8,64 +8,17 @@
  */
 import type { NativeAddon, NativeTimer } from '../net/native';
 import type { TimerHandle } from './clock';
+import { DeadlineHeap, type HeapEntry } from './deadline-heap';
 
-interface Entry {
-  at: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
-}
-
-/** Min-heap on (at, seq): equal deadlines run in the order they were set. */
-class DeadlineHeap {
-  private readonly a: Entry[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): Entry | undefined {
-    return this.a[0];
-  }
-  push(e: Entry): void {
-    const a = this.a;
-    a.push(e);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(e, a[p] as Entry)) break;
-      a[i] = a[p] as Entry;
-      i = p;
-    }
-    a[i] = e;
-  }
-  pop(): Entry | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= a.length) break;
-      const r = l + 1;
-      const c = r < a.length && before(a[r] as Entry, a[l] as Entry) ? r : l;
-      if (!before(a[c] as Entry, last)) break;
-      a[i] = a[c] as Entry;
-      i = c;
-    }
-    a[i] = last;
-    return top;
-  }
-}
-
-function before(x: Entry, y: Entry): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+/** One at() deadline; leaves the heap when it runs or is cancelled. */
+interface Entry extends HeapEntry {
+  readonly fn: () => void;
 }
 
 export class PreciseTimers {
-  private readonly heap = new DeadlineHeap();
+  private readonly heap = new DeadlineHeap<Entry>();
   private readonly timer: NativeTimer;
   private armedAt: number | undefined;
-  private seq = 0;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -76,11 +29,11 @@ export class PreciseTimers {
 
   /** Run fn once when now() >= atMs. */
   at(atMs: number, fn: () => void): TimerHandle {
-    const e: Entry = { at: atMs, seq: this.seq++, fn, cancelled: false };
-    this.heap.push(e);
+    const e: Entry = { at: atMs, seq: 0, index: -1, fn };
+    this.heap.set(e, atMs);
     this.rearm();
-    // Cancelled entries stay in the heap until they reach the top (cheap; bounded by deadlines).
-    return { cancel: () => void (e.cancelled = true) };
+    // (the timer stays armed: if it was armed for this entry, it wakes, finds nothing due and re-arms)
+    return { cancel: () => this.heap.remove(e) };
   }
 
   close(): void {
@@ -90,19 +43,15 @@ export class PreciseTimers {
   private expired(): void {
     this.armedAt = undefined;
     const now = this.now();
-    for (let top = this.heap.peek(); top && (top.cancelled || top.at <= now); top = this.heap.peek()) {
-      this.heap.pop();
-      if (!top.cancelled) top.fn();
+    for (let top = this.heap.peek(); top && top.at <= now; top = this.heap.peek()) {
+      this.heap.remove(top);
+      top.fn();
     }
     this.rearm();
   }
 
   private rearm(): void {
-    let top = this.heap.peek();
-    while (top?.cancelled) {
-      this.heap.pop();
-      top = this.heap.peek();
-    }
+    const top = this.heap.peek();
     if (!top) {
       if (this.armedAt !== undefined) this.addon.timerDisarm(this.timer);
       this.armedAt = undefined;
