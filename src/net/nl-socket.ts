@@ -52,6 +52,42 @@ export interface NlRequestOptions {
   checkError?: boolean;
 }
 
+/**
+ * Requests framed ahead (prepareRequests): one datagram whose messages only lack their
+ * sequence numbers. sendPrepared numbers them in place and sends the datagram as it is.
+ */
+export interface PreparedRequests {
+  readonly datagram: Buffer;
+  /** Where each message starts in the datagram. */
+  readonly offsets: readonly number[];
+}
+
+/** Frame `bodies` as requests of one type (NLM_F_REQUEST | NLM_F_ACK | flags), back to back in one datagram. */
+export function prepareRequests(type: number, flags: number, bodies: readonly Uint8Array[]): PreparedRequests {
+  const parts: Buffer[] = [];
+  const offsets: number[] = [];
+  let at = 0;
+  for (const body of bodies) {
+    const msg = formatMessage({ type, flags: flags | NLM_F_REQUEST | NLM_F_ACK, seq: 0, port: 0, data: body });
+    const len = msg.reduce((n, b) => n + b.length, 0);
+    offsets.push(at);
+    // NLMSG_ALIGN: the next message of a datagram starts on a 4-byte boundary.
+    at += (len + 3) & ~3;
+    parts.push(Buffer.concat(msg, (len + 3) & ~3));
+  }
+  return { datagram: Buffer.concat(parts, at), offsets };
+}
+
+/** The requests of one sendPrepared: their ACKs are counted, one errno each (0 = done). */
+interface PreparedPending {
+  firstSeq: number;
+  errnos: number[];
+  left: number;
+  timer?: NodeJS.Timeout;
+  resolve: (errnos: number[]) => void;
+  reject: (e: Error) => void;
+}
+
 interface Pending {
   type: number;
   body: Uint8Array[];
@@ -79,6 +115,10 @@ export class NlSocket extends EventEmitter {
   private readonly queue: Pending[] = [];
   private readonly inFlight = new Map<number, Pending>();
   private dumpInFlight = false;
+  /** sendPrepared batches whose ACKs are not all in (rarely more than one). */
+  private prepared: PreparedPending[] = [];
+  /** Their outstanding requests (counted against maxInFlight). */
+  private preparedLeft = 0;
   private corked = 0;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private closed = false;
@@ -154,6 +194,56 @@ export class NlSocket extends EventEmitter {
   }
 
   /**
+   * Send requests framed ahead as they are (numbered in place; nothing is built or copied):
+   * resolves to each one's errno (0: done), in order. Undefined, and nothing sent, when they
+   * cannot leave now without overtaking queued requests or the in-flight bound (the caller
+   * then sends them as ordinary requests). A takeover's VIPs leave this way: the datagram is
+   * the one built when the instance was.
+   */
+  sendPrepared(p: PreparedRequests, timeoutMs: number): Promise<number[]> | undefined {
+    const n = p.offsets.length;
+    if (this.closed || this.corked > 0 || this.queue.length > 0 || n === 0 || this.inFlight.size + this.preparedLeft + n > this.maxInFlight) return undefined;
+    // consecutive numbers, never wrapping inside a batch (match() tests a range)
+    if (this.seq > 0xfffffffe - n) this.seq = 0;
+    const firstSeq = this.seq + 1;
+    this.seq += n;
+    for (let i = 0; i < n; i++) p.datagram.writeUInt32LE(firstSeq + i, (p.offsets[i] as number) + 8);
+    try {
+      this.addon.netlinkSend(this.fd, p.datagram);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return new Promise((resolve, reject) => {
+      const b: PreparedPending = { firstSeq, errnos: new Array<number>(n).fill(0), left: n, resolve, reject };
+      if (timeoutMs > 0) b.timer = setTimeout(() => this.finishPrepared(b, new Error('Timeout has been reached')), timeoutMs);
+      this.prepared.push(b);
+      this.preparedLeft += n;
+      this.holdLoop();
+    });
+  }
+
+  private finishPrepared(b: PreparedPending, err?: Error): void {
+    const i = this.prepared.indexOf(b);
+    if (i < 0) return;
+    this.prepared.splice(i, 1);
+    this.preparedLeft -= b.left;
+    if (b.timer) clearTimeout(b.timer);
+    this.releaseLoop();
+    if (err) b.reject(err);
+    else b.resolve(b.errnos);
+    this.pump();
+  }
+
+  /** A process awaiting a reply is not idle: hold the loop while anything is outstanding. */
+  private holdLoop(): void {
+    if (this.inFlight.size + this.prepared.length === 1 && !this.keepAlive) this.addon.setRef(this.fd, true);
+  }
+
+  private releaseLoop(): void {
+    if (this.inFlight.size + this.prepared.length === 0 && !this.keepAlive && !this.closed) this.addon.setRef(this.fd, false);
+  }
+
+  /**
    * Requests made while corked are only queued; uncork() sends every one the in-flight bound
    * allows in one datagram. The kernel runs a datagram's messages one after another, each with
    * its own ACK (an error in one does not stop the next): 50 VIPs cost one sendmsg, not 50.
@@ -172,12 +262,12 @@ export class NlSocket extends EventEmitter {
    */
   private pump(): void {
     if (this.corked > 0) return;
-    while (!this.closed && this.inFlight.size < this.maxInFlight) {
+    while (!this.closed && this.inFlight.size + this.preparedLeft < this.maxInFlight) {
       const first = this.queue[0];
       if (!first || (first.dump && this.dumpInFlight)) return;
       const batch: Pending[] = [];
       let bytes = 0;
-      for (let p = this.queue[0]; p && this.inFlight.size + batch.length < this.maxInFlight && bytes < MAX_BATCH_BYTES; p = this.queue[0]) {
+      for (let p = this.queue[0]; p && this.inFlight.size + this.preparedLeft + batch.length < this.maxInFlight && bytes < MAX_BATCH_BYTES; p = this.queue[0]) {
         if (p.dump && (batch.length > 0 || this.dumpInFlight)) break;
         this.queue.shift();
         batch.push(p);
@@ -211,8 +301,7 @@ export class NlSocket extends EventEmitter {
     for (const p of batch) {
       p.msg = undefined;
       this.inFlight.set(p.seq, p);
-      // A process awaiting a reply is not idle: hold the loop while anything is outstanding.
-      if (this.inFlight.size === 1 && !this.keepAlive) this.addon.setRef(this.fd, true);
+      this.holdLoop();
       if (p.dump) this.dumpInFlight = true;
       if (p.opts.timeout) p.timer = setTimeout(() => this.finish(p, new Error('Timeout has been reached')), p.opts.timeout);
     }
@@ -223,7 +312,7 @@ export class NlSocket extends EventEmitter {
     this.inFlight.delete(p.seq);
     if (p.dump) this.dumpInFlight = false;
     if (p.timer) clearTimeout(p.timer);
-    if (this.inFlight.size === 0 && !this.keepAlive && !this.closed) this.addon.setRef(this.fd, false);
+    this.releaseLoop();
     if (err) p.reject(err);
     else p.resolve([p.msgs, {}]);
     this.pump();
@@ -235,6 +324,7 @@ export class NlSocket extends EventEmitter {
       // An overrun may have dropped replies as well as notifications: fail what is outstanding
       // now rather than let each caller wait for its timeout. Queued requests are unaffected.
       for (const p of [...this.inFlight.values()]) this.finish(p, err);
+      for (const b of [...this.prepared]) this.finishPrepared(b, err);
       // Without a listener EventEmitter would throw inside the addon's callback: a fatal
       // exception, the very abort this module exists to avoid.
       if (this.listenerCount('error') > 0) this.emit('error', err);
@@ -261,7 +351,7 @@ export class NlSocket extends EventEmitter {
   /** Feed one message to its request; false if no request owns its seq. */
   private match(m: NetlinkMessage): boolean {
     const p = m.seq === 0 ? undefined : this.inFlight.get(m.seq);
-    if (!p) return false;
+    if (!p) return this.prepared.length > 0 && this.matchPrepared(m);
     if (m.type === NLMSG_ERROR) {
       // A kernel error replaces any partial reply; an ACK (errno 0) ends a non-dump request
       // after its data messages, or alone when there were none.
@@ -278,6 +368,20 @@ export class NlSocket extends EventEmitter {
     return true;
   }
 
+  /** An ACK (or error) of a sendPrepared request; their requests have no data replies. */
+  private matchPrepared(m: NetlinkMessage): boolean {
+    for (const b of this.prepared) {
+      const i = m.seq - b.firstSeq;
+      if (i < 0 || i >= b.errnos.length) continue;
+      if (m.type !== NLMSG_ERROR) return true;
+      b.errnos[i] = m.data.length >= 4 ? -m.data.readInt32LE(0) : 0;
+      this.preparedLeft--;
+      if (--b.left === 0) this.finishPrepared(b);
+      return true;
+    }
+    return false;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -287,6 +391,11 @@ export class NlSocket extends EventEmitter {
       p.reject(closedError());
     }
     this.inFlight.clear();
+    for (const b of this.prepared.splice(0)) {
+      if (b.timer) clearTimeout(b.timer);
+      b.reject(closedError());
+    }
+    this.preparedLeft = 0;
     for (const p of this.queue.splice(0)) p.reject(closedError());
     this.emit('close');
   }

@@ -17,7 +17,7 @@
 import { AttrStream, formatMessage, parseError, type NetlinkMessage } from 'netlink/dist/structs';
 import { FlagsGet, FlagsNew } from 'netlink/dist/constants';
 import * as rt from 'netlink/dist/rt/structs';
-import { createRouteSocket, type RtnlGroup } from './nl-socket';
+import { createRouteSocket, prepareRequests, type PreparedRequests, type RtnlGroup } from './nl-socket';
 import type {
   AddressSpec, InstalledAddress, IpvlanFlags, LinkInfo, MacvlanMode, NetEvent, RouteEvent, RouteSpec, RtnlPort, RtnlWatch, RuleEvent, RuleSpec, WatchStats,
 } from './ports';
@@ -46,6 +46,8 @@ export interface RtSocket {
     /** Hold requests, then send them in one datagram (nl-socket.ts); absent on fakes. */
     cork?(): void;
     uncork?(): void;
+    /** Send requests framed ahead (nl-socket.ts); undefined when they cannot leave now; absent on fakes. */
+    sendPrepared?(p: PreparedRequests, timeoutMs: number): Promise<number[]> | undefined;
   };
   addMembership(group: RtnlGroup): void;
 }
@@ -100,6 +102,8 @@ export class Rtnl implements RtnlPort {
   private readonly ifindexes = new Map<string, number>();
   /** RTM_NEWADDR bodies by spec object (the instance keeps its specs), for one ifindex. */
   private readonly addBodies = new WeakMap<AddressSpec, { ifindex: number; body: Uint8Array[] }>();
+  /** addAddresses' datagrams framed ahead, by specs array (the instance keeps its arrays), for their ifindexes. */
+  private readonly addBatches = new WeakMap<readonly AddressSpec[], { devs: string[]; ifindexes: number[]; requests: PreparedRequests }>();
 
   constructor(opts: RtnlOptions = {}) {
     this.ifindexNow = opts.ifindexNow ?? (opts.openSocket ? () => undefined : ioctlIfindexOrUndefined);
@@ -134,10 +138,7 @@ export class Rtnl implements RtnlPort {
     try {
       [reply] = await sock.socket.request(type, body, { flags, timeout: this.timeoutMs, checkError: false });
     } catch (e) {
-      if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, op, target, 'port closed');
-      const errno = errnoOf(e);
-      if (errno) throw new RtnlError('ERR_NETLINK_SOCKET', errno, op, target, (e as Error).message);
-      throw new RtnlError('ERR_NETLINK_TIMEOUT', ERRNO.ETIMEDOUT, op, target, `no reply within ${this.timeoutMs} ms`);
+      return this.transportError(e, op, target);
     }
     const first = reply[0];
     if (first && first.type === NLMSG_ERROR) {
@@ -146,6 +147,14 @@ export class Rtnl implements RtnlPort {
       return [];
     }
     return reply.map((m) => rt.parseMessage(m.type, m.data));
+  }
+
+  /** A request that got no answer from the kernel: closed, a socket error, or no reply in time. */
+  private transportError(e: unknown, op: string, target: string): never {
+    if (this.closed) throw new RtnlError('ERR_NETLINK_CLOSED', 0, op, target, 'port closed');
+    const errno = errnoOf(e);
+    if (errno) throw new RtnlError('ERR_NETLINK_SOCKET', errno, op, target, (e as Error).message);
+    throw new RtnlError('ERR_NETLINK_TIMEOUT', ERRNO.ETIMEDOUT, op, target, `no reply within ${this.timeoutMs} ms`);
   }
 
   private async ifindexOf(op: string, target: string, ifname: string): Promise<number> {
@@ -215,12 +224,57 @@ export class Rtnl implements RtnlPort {
     } catch {
       /* each addAddress reports it */
     }
+    const batch = sock?.sendPrepared && this.addBatch(specs);
+    const sent = batch && sock?.sendPrepared?.(batch, this.timeoutMs);
+    if (sent) return specs.map((spec, i) => sent.then((errnos) => this.addedAddress(spec, errnos[i] as number), (e: unknown) => this.transportError(e, 'addAddress', describeAddress(spec))));
     sock?.cork?.();
     try {
       return specs.map((spec) => this.addAddress(spec));
     } finally {
       sock?.uncork?.();
     }
+  }
+
+  /**
+   * The datagram adding every spec, framed once per specs array and set of interface indexes
+   * (warmAddresses builds it at start): a takeover numbers and sends it, nothing more.
+   * Undefined when a spec's interface index is not known yet.
+   */
+  private addBatch(specs: readonly AddressSpec[]): PreparedRequests | undefined {
+    const pre = this.addBatches.get(specs);
+    if (pre && this.sameIndexes(pre.devs, pre.ifindexes)) return pre.requests;
+    const devs = [...new Set(specs.map((s) => s.dev))];
+    const ifindexes: number[] = [];
+    for (const dev of devs) {
+      const index = this.ifindexes.get(dev);
+      if (index === undefined) return undefined;
+      ifindexes.push(index);
+    }
+    const requests = prepareRequests(T.NEWADDR, CREATE_EXCL, specs.map((spec) => this.addBody(spec, this.ifindexes.get(spec.dev) as number)[0] as Uint8Array));
+    this.addBatches.set(specs, { devs, ifindexes, requests });
+    return requests;
+  }
+
+  /** Each interface still has the index it had (usually one interface). */
+  private sameIndexes(devs: readonly string[], ifindexes: readonly number[]): boolean {
+    for (let i = 0; i < devs.length; i++) if (this.ifindexes.get(devs[i] as string) !== ifindexes[i]) return false;
+    return true;
+  }
+
+  /** One address of a prepared batch answered `errno`: done, already there, or retried once on a stale interface index. */
+  private addedAddress(spec: AddressSpec, errno: number): Promise<void> | undefined {
+    if (errno === 0 || errno === ERRNO.EEXIST) return undefined;
+    if (errno === ERRNO.ENODEV) {
+      this.ifindexes.delete(spec.dev);
+      return this.addAddressLookingUp(spec, describeAddress(spec));
+    }
+    throw new RtnlError('ERR_NETLINK_REQUEST', errno, 'addAddress', describeAddress(spec));
+  }
+
+  /** addAddresses with warmAddress's work done ahead: each spec's request and the datagram of them all. */
+  warmAddresses(specs: readonly AddressSpec[]): void {
+    for (const spec of specs) this.warmAddress(spec);
+    this.addBatch(specs);
   }
 
   /**

@@ -166,9 +166,11 @@ export class NativeVrrpSocket implements VrrpSocket {
 
   private onReadable(err: Error | null, packets: NativePacket[]): void {
     if (err) this.emitError(err);
+    const readAtMs = performance.now();
     for (const raw of packets) {
       const p = this.toReceived(raw);
       if (!p) continue;
+      if (p.ageMs !== undefined) p.readAtMs = readAtMs;
       this.counters.received++;
       for (const cb of this.packetCbs) cb(p);
     }

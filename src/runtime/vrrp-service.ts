@@ -7,7 +7,7 @@
 import { applySysctls, fsSysctlIo, restoreSysctls, type AppliedSetting } from '../net/sysctl';
 import { trackedBfdLine } from './bfd-lines';
 import type { Model, VrrpInstance, VrrpSyncGroup } from '../config/model';
-import type { AnnouncePort, LinkInfo, NetEvent, ReceivedPacket, RtnlPort, RtnlWatch, VrrpSocket, WatchStats, VrrpSocketFactory } from '../net/ports';
+import { ageAt, type AnnouncePort, type LinkInfo, type NetEvent, type ReceivedPacket, type RtnlPort, type RtnlWatch, type VrrpSocket, type WatchStats, type VrrpSocketFactory } from '../net/ports';
 import type { Logger } from '../observe/log';
 import type { Iproute2Names } from '../config/rt-tables';
 import type { Clock } from './clock';
@@ -361,7 +361,7 @@ export class VrrpService {
     const valid = validateForInstance(decoded.advert, target.wire, { src: p.src, unicast });
     if (!valid.ok) return this.drop(target, valid.reason, valid.detail);
     const beforeCs = target.rt.state.masterAdverIntCs;
-    target.rt.receive(decoded.advert, p.src, p.ageMs);
+    target.rt.receive(decoded.advert, p.src, ageAt(p, this.deps.clock.now()));
     // A master advertising faster than we do (v3): interface_up_down_delays follow the new interval.
     const nowCs = target.rt.state.masterAdverIntCs;
     if (nowCs < beforeCs && nowCs * 10 < target.rt.model.advertIntMs) {

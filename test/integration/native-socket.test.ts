@@ -69,9 +69,10 @@ t.test('IPv4 multicast: TTL 255, TOS 0xc0, src/dst/ifindex, loopback and multica
   const got = joined.find('packet');
   t.equal(got.length, 3, 'h2 received the three adverts');
   const want = { family: 'inet', data: V4_PAYLOAD, src: h1.ipv4, dst: '224.0.0.18', ttl: 255, ifindex: await ifindexOf(lab, h2), ipTotalLength: 40 };
-  const { ageMs, ...rest } = got[0] as { ageMs?: number };
+  const { ageMs, readAtMs, ...rest } = got[0] as { ageMs?: number; readAtMs?: number };
   t.same(rest, want, 'IP header stripped; TTL, source, destination, ifindex and total length reported');
   t.ok(typeof ageMs === 'number' && ageMs >= 0 && ageMs < 1000, `kernel arrival stamp gives the packet's age (${ageMs} ms)`);
+  t.ok(typeof readAtMs === 'number' && readAtMs > 0, 'and the time it was read (the age grows from there)');
   t.equal(joined3.find('packet').length, 3, 'h3 joined socket also received them');
   t.equal(notJoined.find('packet').length, 0, 'IP_MULTICAST_ALL off: a socket that did not join sees none');
   t.match(dumpText, /tos 0xc0, ttl 255,.*proto VRRP \(112\)/, 'on the wire: TOS 0xc0, TTL 255, protocol 112');
@@ -92,7 +93,7 @@ t.test('IPv6 multicast to ff02::12 from the link-local address, hop limit 255', 
   t.equal(await rx.waitExit(8000), 0);
   const got = rx.find('packet');
   t.equal(got.length, 2);
-  const { ageMs: age6, ...rest6 } = got[0] as { ageMs?: number };
+  const { ageMs: age6, readAtMs: _read6, ...rest6 } = got[0] as { ageMs?: number; readAtMs?: number };
   t.same(rest6, { family: 'inet6', data: V6_PAYLOAD, src: ll, dst: 'ff02::12', ttl: 255, ifindex: await ifindexOf(lab, h2) }, 'payload untouched, hop limit 255');
   t.ok(typeof age6 === 'number' && age6 >= 0 && age6 < 1000, 'IPv6 packets are stamped too');
 });

@@ -5,7 +5,8 @@
  */
 import t from 'tap';
 import { formatMessage, parseMessages, type NetlinkMessage } from 'netlink';
-import { NlSocket } from '../../src/net/nl-socket';
+import { NlSocket, prepareRequests } from '../../src/net/nl-socket';
+import { Rtnl } from '../../src/net/rtnl';
 import type { NativeAddon, NativeError, NativePacket } from '../../src/net/native';
 
 type ReadCb = (err: NativeError | null, pkts: NativePacket[]) => void;
@@ -188,4 +189,62 @@ t.test('a batch respects the in-flight bound; a dump goes alone', async (t) => {
   t.same(fake.sent.map((m) => m.type), [40, 41, 42, 43], 'the rest once there is room');
   t.equal(fake.datagrams.length, 3, 'the third request alone, then the dump alone: a dump shares no datagram');
   sock.close();
+});
+
+t.test('prepared requests: sent as framed, numbered in place, one errno each; they wait behind queued requests and count in flight', async (t) => {
+  const { sock, fake } = open(4);
+  const prep = prepareRequests(20, 0x600, [Buffer.from([1, 2, 3, 4, 5]), Buffer.from([6, 7, 8, 9])]);
+  t.same(prep.offsets, [0, 24], 'messages aligned to 4 bytes');
+  const p = sock.sendPrepared(prep, 1000);
+  t.ok(p, 'sent at once');
+  t.equal(fake.datagrams.length, 1, 'one sendmsg');
+  t.same(fake.sent.map((m) => [m.type, m.flags]), [[20, 0x605], [20, 0x605]], 'REQUEST|ACK added to the flags');
+  const [s1, s2] = fake.sent.map((m) => m.seq) as [number, number];
+  t.equal(s2, s1 + 1, 'consecutive sequence numbers');
+  t.equal(fake.ref, true, 'the loop is held while ACKs are due');
+  const q = sock.request(30, [Buffer.alloc(4)]);
+  t.equal(sock.pending, 1);
+  t.equal(sock.sendPrepared(prep, 1000), undefined, 'the in-flight bound: two prepared + one ordinary of 4, two more do not fit');
+  fake.deliver({ type: 2, seq: s2, data: err(17) });
+  fake.deliver(ACK(s1));
+  t.same(await p, [0, 17], 'errnos in request order, whatever the ACK order');
+  fake.deliver(ACK(fake.sent[2]?.seq as number));
+  await q;
+  t.equal(fake.ref, false, 'released once nothing is outstanding');
+  sock.cork();
+  void sock.request(31, [Buffer.alloc(4)]).catch(() => undefined);
+  t.equal(sock.sendPrepared(prep, 1000), undefined, 'never ahead of a queued request');
+  sock.uncork();
+  const p3 = sock.sendPrepared(prep, 20);
+  t.ok(p3);
+  const seq3 = fake.datagrams.at(-1)?.readUInt32LE(8) as number;
+  t.not(seq3, s1, 'renumbered on every send');
+  await t.rejects(p3 as Promise<number[]>, /Timeout/, 'no ACK in time: rejected');
+  const p4 = sock.sendPrepared(prep, 1000) as Promise<number[]>;
+  sock.close();
+  await t.rejects(p4, { code: 'ERR_NETLINK_CLOSED' });
+});
+
+t.test('Rtnl.addAddresses over prepared requests: one datagram built ahead; EEXIST is success, ENODEV retried after a lookup, other errnos are errors', async (t) => {
+  const fake = new FakeAddon();
+  let index = 7;
+  const rtnl = new Rtnl({ openSocket: () => ({ socket: new NlSocket(0, { addon: fake as unknown as NativeAddon, maxInFlight: 64 }), addMembership: () => undefined }), ifindexNow: () => index });
+  const specs = ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13'].map((address) => ({ family: 'inet' as const, address, prefixLen: 24, dev: 'eth0' }));
+  rtnl.warmAddresses(specs);
+  const built = fake.datagrams.length;
+  const settled = Promise.allSettled(rtnl.addAddresses(specs));
+  t.equal(fake.datagrams.length, built + 1, 'one sendmsg');
+  const sent = parseMessages(fake.datagrams.at(-1) as Buffer);
+  t.same(sent.map((m) => [m.type, m.flags]), specs.map(() => [20, 0x605]), 'RTM_NEWADDR, REQUEST|ACK|EXCL|CREATE, one per VIP');
+  t.same(sent.map((m) => m.data.readUInt32LE(4)), [7, 7, 7, 7], 'for the interface index known at warm-up');
+  index = 9;
+  fake.deliver(ACK(sent[0]?.seq as number), { type: 2, seq: sent[1]?.seq as number, data: err(17) }, { type: 2, seq: sent[2]?.seq as number, data: err(1) }, { type: 2, seq: sent[3]?.seq as number, data: err(19) });
+  await new Promise((r) => setImmediate(r));
+  const retry = parseMessages(fake.datagrams.at(-1) as Buffer);
+  t.same(retry.map((m) => m.data.readUInt32LE(4)), [9], 'the ENODEV one sent again with the index looked up again');
+  fake.deliver(ACK(retry[0]?.seq as number));
+  const r = await settled;
+  t.same(r.map((x) => x.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  t.match((r[2] as PromiseRejectedResult).reason, { code: 'ERR_NETLINK_REQUEST', errno: 1, op: 'addAddress' });
+  rtnl.close();
 });
