@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Checker, Model, RealServer, SmtpHost, VirtualServer } from '../config/model';
 import type { ScriptRunner } from '../notify/exec';
 import { ScriptPolicy } from '../notify/script-policy';
-import { splitCommand } from '../notify/argv';
+import { splitCommand } from '../config/script-argv';
 import type { CheckTiming, CheckerKind } from './policy';
 import { serviceLabel } from './messages';
 import { fail, type Probe } from './result';

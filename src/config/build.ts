@@ -7,7 +7,7 @@
  */
 import type { ConfigNode, Loc } from './ast';
 import type { Diagnostics } from './diagnostics';
-import { splitCommand } from '../notify/argv';
+import { splitCommand } from './script-argv';
 import { nearest } from './suggest';
 import type { BlockTable, KwSpec } from './keywords/types';
 import { fallbackAction, fallbackNote } from './fallback';
@@ -100,8 +100,6 @@ function buildBlock(nodes: readonly ConfigNode[], tbl: BlockTable, target: Json,
 }
 
 function unknown(node: ConfigNode, tbl: BlockTable, target: Json, ctx: Ctx): void {
-  const warn = (code: string, msg: string): void => ctx.diags.deprecated(code, msg, node.loc);
-  if (tbl.onUnknown?.(node, target, warn)) return;
   const hint = nearest(node.keyword, Object.keys(tbl.keywords));
   const where = tbl.name === 'top level' ? 'at top level' : `in ${tbl.name}`;
   ctx.diags.error('ERR_CONFIG_UNKNOWN_KEYWORD', `unknown keyword '${node.keyword}' ${where}`, node.loc, hint);

@@ -10,7 +10,8 @@ import type { ConfigNode } from './ast';
 import { Diagnostics, type Diagnostic } from './diagnostics';
 import { buildFromTable, type Json, type RawLine } from './build';
 import { topTable } from './keywords/top';
-import type { Model, VrrpInstance } from './model';
+import type { Model, VrrpInstance, VrrpSyncGroup } from './model';
+import { nearest } from './suggest';
 import { parseConfigFile, parseConfigText, type ParseOptions } from './parser';
 import type { Raw } from './resolve-common';
 import { resolveGlobal, resolveScript, resolveTrackFile, resolveTrackProcess } from './resolve-global';
@@ -137,7 +138,8 @@ function resolveModel(root: Json, diags: Diagnostics, fileOrder: readonly string
   const interfaceUpDownDelays = ((root.interfaceUpDownDelays ?? []) as RawLine[]).map((l) => parseUpDownDelay(l, diags)).filter((x) => x !== undefined);
   // An instance without virtual_router_id was reported by the schema; keepalived drops it.
   const instances = list(root.vrrpInstances, (r) => (r.vrid === undefined ? undefined : resolveInstance(r, globalDefs, diags)));
-  const syncGroups = list(root.vrrpSyncGroups, (r) => resolveSyncGroup(r, diags));
+  const vsgs = list(root.virtualServerGroups, (r) => resolveVsg(r, diags));
+  const syncGroups = knownMembers(list(root.vrrpSyncGroups, (r) => resolveSyncGroup(r, diags)), instances, diags);
   assignRulePreferences([...staticRules, ...instances.flatMap((vi) => vi.virtualRules)], fileOrder, diags);
   const partial: Omit<Model, 'hasScripts'> = {
     globalDefs,
@@ -153,14 +155,37 @@ function resolveModel(root: Json, diags: Diagnostics, fileOrder: readonly string
     ...(interfaceUpDownDelays.length ? { interfaceUpDownDelays } : {}),
     ...(garpGroups.length ? { garpGroups } : {}),
     ...(staticTrackGroups.length ? { staticTrackGroups } : {}),
-    virtualServerGroups: list(root.virtualServerGroups, (r) => resolveVsg(r, diags)),
-    virtualServers: list(root.virtualServers, (r) => resolveVirtualServer(r, diags)),
+    virtualServerGroups: vsgs,
+    virtualServers: list(root.virtualServers, (r) => resolveVirtualServer(r, diags, vsgs)),
     ...(ssl ? { sslConfig: { password: ssl.password, ca: ssl.ca, certificate: ssl.certificate, key: ssl.key, loc: ssl.loc } } : {}),
   };
   const scripts = scriptsInUse(partial).filter((s) => !scriptExists || (s.argv[0] !== undefined && scriptExists(s.argv[0])));
   const model: Model = { ...partial, hasScripts: scripts.length > 0 };
   validateModel(model, diags);
   return model;
+}
+
+/**
+ * Sync groups as keepalived 2.2.7 keeps them (observed with -t, each a config error): an unknown
+ * member is dropped ("Virtual router VI_X specified in sync group G1 doesn't exist - ignoring"), a
+ * group left with one member is kept with a warning, one with none is removed.
+ */
+function knownMembers(groups: VrrpSyncGroup[], instances: readonly VrrpInstance[], diags: Diagnostics): VrrpSyncGroup[] {
+  const names = new Set(instances.map((vi) => vi.name));
+  const out: VrrpSyncGroup[] = [];
+  for (const g of groups) {
+    for (const m of g.members) {
+      if (!names.has(m)) diags.error('ERR_CONFIG_UNKNOWN_INSTANCE', `Virtual router ${m} specified in sync group ${g.name} doesn't exist - ignoring`, g.loc, nearest(m, [...names]));
+    }
+    const members = g.members.filter((m) => names.has(m));
+    if (members.length === 0) {
+      diags.error('ERR_CONFIG_SYNC_GROUP_SIZE', `Sync group ${g.name} has no virtual router(s). removing`, g.loc);
+      continue;
+    }
+    if (members.length === 1) diags.error('ERR_CONFIG_SYNC_GROUP_SIZE', `Sync group ${g.name} has only 1 virtual router(s) - this probably isn't what you want`, g.loc);
+    out.push(members.length === g.members.length ? g : { ...g, members });
+  }
+  return out;
 }
 
 function withSyncGroups(instances: VrrpInstance[], groups: readonly { name: string; members: readonly string[] }[]): VrrpInstance[] {

@@ -1,10 +1,13 @@
 /** Small helpers shared by the resolve-* modules (raw built JSON → Model). */
-import type { RawScript } from './build';
+import { LOCS, type RawScript } from './build';
 import type { ScriptCommand } from './model';
 
 /** A built block: untyped JSON whose shape the schema has already checked. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Raw = Record<string, any>;
+
+/** Whether the block itself had the keyword (a value may also come from the schema's default). */
+export const written = (r: Raw, keyword: string): boolean => (r[LOCS] as Record<string, unknown> | undefined)?.[keyword] !== undefined;
 
 export const sToMs = (s: number): number => Math.round(s * 1000);
 export const optMs = (s: number | undefined): number | undefined => (s === undefined ? undefined : sToMs(s));

@@ -105,9 +105,13 @@ export function parseRoute(line: RawLine, diags: Diagnostics): RouteEntry | unde
   if (options.table) r.table = options.table;
   if (options.scope) r.scope = options.scope;
   if (options.protocol !== undefined && !noTrack && options.protocol !== 'keepalived' && options.protocol !== '18') {
-    // keepalived 2.2.7 (observed, static and virtual routes alike): the route is installed as proto keepalived.
-    diags.warn('ERR_CONFIG_BAD_VALUE', 'Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol', line.loc);
+    // keepalived 2.2.7 (observed, static and virtual routes alike; -t exits 5): the route is installed as proto keepalived.
+    diags.error('ERR_CONFIG_BAD_VALUE', 'Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol', line.loc);
   } else if (options.protocol) r.protocol = options.protocol;
+  if (!noTrack && !a.includes('dev') && !a.includes('oif')) {
+    // keepalived 2.2.7 (observed, static and virtual routes; -t exits 5): installed all the same.
+    diags.error('ERR_CONFIG_ROUTE_NO_DEV', `Warning - cannot track route ${to.address}/${to.prefixLen} with no interface specified, not tracking`, line.loc);
+  }
   if (options.track_group !== undefined) {
     r.trackGroup = options.track_group;
     delete options.track_group;

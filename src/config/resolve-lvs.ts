@@ -243,16 +243,19 @@ function sorry(r: Raw, vsMethod: Method, diags: Diagnostics): SorryServer | unde
   return defined({ address, port: port(w[1], r.loc, diags), inhibit: r.sorryServerInhibit, ...method(r.sorryServerLvsMethod, vsMethod, r.loc, diags), loc: r.loc });
 }
 
-export function resolveVirtualServer(r: Raw, diags: Diagnostics): VirtualServer | undefined {
+export function resolveVirtualServer(r: Raw, diags: Diagnostics, groups: readonly VirtualServerGroup[] = []): VirtualServer | undefined {
   const h = head(r, diags);
   if (!h) return undefined;
   const vsMethod = method(r.lvsMethod, { lvsMethod: 'NAT' }, r.loc, diags);
   const up = inherit(r, {});
   const flags = ['ops', 'flag1', 'flag2', 'flag3', 'shPort', 'shFallback', 'mhPort', 'mhFallback'].filter((f) => r[f]);
+  const byAddress = h.kind === 'ip' || (h.kind === 'group' && !!groups.find((g) => g.name === h.group)?.entries.some((e) => e.kind === 'address'));
+  const protocol = protocolOf(h, byAddress, r.protocol as string | undefined, r.loc, diags);
+  const realServers = ((r.realServers ?? []) as Raw[]).map((rs) => realServer(rs, r, up, vsMethod, diags)).filter((x): x is RealServer => !!x);
   return defined({
     ...h,
-    protocol: r.protocol,
-    lvsSched: r.lvsSched ?? 'wlc',
+    protocol,
+    lvsSched: schedulerOf(h, protocol, r.lvsSched as string | undefined, r.loc, diags),
     schedFlags: flags.map((f) => f.replace(/([A-Z])/g, '-$1').replace(/(\d)$/, '-$1').toLowerCase()),
     ...vsMethod,
     persistenceTimeoutS: r.persistenceTimeout,
@@ -270,7 +273,58 @@ export function resolveVirtualServer(r: Raw, diags: Diagnostics): VirtualServer 
     virtualhost: r.virtualhost,
     smtpAlert: r.smtpAlert,
     sorryServer: sorry(r, vsMethod, diags),
-    realServers: ((r.realServers ?? []) as Raw[]).map((rs) => realServer(rs, r, up, vsMethod, diags)).filter((x): x is RealServer => !!x),
+    realServers: realServers.map((rs) => portForwarded(h, protocol, rs, diags)),
     loc: r.loc,
   } as VirtualServer);
+}
+
+/**
+ * keepalived 2.2.7 (observed with -t, config errors; its check_parser sets it so because the kernel
+ * would take protocol 0 as UDP): an address service without `protocol` is UDP, "Virtual server
+ * [192.0.2.100]:none:80: no protocol set - defaulting to UDP"; a fwmark service ignores a protocol
+ * ("Warning: Virtual server FWM 1: protocol specified for fwmark - protocol will be ignored"; IPVS
+ * keys it by the mark, ours keeps TCP internally where a protocol is needed).
+ */
+function protocolOf(vs: Pick<VirtualServer, 'kind' | 'address' | 'port' | 'fwmark' | 'group'>, byAddress: boolean, written: string | undefined, loc: Loc, diags: Diagnostics): string {
+  if (vs.kind === 'fwmark') {
+    if (written !== undefined) diags.error('ERR_CONFIG_FWMARK_PROTOCOL', `Warning: Virtual server FWM ${vs.fwmark as number}: protocol specified for fwmark - protocol will be ignored`, loc);
+    return 'TCP';
+  }
+  if (!byAddress) return written ?? 'TCP'; // a group of fwmarks only
+  if (written !== undefined) return written;
+  const where = vs.kind === 'ip' ? bracketed(vs.address as string, 'none', vs.port) : `GROUP ${vs.group as string}`;
+  diags.error('ERR_CONFIG_VS_NO_PROTOCOL', `Virtual server ${where}: no protocol set - defaulting to UDP`, loc);
+  return 'UDP';
+}
+
+/** keepalived 2.2.7 (observed with -t, a config error): "Virtual server [192.0.2.100]:tcp:80: no scheduler set, setting default 'wlc'". */
+function schedulerOf(vs: Pick<VirtualServer, 'kind' | 'address' | 'port' | 'fwmark' | 'group'>, protocol: string, written: string | undefined, loc: Loc, diags: Diagnostics): string {
+  if (written !== undefined) return written;
+  const where = vs.kind === 'ip' ? bracketed(vs.address as string, protocol.toLowerCase(), vs.port) : vs.kind === 'fwmark' ? `FWM ${vs.fwmark as number}` : `GROUP ${vs.group as string}`;
+  diags.error('ERR_CONFIG_VS_NO_SCHEDULER', `Virtual server ${where}: no scheduler set, setting default 'wlc'`, loc);
+  return 'wlc';
+}
+
+const bracketed = (address: string, proto: string, port: number | undefined): string => `[${address}]:${proto}:${port ?? 0}`;
+
+/**
+ * DR and TUN forward packets unchanged, so a real server's port is the service's. keepalived
+ * 2.2.7 (observed with -t, config errors; its checkers then use the corrected port):
+ * `WARNING - fwmark virtual server FWM 1, real server [192.0.2.5]:none:80 has port specified - clearing`,
+ * `WARNING - virtual server [192.0.2.100]:tcp:80 and real server [192.0.2.6]:tcp:8080 ports don't match - resetting`.
+ * NAT keeps the real server's port.
+ */
+function portForwarded(vs: Pick<VirtualServer, 'kind' | 'address' | 'port' | 'fwmark'>, protocol: string, rs: RealServer, diags: Diagnostics): RealServer {
+  if (rs.lvsMethod === 'NAT' || rs.port === undefined || rs.port === 0) return rs;
+  if (vs.kind === 'fwmark') {
+    diags.error('ERR_CONFIG_RS_PORT', `WARNING - fwmark virtual server FWM ${vs.fwmark as number}, real server ${bracketed(rs.address, 'none', rs.port)} has port specified - clearing`, rs.loc);
+    const { port: _cleared, ...rest } = rs;
+    return rest as RealServer;
+  }
+  if (vs.kind === 'ip' && vs.port !== undefined && rs.port !== vs.port) {
+    const proto = protocol.toLowerCase();
+    diags.error('ERR_CONFIG_RS_PORT', `WARNING - virtual server ${bracketed(vs.address as string, proto, vs.port)} and real server ${bracketed(rs.address, proto, rs.port)} ports don't match - resetting`, rs.loc);
+    return { ...rs, port: vs.port };
+  }
+  return rs;
 }

@@ -2,10 +2,10 @@
 import type { Loc } from './ast';
 import type { RawLine } from './build';
 import type { Diagnostics } from './diagnostics';
-import { splitCommand } from '../notify/argv';
+import { splitCommand } from './script-argv';
 import { normalizeIp, parsePrefix } from './addresses';
 import type { Family, GlobalDefs, NotifyScripts, ScriptCommand, VipEntry, VrrpInstance, VrrpSyncGroup } from './model';
-import { defined, scriptOf, sToMs, type Raw } from './resolve-common';
+import { defined, scriptOf, sToMs, written, type Raw } from './resolve-common';
 import { parseRoute, parseRule, parseTrackInterface, parseTrackRef, parseUnicastPeer, parseVip } from './resolve-lines';
 import { acceptMode, acceptResetText } from '../vrrp/strict';
 
@@ -145,7 +145,9 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     version = 3;
   }
   const strictMode = (r.strictMode ?? g.vrrpStrict) as boolean;
-  const priority = r.priority as number;
+  // keepalived 2.2.7 (observed on the wire): `state MASTER` without `priority` advertises 255, the
+  // address owner's priority; a written priority, even one refused for its range, keeps the default 100.
+  const priority = r.state === 'MASTER' && !written(r, 'priority') ? 255 : (r.priority as number);
   const am = acceptMode({ strict: strictMode, version, priority, accept: r.accept as boolean, noAccept: r.noAccept as boolean });
   if (am.resetV2) diags.warn('ERR_CONFIG_STRICT', acceptResetText(name), loc);
   const accept = am.accept;
@@ -156,8 +158,9 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
   // Optional fields that are not configured are present with the value undefined.
   const au = auth(r, name, version, strictMode, diags);
   let state = r.state;
-  if (au?.type === 'AH' && state === 'MASTER') {
-    diags.warn('ERR_CONFIG_AH_INITIAL_MASTER', `(${name}) Initial state master is incompatible with AH authentication - clearing`, loc);
+  if (au?.type === 'AH' && state === 'MASTER' && priority !== 255) {
+    // keepalived 2.2.7 counts it as a config error (-t exits 5; its sample keepalived.conf.SSL_GET).
+    diags.error('ERR_CONFIG_AH_INITIAL_MASTER', `(${name}) Initial state master is incompatible with AH authentication - clearing`, loc);
     state = 'BACKUP';
   }
   const vi: VrrpInstance = {
@@ -231,11 +234,11 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
 
 export function resolveSyncGroup(r: Raw, diags: Diagnostics): VrrpSyncGroup {
   const members = ((r.group ?? []) as RawLine[]).flatMap((l) => l.args);
-  const legacy = (r.legacyMembers ?? []) as string[];
+  if (r.group !== undefined && members.length === 0) diags.warn('ERR_CONFIG_SYNC_GROUP_SIZE', `Warning - sync group ${r.args[0] as string} has empty group block`, r.loc);
   return {
     name: r.args[0],
     loc: r.loc,
-    members: [...members, ...legacy],
+    members,
     ...trackers(r, diags),
     ...notifyScripts(r),
     syncGroupTrackingWeight: r.syncGroupTrackingWeight,

@@ -65,17 +65,13 @@ function staticTrackGroupRefs(m: Model, diags: Diagnostics): void {
 }
 
 function syncGroups(m: Model, diags: Diagnostics): void {
-  const names = m.vrrpInstances.map((v) => v.name);
   const owner = new Map<string, string>();
   for (const g of m.vrrpSyncGroups) {
     for (const member of g.members) {
-      if (!names.includes(member)) {
-        diags.error('ERR_CONFIG_UNKNOWN_INSTANCE', `vrrp_sync_group ${g.name}: instance '${member}' not found`, g.loc, nearest(member, names));
-      } else if (owner.has(member)) {
+      if (owner.has(member)) {
         diags.error('ERR_CONFIG_DUPLICATE', `instance '${member}' is in sync groups '${owner.get(member)}' and '${g.name}'`, g.loc);
       } else owner.set(member, g.name);
     }
-    if (g.members.length < 2) diags.warn('ERR_CONFIG_SYNC_GROUP_SIZE', `vrrp_sync_group ${g.name} has ${g.members.length} member(s); a sync group needs at least 2`, g.loc);
   }
   if (owner.size === 0) return;
   for (const vi of m.vrrpInstances) {

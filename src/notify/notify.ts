@@ -9,7 +9,7 @@
  *    `RS [rip]:tcp:80 [vip]:tcp:80 DOWN`;
  *  - SMTP alert subject/body wording of vrrp_notify.c.
  */
-import { splitCommand } from './argv';
+import { splitCommand } from '../config/script-argv';
 import type { NotifyScripts, ScriptCommand } from '../config/model';
 
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED';

@@ -22,7 +22,7 @@ import { PRIVATE_FILE_MODE, writeFileReplacing } from '../observe/safe-file';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from '../observe/log';
 import { ProcessScriptRunner, type ScriptOutcome, type ScriptRunner } from '../notify/exec';
-import { splitCommand } from '../notify/argv';
+import { splitCommand } from '../config/script-argv';
 import { ScriptPolicy, policyForRunner, runOptionsOf, type Ids, type PreparedScript } from '../notify/script-policy';
 import type { SelfCredentials } from '../notify/credentials';
 import { applyResult, initRiseFall, type RiseFallState, type TrackState } from '../track/rise-fall';

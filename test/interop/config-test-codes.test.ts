@@ -61,6 +61,23 @@ const rows: Row[] = [
   { name: 'rule protocol 12, tracked', text: `${inst()}static_rules {\n    from 192.0.2.50 table 100 preference 9 protocol 12\n}\n`, measured: 5 },
   { name: 'static address with an unknown track_group', text: `${inst()}static_ipaddress {\n    192.0.2.50/24 dev eth0 track_group NOPE\n}\n`, measured: 5 },
   { name: 'static address with a known track_group', text: `${inst()}track_group TG {\n    group {\n        VI_1\n    }\n}\nstatic_ipaddress {\n    192.0.2.50/24 dev eth0 track_group TG\n}\n`, measured: 0 },
+  { name: 'sync group of one instance', text: `vrrp_sync_group G {\n    group {\n        VI_1\n    }\n}\n${inst()}`, measured: 5 },
+  { name: 'sync group naming an unknown instance', text: `vrrp_sync_group G {\n    group {\n        VI_1\n        VI_9\n    }\n}\n${inst()}`, measured: 5 },
+  { name: 'sync group members without group { } (1.x syntax)', text: `vrrp_sync_group G {\n    VI_1\n}\n${inst()}`, measured: 5 },
+  { name: 'DR real server on another port', text: `${inst()}virtual_server 192.0.2.100 80 {\n    protocol TCP\n    lvs_sched rr\n    lvs_method DR\n    real_server 192.0.2.5 8080 {\n        weight 1\n    }\n}\n`, measured: 5 },
+  { name: 'TUN real server on another port', text: `${inst()}virtual_server 192.0.2.100 80 {\n    protocol TCP\n    lvs_sched rr\n    lvs_method TUN\n    real_server 192.0.2.5 8080 {\n        weight 1\n    }\n}\n`, measured: 5 },
+  { name: 'NAT real server on another port', text: `${inst()}virtual_server 192.0.2.100 80 {\n    protocol TCP\n    lvs_sched rr\n    lvs_method NAT\n    real_server 192.0.2.5 8080 {\n        weight 1\n    }\n}\n`, measured: 0 },
+  { name: 'DR real server on the same port', text: `${inst()}virtual_server 192.0.2.100 80 {\n    protocol TCP\n    lvs_sched rr\n    lvs_method DR\n    real_server 192.0.2.5 80 {\n        weight 1\n    }\n}\n`, measured: 0 },
+  { name: 'fwmark service with protocol', text: `${inst()}virtual_server fwmark 1 {\n    lvs_sched rr\n    lvs_method NAT\n    protocol TCP\n    real_server 192.0.2.5 80 {\n        weight 1\n    }\n}\n`, measured: 5 },
+  { name: 'fwmark DR real server with a port', text: `${inst()}virtual_server fwmark 1 {\n    lvs_method DR\n    real_server 192.0.2.5 80 {\n        weight 1\n    }\n}\n`, measured: 5 },
+  { name: 'fwmark DR real server without a port', text: `${inst()}virtual_server fwmark 1 {\n    lvs_sched rr\n    lvs_method DR\n    real_server 192.0.2.5 {\n        weight 1\n    }\n}\n`, measured: 0 },
+  { name: 'static route without dev', text: `${inst()}static_routes {\n    198.51.100.0/24 via 192.0.2.1\n}\n`, measured: 5 },
+  { name: 'static route without dev, no_track', text: `${inst()}static_routes {\n    198.51.100.0/24 via 192.0.2.1 no_track\n}\n`, measured: 0 },
+  { name: 'static route protocol 12, tracked', text: `${inst()}static_routes {\n    198.51.100.0/24 via 192.0.2.1 dev eth0 protocol 12\n}\n`, measured: 5 },
+  { name: 'AH with initial state MASTER, priority 100', text: inst('    state MASTER\n    priority 100\n    authentication {\n        auth_type AH\n        auth_pass secret\n    }'), measured: 5 },
+  { name: 'AH with initial state MASTER, no priority (255)', text: inst('    state MASTER\n    authentication {\n        auth_type AH\n        auth_pass secret\n    }'), measured: 0 },
+  { name: 'address service without protocol (UDP)', text: `${inst()}virtual_server 192.0.2.100 80 {\n    lvs_sched rr\n    real_server 192.0.2.5 80 {\n        weight 1\n    }\n}\n`, measured: 5 },
+  { name: 'service without lvs_sched', text: `${inst()}virtual_server 192.0.2.100 80 {\n    protocol TCP\n    real_server 192.0.2.5 80 {\n        weight 1\n    }\n}\n`, measured: 5 },
 ];
 
 /** Runs `argv` in a new network namespace with lo and eth0 (a veth whose peer is eth9). */

@@ -30,7 +30,7 @@ t.test('bfd_instance errors: missing/bad neighbor_ip, mixed families, unknown tr
 });
 
 t.test('track_bfd in vrrp_instance and sync group: weights from the line or the bfd_instance; checker-only ignored', async (t) => {
-  const r = load(`${conf('192.0.2.1', '192.0.2.2', '  weight 7\n')}bfd_instance B2 {\n  neighbor_ip 192.0.2.3\n}\nbfd_instance B3 {\n  neighbor_ip 192.0.2.4\n  checker\n}\nvrrp_sync_group G {\n  group {\n    VI\n  }\n  track_bfd {\n    B2 weight -30\n  }\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  virtual_ipaddress {\n    192.0.2.100\n  }\n  track_bfd {\n    B1\n    B2 weight -10 reverse\n    B3\n  }\n}\n`);
+  const r = load(`${conf('192.0.2.1', '192.0.2.2', '  weight 7\n')}bfd_instance B2 {\n  neighbor_ip 192.0.2.3\n}\nbfd_instance B3 {\n  neighbor_ip 192.0.2.4\n  checker\n}\nvrrp_sync_group G {\n  group {\n    VI\n    VI2\n  }\n  track_bfd {\n    B2 weight -30\n  }\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  virtual_ipaddress {\n    192.0.2.100\n  }\n  track_bfd {\n    B1\n    B2 weight -10 reverse\n    B3\n  }\n}\nvrrp_instance VI2 {\n  interface eth0\n  virtual_router_id 2\n  priority 100\n  virtual_ipaddress {\n    192.0.2.101\n  }\n}\n`);
   t.same(errors(r), []);
   const m = r.model as Model;
   const vi = m.vrrpInstances[0]!;

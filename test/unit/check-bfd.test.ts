@@ -18,6 +18,7 @@ const bfd = (name: string, me: string, peer: string) => `bfd_instance ${name} {\
 const vs = (checks: string) => `virtual_server 192.0.2.100 80 {
   delay_loop 5
   protocol TCP
+  lvs_sched rr
   real_server 192.0.2.11 8080 {
 ${checks}
   }

@@ -77,13 +77,14 @@ track_file tf {
 
 t.test('virtual_server, real_server and every checker type', async (t) => {
   const r = load(VS);
-  t.same(errors(r), []);
+  // keepalived 2.2.7 (observed): DR forwards unchanged, so the real server's port is reset to the service's.
+  t.same(errors(r).map((d) => d.message), ["WARNING - virtual server [192.0.2.10]:tcp:80 and real server [192.0.2.21]:tcp:8080 ports don't match - resetting"]);
   const vs = r.model?.virtualServers[0];
   if (!vs) return t.fail('no vs');
   t.match(vs, { kind: 'ip', address: '192.0.2.10', port: 80, family: 'inet', protocol: 'TCP', lvsSched: 'wrr', lvsMethod: 'DR', persistenceTimeoutS: 360, delayLoopMs: 10000, quorum: 2, hysteresis: 1, inhibitOnFailure: true });
   t.match(vs.sorryServer, { address: '192.0.2.99', port: 8080, lvsMethod: 'DR' });
   const [rs1, rs2] = vs.realServers;
-  t.match(rs1, { address: '192.0.2.21', port: 8080, weight: 5, lvsMethod: 'DR', inhibitOnFailure: true });
+  t.match(rs1, { address: '192.0.2.21', port: 80, weight: 5, lvsMethod: 'DR', inhibitOnFailure: true });
   t.same(rs1?.notifyUp?.argv, ['/bin/up', 'rs1']);
   t.same(rs1?.checkers.map((c) => c.type), ['TCP_CHECK', 'HTTP_GET']);
   // VS → RS → checker inheritance: retry from VS, delay_before_retry from RS, connect_timeout overridden in the checker.
@@ -110,7 +111,8 @@ t.test('virtual_server, real_server and every checker type', async (t) => {
 
 t.test('checker defaults by type', async (t) => {
   const r = load('virtual_server 192.0.2.10 53 {\n  protocol UDP\n  real_server 192.0.2.1 53 {\n    DNS_CHECK {\n    }\n    MISC_CHECK {\n      misc_path /bin/true\n    }\n    TCP_CHECK {\n    }\n  }\n}\n');
-  t.same(errors(r), []);
+  // keepalived 2.2.7 (observed): wlc by default, said with a config error.
+  t.same(errors(r).map((d) => d.message), ["Virtual server [192.0.2.10]:udp:53: no scheduler set, setting default 'wlc'"]);
   const [dns, misc, tcp] = r.model?.virtualServers[0]?.realServers[0]?.checkers ?? [];
   t.match(dns, { queryType: 'SOA', name: '.', retry: 3, delayBeforeRetryMs: 60000, delayLoopMs: 60000 });
   t.match(misc, { retry: 0, miscTimeoutMs: 60000 });
@@ -120,7 +122,7 @@ t.test('checker defaults by type', async (t) => {
 });
 
 t.test('fwmark, group and IPv6 virtual servers', async (t) => {
-  const r = load('virtual_server_group G {\n  192.0.2.1-9 80\n  2001:db8::1-ff 443\n  fwmark 7\n}\nvirtual_server group G {\n  real_server 192.0.2.50 80 {\n  }\n}\nvirtual_server fwmark 3 {\n  real_server 192.0.2.51 {\n  }\n}\nvirtual_server 2001:db8::10 443 {\n  real_server 2001:db8::20 443 {\n  }\n}\n');
+  const r = load('virtual_server_group G {\n  192.0.2.1-9 80\n  2001:db8::1-ff 443\n  fwmark 7\n}\nvirtual_server group G {\n  lvs_sched rr\n  protocol TCP\n  real_server 192.0.2.50 80 {\n  }\n}\nvirtual_server fwmark 3 {\n  lvs_sched rr\n  real_server 192.0.2.51 {\n  }\n}\nvirtual_server 2001:db8::10 443 {\n  lvs_sched rr\n  protocol TCP\n  real_server 2001:db8::20 443 {\n  }\n}\n');
   t.same(errors(r), []);
   t.same(r.model?.virtualServerGroups[0]?.entries.map((e) => [e.kind, e.address ?? null, e.lastAddress ?? null, e.port ?? e.fwmark]), [
     ['address', '192.0.2.1', '192.0.2.9', 80], ['address', '2001:db8::1', '2001:db8::ff', 443], ['fwmark', null, null, 7],
@@ -130,7 +132,7 @@ t.test('fwmark, group and IPv6 virtual servers', async (t) => {
 });
 
 t.test('deprecated LVS keywords', async (t) => {
-  const r = load('virtual_server 192.0.2.10 80 {\n  lb_algo rr\n  lb_kind TUN\n  real_server 192.0.2.1 80 {\n    HTTP_GET {\n      nb_get_retry 7\n      url {\n        path /\n      }\n    }\n    SMTP_CHECK {\n      host {\n        connect_ip 192.0.2.7\n        connect_port 25\n      }\n    }\n  }\n}\n');
+  const r = load('virtual_server 192.0.2.10 80 {\n  lvs_sched rr\n  protocol TCP\n  lb_algo rr\n  lb_kind TUN\n  real_server 192.0.2.1 80 {\n    HTTP_GET {\n      nb_get_retry 7\n      url {\n        path /\n      }\n    }\n    SMTP_CHECK {\n      host {\n        connect_ip 192.0.2.7\n        connect_port 25\n      }\n    }\n  }\n}\n');
   t.same(errors(r), []);
   t.equal(withCode(r, 'ERR_CONFIG_DEPRECATED').length, 4);
   const vs = r.model?.virtualServers[0];
@@ -139,12 +141,28 @@ t.test('deprecated LVS keywords', async (t) => {
   t.match(vs?.realServers[0]?.checkers[1], { type: 'SMTP_CHECK', hosts: [{ connectIp: '192.0.2.7', connectPort: 25 }] });
 });
 
+// keepalived 2.2.7 (observed with -t; test/interop/config-test-codes runs the same through both binaries).
+t.test('protocol and real server ports as keepalived 2.2.7 resolves them', async (t) => {
+  const r = load('virtual_server_group A {\n  192.0.2.1 80\n}\nvirtual_server_group F {\n  fwmark 9\n}\nvirtual_server 192.0.2.10 80 {\n  lvs_sched rr\n  real_server 192.0.2.1 80 {\n  }\n}\nvirtual_server group A {\n  lvs_sched rr\n}\nvirtual_server group F {\n  lvs_sched rr\n}\nvirtual_server fwmark 3 {\n  lvs_sched rr\n  protocol UDP\n  lvs_method DR\n  real_server 192.0.2.51 80 {\n  }\n}\nvirtual_server 192.0.2.11 80 {\n  lvs_sched rr\n  protocol TCP\n  lvs_method TUN\n  real_server 192.0.2.2 8080 {\n  }\n  real_server 192.0.2.3 8080 {\n    lvs_method NAT\n  }\n}\n');
+  t.same(errors(r).map((d) => d.message), [
+    'Virtual server [192.0.2.10]:none:80: no protocol set - defaulting to UDP',
+    'Virtual server GROUP A: no protocol set - defaulting to UDP',
+    'Warning: Virtual server FWM 3: protocol specified for fwmark - protocol will be ignored',
+    'WARNING - fwmark virtual server FWM 3, real server [192.0.2.51]:none:80 has port specified - clearing',
+    "WARNING - virtual server [192.0.2.11]:tcp:80 and real server [192.0.2.2]:tcp:8080 ports don't match - resetting",
+  ]);
+  t.same(r.model?.virtualServers.map((v) => v.protocol), ['UDP', 'UDP', 'TCP', 'TCP', 'TCP'], 'an address service without protocol is UDP; a group of fwmarks only is not');
+  t.equal(r.model?.virtualServers[3]?.realServers[0]?.port, undefined, 'fwmark DR: the real server port is cleared');
+  t.same(r.model?.virtualServers[4]?.realServers.map((rs) => rs.port), [80, 8080], 'TUN: reset to the service port; NAT keeps its own');
+});
+
 t.test('LVS bad input', async (t) => {
-  const r = load('virtual_server 192.0.2.300 80 {\n}\nvirtual_server 192.0.2.1 99999 {\n}\nvirtual_server group NOPE {\n}\nvirtual_server 192.0.2.2 80 {\n  lvs_method FOO\n  protocol ICMP\n  real_server 192.0.2.3 80 {\n    weight -1\n    HTTP_GETT {\n    }\n    HTTP_GET {\n      url {\n        digest xyz\n        status_code 2xx\n      }\n    }\n    FILE_CHECK {\n      track_file missing\n    }\n  }\n}\n');
+  const r = load('virtual_server 192.0.2.300 80 {\n  lvs_sched rr\n}\nvirtual_server 192.0.2.1 99999 {\n  lvs_sched rr\n}\nvirtual_server group NOPE {\n  lvs_sched rr\n}\nvirtual_server 192.0.2.2 80 {\n  lvs_sched rr\n  lvs_method FOO\n  protocol ICMP\n  real_server 192.0.2.3 80 {\n    weight -1\n    HTTP_GETT {\n    }\n    HTTP_GET {\n      url {\n        digest xyz\n        status_code 2xx\n      }\n    }\n    FILE_CHECK {\n      track_file missing\n    }\n  }\n}\n');
   const codes = errors(r).map((d) => d.code).sort();
   t.same(codes, [
     'ERR_CONFIG_BAD_ADDRESS', 'ERR_CONFIG_BAD_VALUE', 'ERR_CONFIG_BAD_VALUE', 'ERR_CONFIG_BAD_VALUE', 'ERR_CONFIG_BAD_VALUE', 'ERR_CONFIG_BAD_VALUE',
     'ERR_CONFIG_MISSING_KEYWORD', 'ERR_CONFIG_OUT_OF_RANGE', 'ERR_CONFIG_UNKNOWN_GROUP', 'ERR_CONFIG_UNKNOWN_KEYWORD', 'ERR_CONFIG_UNKNOWN_TRACKER',
+    'ERR_CONFIG_VS_NO_PROTOCOL', 'ERR_CONFIG_VS_NO_PROTOCOL',
   ].sort());
   t.equal(withCode(r, 'ERR_CONFIG_UNKNOWN_KEYWORD')[0]?.suggestion, 'HTTP_GET');
 });

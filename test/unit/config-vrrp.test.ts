@@ -56,7 +56,7 @@ vrrp_instance VI_9 {
   }
   virtual_routes {
     198.51.100.0/24 via 192.0.2.254 dev eth0 table 100 metric 5
-    blackhole 203.0.113.0/24
+    blackhole 203.0.113.0/24 no_track
   }
   virtual_rules {
     from 192.0.2.0/24 table 100 priority 10
@@ -194,7 +194,7 @@ t.test('tracker defined after the instance works; unknown tracker is an error', 
 });
 
 t.test('vrrp_strict: accept resolution and warnings', async (t) => {
-  const r = load('global_defs {\n vrrp_strict\n}\n' + instance('  state MASTER\n  authentication {\n    auth_type PASS\n    auth_pass x\n  }'));
+  const r = load('global_defs {\n vrrp_strict\n}\n' + instance('  state MASTER\n  priority 100\n  authentication {\n    auth_type PASS\n    auth_pass x\n  }'));
   const vi = r.model?.vrrpInstances[0];
   t.equal(vi?.strictMode, true);
   t.equal(vi?.accept, false);
@@ -209,6 +209,16 @@ t.test('vrrp_strict: accept resolution and warnings', async (t) => {
   t.ok(withCode(v2, 'ERR_CONFIG_STRICT').some((d) => /accept mode for VRRP version 2 does not comply with RFC3768 - resetting/.test(d.message)));
   const owner = load('global_defs {\n vrrp_strict\n}\n' + instance('  priority 255'));
   t.equal(owner.model?.vrrpInstances[0]?.accept, true, 'owner accepts by default even in strict mode');
+});
+
+// keepalived 2.2.7, observed on the wire: `state MASTER` and no `priority` advertises 255.
+t.test('state MASTER without priority is the address owner (255), as keepalived 2.2.7', async (t) => {
+  const prio = (body: string): number | undefined => load(instance(body)).model?.vrrpInstances[0]?.priority;
+  t.equal(prio('  state MASTER'), 255);
+  t.equal(prio('  state MASTER\n  priority 90'), 90);
+  t.equal(prio('  state MASTER\n  priority 300'), 100, 'a refused priority falls back to 100 (keepalived: "Using default 100", adverts at 100)');
+  t.equal(prio('  state BACKUP'), 100);
+  t.equal(prio(''), 100);
 });
 
 t.test('bad track weights and peers', async (t) => {

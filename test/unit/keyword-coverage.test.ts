@@ -108,6 +108,7 @@ const BLOCK_BODY: Record<string, string[]> = {
   global_defs: ['enable_script_security'],
   vrrp_instance: ['interface eth0', 'virtual_router_id 51', 'virtual_ipaddress {\n192.0.2.100/24\n}'],
   vrrp_sync_group: ['group {\nVI_1\n}'],
+  virtual_server: ['protocol TCP', 'lvs_sched rr'],
   BFD_CHECK: ['name b1'],
   url: ['path /'],
 };

@@ -134,7 +134,7 @@ t.test('encode refuses IP ID 0 and bad addresses', async (t) => {
 
 t.test('config: what keepalived 2.2.7 does around AH', async (t) => {
   const ah = (extra: string): string => instance(`${extra}\n  authentication {\n    auth_type AH\n    auth_pass longpassword123\n  }`);
-  const r = load(ah('  state MASTER'));
+  const r = load(ah('  state MASTER\n  priority 100'));
   const m = r.model?.vrrpInstances[0];
   t.equal(m?.auth?.type, 'AH');
   t.equal(m?.auth?.pass, 'longpass', 'auth_pass truncated to 8 characters');

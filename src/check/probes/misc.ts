@@ -4,7 +4,7 @@
  * Exit 0 = up, anything else = down; with `misc_dynamic`, exit 1 = down and exit 2..255 =
  * up with the real server's weight set to (status - 2).
  */
-import { splitCommand } from '../../notify/argv';
+import { splitCommand } from '../../config/script-argv';
 import { ProcessScriptRunner, type ScriptRunner, type ScriptOutcome } from '../../notify/exec';
 import { runOptionsOf, type PreparedScript } from '../../notify/script-policy';
 import { fail, ok, type Probe, type ProbeResult } from '../result';

@@ -76,12 +76,10 @@ export type KwSpec = KwShape & Consumer;
 /** Options of the constructors below: the consumer is required, so an undeclared entry does not compile. */
 export type Decl = Partial<KwShape> & Consumer;
 
-/** Entries plus an optional hook for words the table does not know (legacy sync-group members). */
+/** A block's keywords. */
 export interface BlockTable {
   readonly name: string;
   readonly keywords: Readonly<Record<string, KwSpec>>;
-  /** Returns true when it consumed an unknown line. */
-  readonly onUnknown?: (node: ConfigNode, target: Record<string, unknown>, warn: (code: string, msg: string) => void) => boolean;
 }
 
 export const int = (min: number | undefined, max: number | undefined, d: Decl): KwSpec => ({ kind: 'int', min, max, ...d });
@@ -104,7 +102,7 @@ export function camel(kw: string): string {
 }
 
 /** Builds a table; a spec without `to` gets the camelCase keyword. */
-export function table(name: string, keywords: Record<string, KwSpec>, onUnknown?: BlockTable['onUnknown']): BlockTable {
+export function table(name: string, keywords: Record<string, KwSpec>): BlockTable {
   for (const [kw, spec] of Object.entries(keywords)) {
     if (spec.to === undefined) (spec as KwShape).to = camel(kw);
     // Belt and braces for entries built without the constructors (JSON, casts): one consumer each.
@@ -112,7 +110,7 @@ export function table(name: string, keywords: Record<string, KwSpec>, onUnknown?
       throw new Error(`keyword '${kw}' in ${name} must declare exactly one of use/unsupported`);
     }
   }
-  return { name, keywords, onUnknown };
+  return { name, keywords };
 }
 
 /** Marks a list of keywords as accepted-but-not-modelled, all for one reason. */

@@ -53,7 +53,8 @@ export const virtualServerTable = table('virtual_server', {
   persistence_engine: str({ use: IPVS }),
   persistence_timeout: int(1, undefined, { bareValue: 360, use: IPVS, field: 'persistenceTimeoutS' }),
   persistence_granularity: str({ use: IPVS }),
-  protocol: oneOf(['TCP', 'UDP', 'SCTP'], { caseInsensitive: true, default: 'TCP', use: IPVS }),
+  // No default here: keepalived 2.2.7 makes an address service without it UDP (config/resolve-lvs).
+  protocol: oneOf(['TCP', 'UDP', 'SCTP'], { caseInsensitive: true, use: IPVS }),
   ha_suspend: flag({ default: false, use: LVS }),
   smtp_alert: bool({ use: 'runtime/lvs-notify.ts' }),
   virtualhost: str({ use: CHECK }),
