@@ -179,6 +179,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bindToDevice", tsk_bind_to_device}, {"setIntOpt", tsk_set_int_opt},
       {"setMulticastIf", tsk_set_multicast_if}, {"membership", tsk_membership},
       {"send", tsk_send},                   {"sendFrame", tsk_send_frame},
+      {"sendBatch", tsk_send_batch},
       {"startReading", tsk_start_reading},  {"close", tsk_close},
       {"fileno", tsk_fileno},               {"ifInfo", tsk_if_info},
       {"openlog", tsk_openlog},             {"syslog", tsk_syslog},

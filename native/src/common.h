@@ -47,6 +47,7 @@ napi_value tsk_set_int_opt(napi_env env, napi_callback_info info);
 napi_value tsk_set_multicast_if(napi_env env, napi_callback_info info);
 napi_value tsk_membership(napi_env env, napi_callback_info info);
 napi_value tsk_send(napi_env env, napi_callback_info info);
+napi_value tsk_send_batch(napi_env env, napi_callback_info info);
 napi_value tsk_send_frame(napi_env env, napi_callback_info info);
 napi_value tsk_start_reading(napi_env env, napi_callback_info info);
 napi_value tsk_close(napi_env env, napi_callback_info info);

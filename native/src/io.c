@@ -29,6 +29,68 @@ static bool needs_scope(const struct in6_addr *a) {
   return IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MC_LINKLOCAL(a);
 }
 
+/* Destination, and the IP(V6)_PKTINFO control message, of one datagram. */
+typedef struct {
+  union {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+  } to;
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+  } ctl;
+} tsk_dest;
+
+/*
+ * Fill m (msg_iov already set) to send from src ('' = kernel's choice) on ifindex to dst:port.
+ * Returns 0, EAFNOSUPPORT for a socket of another family, or EINVAL for an address that does
+ * not parse in the socket's family.
+ */
+static int fill_msg(const tsk_sock *s, struct msghdr *m, tsk_dest *d, const char *dst, const char *src, int32_t ifindex,
+                    int32_t port) {
+  memset(d, 0, sizeof *d);
+  struct cmsghdr *c = (struct cmsghdr *)d->ctl.buf;
+  m->msg_name = &d->to;
+  m->msg_control = d->ctl.buf;
+  m->msg_flags = 0;
+  if (s->family == AF_INET) {
+    struct in_pktinfo pi = {.ipi_ifindex = ifindex};
+    d->to.v4.sin_family = AF_INET;
+    d->to.v4.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, dst, &d->to.v4.sin_addr) != 1) return EINVAL;
+    if (src[0] && inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) return EINVAL;
+    m->msg_namelen = sizeof d->to.v4;
+    /* ipi_spec_dst is the source address the kernel puts in the header it builds. */
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    m->msg_controllen = CMSG_SPACE(sizeof pi);
+    return 0;
+  }
+  if (s->family == AF_INET6) {
+    struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)ifindex};
+    d->to.v6.sin6_family = AF_INET6;
+    d->to.v6.sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, dst, &d->to.v6.sin6_addr) != 1) return EINVAL;
+    if (src[0] && inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) return EINVAL;
+    if (needs_scope(&d->to.v6.sin6_addr)) d->to.v6.sin6_scope_id = (uint32_t)ifindex;
+    m->msg_namelen = sizeof d->to.v6;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    m->msg_controllen = CMSG_SPACE(sizeof pi);
+    return 0;
+  }
+  return EAFNOSUPPORT;
+}
+
+static void throw_fill(napi_env env, int e) {
+  if (e == EINVAL) tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "dst/src is not an address of the socket's family");
+  else tsk_throw_errno(env, e, "sendmsg");
+}
+
 /*
  * send(sock, payload, dst, src: string ('' = kernel's choice), ifindex (0 = any), port = 0)
  * → bytes sent. port is the destination port of a UDP socket (raw sockets ignore it).
@@ -54,51 +116,12 @@ napi_value tsk_send(napi_env env, napi_callback_info info) {
     tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "port must be 0..65535");
     return NULL;
   }
-
   struct iovec iov = {.iov_base = data, .iov_len = len};
-  union {
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-  } to;
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-  } ctl;
-  memset(&to, 0, sizeof to);
-  memset(&ctl, 0, sizeof ctl);
-  struct msghdr m = {.msg_name = &to, .msg_iov = &iov, .msg_iovlen = 1};
-  struct cmsghdr *c = (struct cmsghdr *)ctl.buf;
-
-  if (s->family == AF_INET) {
-    struct in_pktinfo pi = {.ipi_ifindex = ifindex};
-    to.v4.sin_family = AF_INET;
-    to.v4.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, dst, &to.v4.sin_addr) != 1) goto bad_addr;
-    if (src[0] && inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) goto bad_addr;
-    m.msg_namelen = sizeof to.v4;
-    /* ipi_spec_dst is the source address the kernel puts in the header it builds. */
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof pi);
-    memcpy(CMSG_DATA(c), &pi, sizeof pi);
-    m.msg_control = ctl.buf;
-    m.msg_controllen = CMSG_SPACE(sizeof pi);
-  } else if (s->family == AF_INET6) {
-    struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)ifindex};
-    to.v6.sin6_family = AF_INET6;
-    to.v6.sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, dst, &to.v6.sin6_addr) != 1) goto bad_addr;
-    if (src[0] && inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) goto bad_addr;
-    if (needs_scope(&to.v6.sin6_addr)) to.v6.sin6_scope_id = (uint32_t)ifindex;
-    m.msg_namelen = sizeof to.v6;
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof pi);
-    memcpy(CMSG_DATA(c), &pi, sizeof pi);
-    m.msg_control = ctl.buf;
-    m.msg_controllen = CMSG_SPACE(sizeof pi);
-  } else {
-    tsk_throw_errno(env, EAFNOSUPPORT, "sendmsg");
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+  tsk_dest d;
+  int e = fill_msg(s, &m, &d, dst, src, ifindex, port);
+  if (e) {
+    throw_fill(env, e);
     return NULL;
   }
   ssize_t n = sendmsg(s->fd, &m, MSG_DONTWAIT);
@@ -109,9 +132,70 @@ napi_value tsk_send(napi_env env, napi_callback_info info) {
   napi_value r;
   napi_create_int32(env, (int32_t)n, &r);
   return r;
-bad_addr:
-  tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "dst/src is not an address of the socket's family");
-  return NULL;
+}
+
+/* Datagrams per sendmmsg (the kernel takes up to UIO_MAXIOV = 1024; this bounds the stack). */
+#define BATCH 64
+
+/*
+ * sendBatch(sock, payloads: Buffer[], dsts: string[], srcs: string[], ifindex, start, count)
+ * → how many of entries [start, start + count) left, in order, through sendmmsg: one syscall
+ * (and one N-API crossing) for every advert due at one wake-up instead of one each. Throws
+ * the errno of entry `start` when it is the first that fails; when a later one fails, returns
+ * how many went before it, so the caller retries from there and hears that entry's error.
+ */
+napi_value tsk_send_batch(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  int32_t ifindex, start, count;
+  if (!tsk_args(env, info, 7, argv)) return NULL;
+  tsk_sock *s = tsk_get_sock(env, argv[0], false);
+  if (!s || !tsk_get_i32(env, argv[4], &ifindex, "ifindex") || !tsk_get_i32(env, argv[5], &start, "start") ||
+      !tsk_get_i32(env, argv[6], &count, "count"))
+    return NULL;
+  if (start < 0 || count < 0) {
+    tsk_throw_arg(env, "ERR_INVALID_ARG_VALUE", "start and count must be >= 0");
+    return NULL;
+  }
+  struct mmsghdr mm[BATCH];
+  struct iovec iov[BATCH];
+  tsk_dest d[BATCH];
+  char dst[INET6_ADDRSTRLEN + 1], src[INET6_ADDRSTRLEN + 1];
+  int32_t sent = 0;
+  while (sent < count) {
+    int k = 0;
+    for (; k < BATCH && sent + k < count; k++) {
+      napi_value p, ds, sr;
+      uint32_t i = (uint32_t)(start + sent + k);
+      void *data;
+      size_t len;
+      if (napi_get_element(env, argv[1], i, &p) != napi_ok || napi_get_element(env, argv[2], i, &ds) != napi_ok ||
+          napi_get_element(env, argv[3], i, &sr) != napi_ok || !tsk_get_buf(env, p, &data, &len, "payload") ||
+          !tsk_get_str(env, ds, dst, sizeof dst, "dst") || !tsk_get_str(env, sr, src, sizeof src, "src"))
+        return NULL;
+      iov[k] = (struct iovec){.iov_base = data, .iov_len = len};
+      memset(&mm[k], 0, sizeof mm[k]);
+      mm[k].msg_hdr.msg_iov = &iov[k];
+      mm[k].msg_hdr.msg_iovlen = 1;
+      int e = fill_msg(s, &mm[k].msg_hdr, &d[k], dst, src, ifindex, 0);
+      if (e) {
+        throw_fill(env, e);
+        return NULL;
+      }
+    }
+    int n;
+    do n = sendmmsg(s->fd, mm, (unsigned)k, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (sent > 0) break; /* the caller retries from the failing entry and gets its error */
+      tsk_throw_errno(env, errno, "sendmsg");
+      return NULL;
+    }
+    sent += n;
+    if (n < k) break;
+  }
+  napi_value r;
+  napi_create_int32(env, sent, &r);
+  return r;
 }
 
 /* sendFrame(sock, ifindex, frame): a complete Ethernet frame (dst, src, ethertype, payload). */

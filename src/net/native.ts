@@ -189,6 +189,12 @@ export interface NativeAddon {
    * port is the destination port of a UDP socket (default 0; raw sockets ignore it).
    */
   send(sock: NativeSocket, payload: Buffer, dst: string, src: string, ifindex: number, port?: number): number;
+  /**
+   * send() of entries [start, start + count) of the three arrays, in order, with sendmmsg:
+   * returns how many left. Throws the errno of entry `start` if it fails; when a later one
+   * fails, returns how many went before it (call again from there for its error).
+   */
+  sendBatch(sock: NativeSocket, payloads: readonly Buffer[], dsts: readonly string[], srcs: readonly string[], ifindex: number, start: number, count: number): number;
   /** sendto(sockaddr_ll) of a complete Ethernet frame. */
   sendFrame(sock: NativeSocket, ifindex: number, frame: Buffer): number;
   /**

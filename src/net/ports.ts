@@ -55,6 +55,12 @@ export interface VrrpSocket {
    * TTL/hop limit 255; unicast with `ttl` (255 when not given; -1: the kernel's default).
    */
   send(payload: Buffer, dst: string, src: string, ttl?: number): void;
+  /**
+   * send() that may wait until the current synchronous run ends, to leave with the other
+   * adverts due at the same moment (one syscall); a later send() on the socket goes after it.
+   * `payload` must not change. Without it, send() is used.
+   */
+  sendSoon?(payload: Buffer, dst: string, src: string, ttl?: number): void;
   onPacket(cb: (p: ReceivedPacket) => void): void;
   /** Errors after open (e.g. the interface disappeared) arrive here, never as throws from callbacks. */
   onError(cb: (err: Error) => void): void;

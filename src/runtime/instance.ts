@@ -66,7 +66,8 @@ export interface InstanceWiring {
   primaryAddress: string;
   /** Multicast group, or the unicast peers. */
   destinations: string[];
-  send(payload: Uint8Array, dst: string, src: string): void;
+  /** `routine`: a master's advert due at its interval (may leave batched with others, see VrrpSocket.sendSoon). */
+  send(payload: Uint8Array, dst: string, src: string, routine?: boolean): void;
   /** IPv6 NA Router flag: set when forwarding is on (keepalived's rule). */
   router: boolean;
   /** The physical interface under a VMAC (garp_group pacing is per physical interface). */
@@ -168,6 +169,8 @@ export class InstanceRuntime {
    * (see addVips). Only true while that dispatch runs.
    */
   private leadAnnounce = false;
+  /** The actions being run are a tick's that changes no state: its advert is routine. */
+  private routine = false;
   /** The VIP announced by addVips ahead of its round (announceFirstRoundNow skips it). */
   private leadAnnounced: VipEntry | undefined;
   private advertCache: { m?: VrrpInstance; cfg?: InstanceConfig; src?: string; bufs: Map<string, Buffer>; last?: { priority: number; dst: string; buf: Buffer } } = { bufs: new Map() };
@@ -423,10 +426,12 @@ export class InstanceRuntime {
     try {
       // The lines of an advert that changed no state are limited per source and kind.
       const limitLines = ev.type === 'advert' && !transition;
+      this.routine = ev.type === 'tick' && !transition;
       for (const a of actions) {
         if (limitLines && a.type === 'log') this.advertLog().line(`${ev.src}|${a.text.replace(/\d+/g, '#')}`, a.text, (t) => this.execute({ ...a, text: t }));
         else this.execute(a);
       }
+      this.routine = false;
       this.armTimer();
       const now = this.st.state;
       if (this.st.priority !== before && (now === 'MASTER' || now === 'BACKUP')) this.later(() => this.deps.onPriorityChange?.(this, now, this.st.priority));
@@ -591,7 +596,7 @@ export class InstanceRuntime {
     for (const dst of this.wiring.destinations) {
       try {
         const b = this.advertFor(priority, dst);
-        this.wiring.send(b, dst, this.wiring.primaryAddress);
+        this.wiring.send(b, dst, this.wiring.primaryAddress, this.routine);
         this.stats.advert_sent++;
         if (priority === 0) this.stats.pri_zero_sent++;
       } catch (e) {

@@ -295,7 +295,10 @@ export class VrrpService {
         primaryAddress: wiring.primaryAddress,
         destinations: wiring.destinations,
         // unicast_ttl: the TTL/hop limit of unicast adverts (multicast ones always go with 255).
-        send: ah ? (payload, dst, src) => s.send(ah.wrap(payload, src, dst, ttl), dst, src) : (payload, dst, src) => s.send(asBuffer(payload), dst, src, ttl),
+        // A routine advert leaves with the others due at the same wake-up (one sendmmsg per socket).
+        send: ah
+          ? (payload, dst, src) => s.send(ah.wrap(payload, src, dst, ttl), dst, src)
+          : (payload, dst, src, routine) => (routine && s.sendSoon ? s.sendSoon(asBuffer(payload), dst, src, ttl) : s.send(asBuffer(payload), dst, src, ttl)),
         router: false,
         baseIfname: wiring.baseIfname,
       },

@@ -126,6 +126,30 @@ t.test('unicast from a chosen source address, IPv4 and IPv6', { skip }, async (t
   t.match(bad.lines.at(-1), { sent: 0, sendErrors: 1 });
 });
 
+t.test('sendSoon: adverts of one run leave together (sendmmsg), in order, after the run; a refused batch is reported', { skip }, async (t) => {
+  const lab = await Lab.create(t, { hosts: 2 });
+  const [h1, h2] = [lab.host(1), lab.host(2)];
+  const rx = await receiver(lab, h2, ['inet', 'eth0', '-', '30000']);
+  // 150: more than one sendmmsg chunk (64) of the addon
+  const s = await runProbe(lab, h1.ns, ['sendsoon', 'inet', 'eth0', h2.ipv4, h1.ipv4, V4_PAYLOAD, '150']);
+  t.equal(s.exitCode, 0, s.stderr);
+  t.match(s.lines[0], { queuedSent: 0 }, 'nothing left during the run');
+  t.match(s.lines.at(-1), { sent: 150, sendErrors: 0 });
+  await waitFor(() => rx.find('packet').length >= 150, 5000);
+  rx.stop();
+  t.equal(await rx.waitExit(8000), 0);
+  const got = rx.find('packet') as Array<{ data: string; src: string; ttl: number }>;
+  t.equal(got.length, 150, 'all 150 arrived');
+  t.same(got.map((p) => parseInt(p.data.slice(-2), 16)), Array.from({ length: 150 }, (_, i) => i), 'in the order queued');
+  t.match(got[0], { src: h1.ipv4, ttl: 255, data: V4_PAYLOAD.slice(0, -2) + '00' }, 'from the source asked for, TTL 255');
+
+  const bad = await runProbe(lab, h1.ns, ['sendsoon', 'inet', 'eth0', h2.ipv4, '198.51.100.9', V4_PAYLOAD, '3']);
+  t.equal(bad.exitCode, 0, 'a send error is an event, not a crash');
+  t.equal(bad.lines.filter((l) => 'error' in l).length, 3, 'each refused advert reported');
+  t.match(bad.lines.find((l) => 'error' in l), { code: /^E[A-Z]+$/, error: /^sendmsg E[A-Z]+: .*from 198\.51\.100\.9 on eth0/ });
+  t.match(bad.lines.at(-1), { sent: 0, sendErrors: 3 });
+});
+
 t.test('errors are JS exceptions with code, errno and syscall', { skip }, async (t) => {
   const lab = await Lab.create(t, { hosts: 1 });
   const h1 = lab.host(1);

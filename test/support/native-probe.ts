@@ -7,6 +7,8 @@
  *   recv FAMILY IFNAME GROUP|- MS           print {"packet":...} lines until SIGUSR2 or MS ms, then close
  *   send FAMILY IFNAME DST SRC HEX COUNT GROUP|- LISTEN_MS
  *                                           send COUNT times; keep reading LISTEN_MS (loopback check)
+ *   sendsoon FAMILY IFNAME DST SRC HEX COUNT
+ *                                           COUNT sendSoon() in one run, the last payload byte numbering them
  *   garp IFNAME IP MAC                      one gratuitous ARP
  *   na IFNAME IP MAC ROUTER(0|1)            one unsolicited NA
  *   syslog IDENT PRIORITY TEXT              one syslog line
@@ -81,6 +83,22 @@ function send(args: string[]): void {
   }, Number(listenMs ?? 0));
 }
 
+function sendSoon(args: string[]): void {
+  const [fam, ifname, dst, src, hex, count] = args;
+  const sock = new NativeVrrpSocketFactory().open({ family: family(fam), ifname: ifname ?? '' });
+  sock.onError((e) => out({ error: e.message, code: (e as { code?: string }).code }));
+  for (let i = 0; i < Number(count ?? 1); i++) {
+    const payload = Buffer.from(hex ?? '', 'hex');
+    payload[payload.length - 1] = i & 0xff;
+    sock.sendSoon(payload, dst ?? '', src ?? '');
+  }
+  out({ queuedSent: sock.stats().sent });
+  setImmediate(() => {
+    out({ sent: sock.stats().sent, sendErrors: sock.stats().sendErrors });
+    sock.close();
+  });
+}
+
 function main(): void {
   const [mode, ...args] = process.argv.slice(2);
   switch (mode) {
@@ -88,6 +106,8 @@ function main(): void {
       return recv(args);
     case 'send':
       return send(args);
+    case 'sendsoon':
+      return sendSoon(args);
     case 'garp': {
       const a = new PacketAnnouncer();
       a.gratuitousArp(args[0] ?? '', args[1] ?? '', args[2] ?? '');
