@@ -143,7 +143,8 @@ function resolveModel(root: Json, diags: Diagnostics, fileOrder: readonly string
   assignRulePreferences([...staticRules, ...instances.flatMap((vi) => vi.virtualRules)], fileOrder, diags);
   const partial: Omit<Model, 'hasScripts'> = {
     globalDefs,
-    vrrpScripts: list(root.vrrpScripts, (r) => resolveScript(r, diags)),
+    // A vrrp_script without a script line is dropped, as keepalived 2.2.7 does (config/schema says so).
+    vrrpScripts: list(root.vrrpScripts, (r) => (r.script === undefined ? undefined : resolveScript(r, diags))),
     trackFiles: list(root.trackFiles, (r) => resolveTrackFile(r, diags)),
     trackProcesses: list(root.trackProcesses, (r) => resolveTrackProcess(r, diags)),
     bfdInstances: list(root.bfdInstances, (r) => resolveBfdInstance(r, diags)),

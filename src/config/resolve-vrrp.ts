@@ -79,12 +79,55 @@ function trackers(r: Raw, diags: Diagnostics): Pick<VrrpInstance, 'trackInterfac
   };
 }
 
-function useVmac(words: string[] | undefined): VrrpInstance['useVmac'] {
+/**
+ * nopreempt and preempt_delay as keepalived 2.2.7 reconciles them (each a config error there, -t 5;
+ * messages as the binary prints them): the address owner always preempts; an initial MASTER
+ * ignores both; strict mode and nopreempt each reset preempt_delay.
+ */
+function preemption(name: string, loc: Loc | undefined, state: string | undefined, priority: number, strict: boolean, nopreempt: boolean, delayMs: number, diags: Diagnostics): { nopreempt: boolean; preemptDelayMs: number } {
+  if (nopreempt && priority === 255) {
+    diags.error('ERR_CONFIG_NOPREEMPT', `(${name}) nopreempt is incompatible with priority 255. resetting nopreempt`, loc);
+    nopreempt = false;
+  }
+  if (state === 'MASTER' && nopreempt) {
+    diags.error('ERR_CONFIG_NOPREEMPT', `(${name}) Warning - nopreempt will not work with initial state MASTER - clearing`, loc);
+    nopreempt = false;
+  }
+  if (state === 'MASTER' && delayMs > 0) {
+    diags.error('ERR_CONFIG_PREEMPT_DELAY', `(${name}) Warning - preempt delay will not work with initial state MASTER - clearing`, loc);
+    delayMs = 0;
+  }
+  if (strict && delayMs > 0) {
+    diags.error('ERR_CONFIG_STRICT', `(${name}) preempt_delay is incompatible with strict mode - resetting`, loc);
+    delayMs = 0;
+  }
+  if (nopreempt && delayMs > 0) {
+    diags.error('ERR_CONFIG_PREEMPT_DELAY', `(${name}) preempt_delay is incompatible with nopreempt mode - resetting`, loc);
+    delayMs = 0;
+  }
+  return { nopreempt, preemptDelayMs: delayMs };
+}
+
+/** keepalived 2.2.7 (a config error): "(VI_1) Ignoring track_interface eth0 since own interface" (its link state is tracked anyway, unless dont_track_primary). */
+function notOwnInterface(name: string, own: string | undefined, tracked: VrrpInstance['trackInterface'], diags: Diagnostics): VrrpInstance['trackInterface'] {
+  if (own === undefined || !tracked.some((t) => t.name === own)) return tracked;
+  for (const t of tracked) if (t.name === own) diags.error('ERR_CONFIG_TRACK_OWN_INTERFACE', `(${name}) Ignoring track_interface ${own} since own interface`, t.loc);
+  return tracked.filter((t) => t.name !== own);
+}
+
+/** An interface name the kernel takes: 1..15 bytes (IFNAMSIZ), no '/', ':' or blank. */
+const VALID_IFNAME = /^[^\s/:]{1,15}$/;
+
+function useVmac(words: string[] | undefined, loc: Loc | undefined, diags: Diagnostics): VrrpInstance['useVmac'] {
   if (!words) return undefined;
   const out: { name?: string; mac?: string } = {};
   for (const w of words) {
     if (/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(w)) out.mac = w.toLowerCase();
-    else if (w !== 'name' && w !== 'netlink_notify_msg' && w !== 'group' && out.name === undefined) out.name = w;
+    else if (w !== 'name' && w !== 'netlink_notify_msg' && w !== 'group' && out.name === undefined) {
+      // keepalived 2.2.7 (a config error): the name is dropped, the VMAC keeps its default name.
+      if (VALID_IFNAME.test(w)) out.name = w;
+      else diags.error('ERR_CONFIG_BAD_VALUE', `VMAC interface name '${w}' too long or invalid characters - ignoring`, loc);
+    }
   }
   return out;
 }
@@ -127,7 +170,8 @@ function auth(r: Raw, name: string, version: 2 | 3, strictMode: boolean, diags: 
   }
   let pass = (a.authPass ?? '') as string;
   if (pass.length > 8) {
-    diags.warn('ERR_CONFIG_AUTH_PASS_TRUNCATED', `(${name}) auth_pass is longer than 8 characters; only '${pass.slice(0, 8)}' is used`, a.loc);
+    // keepalived 2.2.7: a config error (-t exits 5).
+    diags.error('ERR_CONFIG_AUTH_PASS_TRUNCATED', 'Truncating auth_pass to 8 characters', a.loc);
     pass = pass.slice(0, 8);
   }
   return { type: a.authType, pass };
@@ -163,6 +207,7 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     diags.error('ERR_CONFIG_AH_INITIAL_MASTER', `(${name}) Initial state master is incompatible with AH authentication - clearing`, loc);
     state = 'BACKUP';
   }
+  const pre = preemption(name, loc, state, priority, strictMode, r.nopreempt as boolean, sToMs(r.preemptDelay), diags);
   const vi: VrrpInstance = {
     name,
     loc,
@@ -175,8 +220,8 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     advertIntMs: advertIntMs(r.advertInt, version, name, loc, diags),
     version,
     family,
-    nopreempt: r.nopreempt,
-    preemptDelayMs: sToMs(r.preemptDelay),
+    nopreempt: pre.nopreempt,
+    preemptDelayMs: pre.preemptDelayMs,
     accept,
     strictMode,
     virtualIpaddress: vip,
@@ -185,7 +230,7 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     promoteSecondaries: r.promoteSecondaries,
     virtualRoutes: each(r.virtualRoutes, (l) => parseRoute(l, diags)),
     virtualRules: each(r.virtualRules, (l) => parseRule(l, diags)),
-    trackInterface: tr.trackInterface,
+    trackInterface: notOwnInterface(name, r.interface as string | undefined, tr.trackInterface, diags),
     trackScript: tr.trackScript,
     trackFile: tr.trackFile,
     trackProcess: tr.trackProcess,
@@ -199,7 +244,7 @@ export function resolveInstance(r: Raw, g: GlobalDefs, diags: Diagnostics): Vrrp
     mcastSrcIp: ip(r.mcastSrcIp, 'mcast_src_ip', loc, diags),
     mcastDstIp: ip(r.mcastDstIp, 'mcast_dst_ip', loc, diags) ?? (family === 'inet6' ? g.vrrpMcastGroup6 : g.vrrpMcastGroup4),
     auth: au,
-    useVmac: useVmac(r.useVmac),
+    useVmac: useVmac(r.useVmac, loc, diags),
     useIpvlan: useIpvlan(r.useIpvlan as string[] | undefined, name, family, loc, diags),
     vmacXmitBase: r.vmacXmitBase,
     skipCheckAdvAddr: p(r.skipCheckAdvAddr, g.vrrpSkipCheckAdvAddr),

@@ -169,6 +169,14 @@ export function locOf(ptr: string, root: Json): Loc | undefined {
 }
 
 /** `vrrp_instance VI_1`: the block that holds the value at `ptr`, for "… is not used". */
+/** The first word after the keyword of the block at `ptr` (its name). */
+function blockArg(ptr: string, root: Json): string | undefined {
+  let cur: unknown = root;
+  for (const s of ptr.split('/').slice(1)) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[s] : undefined;
+  const args = (cur as { args?: unknown } | undefined)?.args;
+  return Array.isArray(args) && typeof args[0] === 'string' ? args[0] : undefined;
+}
+
 function ownerName(ptr: string, root: Json, blockName: string): string {
   const segs = ptr.split('/').slice(1, -1);
   let cur: unknown = root;
@@ -202,8 +210,9 @@ function report(e: ErrorObject, root: Json, diags: Diagnostics, pending: Pending
       const props = (ps.properties ?? {}) as Record<string, Schema>;
       const mkw = (props[missing]?.['x-kw'] as string | undefined) ?? missing;
       const block = String(ps['x-block'] ?? 'block');
-      // keepalived drops a vrrp_script without a `script` line (and the tracking of it) and runs on.
-      if (block === 'vrrp_script' && mkw === 'script') diags.warn('ERR_CONFIG_MISSING_KEYWORD', `${block} has no 'script' line - it is ignored`, loc);
+      // keepalived 2.2.7 drops a vrrp_script without a `script` line (a config error; config/load
+      // drops it too, so its trackers are "not found") and runs on.
+      if (block === 'vrrp_script' && mkw === 'script') diags.error('ERR_CONFIG_MISSING_KEYWORD', `No script set for vrrp_script ${blockArg(e.instancePath, root) ?? ''} - removing`, loc);
       else diags.error('ERR_CONFIG_MISSING_KEYWORD', `${block} is missing required keyword '${mkw}'`, loc);
       return;
     }

@@ -37,7 +37,8 @@ function uniqueNames(m: Model, diags: Diagnostics): void {
 function checkRefs(owner: string, refs: readonly TrackRef[], kind: string, names: string[], diags: Diagnostics): void {
   for (const r of refs) {
     if (names.includes(r.name)) continue;
-    diags.error('ERR_CONFIG_UNKNOWN_TRACKER', `(${owner}) ${kind} '${r.name}' not found`, r.loc, nearest(r.name, names));
+    // keepalived 2.2.7's words (a config error; the reference is dropped).
+    diags.error('ERR_CONFIG_UNKNOWN_TRACKER', `(${owner}) ${kind} ${r.name} not found, ignoring...`, r.loc, nearest(r.name, names));
   }
 }
 
@@ -91,8 +92,8 @@ function instance(vi: VrrpInstance, m: Model, diags: Diagnostics): void {
   for (const p of vi.unicastPeers) {
     if (p.family !== vi.family) diags.error('ERR_CONFIG_FAMILY_MISMATCH', `(${vi.name}) unicast peer ${p.address} is not ${vi.family}`, p.loc);
   }
-  if (vi.nopreempt && vi.state === 'MASTER') diags.warn('ERR_CONFIG_NOPREEMPT_MASTER', `(${vi.name}) nopreempt will not work with initial state MASTER`, vi.loc);
-  if (vi.virtualIpaddress.length === 0 && !vi.noVirtualIpaddress) diags.warn('ERR_CONFIG_NO_VIP', `(${vi.name}) no virtual_ipaddress configured`, vi.loc);
+  // keepalived 2.2.7: a config error (-t exits 5), and it runs the instance.
+  if (vi.virtualIpaddress.length === 0 && !vi.noVirtualIpaddress) diags.error('ERR_CONFIG_NO_VIP', `(${vi.name}) No VIP specified; at least one is sensible`, vi.loc);
   if (vi.strictMode) strict(vi, diags);
 }
 
@@ -102,7 +103,6 @@ function strict(vi: VrrpInstance, diags: Diagnostics): void {
   if (vi.unicastPeers.length) diags.error('ERR_CONFIG_STRICT', `(${n}) unicast peers are not supported in strict mode`, vi.loc);
   if (vi.auth) diags.warn('ERR_CONFIG_STRICT', `(${n}) Strict mode does not support authentication. Ignoring.`, vi.loc);
   if (vi.state === 'MASTER' && vi.priority !== 255) diags.warn('ERR_CONFIG_STRICT', `(${n}) strict mode: state MASTER requires priority 255; starting as BACKUP`, vi.loc);
-  if (vi.preemptDelayMs > 0) diags.warn('ERR_CONFIG_STRICT', `(${n}) strict mode does not support preempt_delay. Ignoring.`, vi.loc);
   if (vi.family === 'inet6' && vi.virtualIpaddress[0] && !isLinkLocal6(vi.virtualIpaddress[0].address)) {
     diags.warn('ERR_CONFIG_STRICT', `(${n}) strict mode: the first IPv6 VIP should be link-local`, vi.virtualIpaddress[0].loc);
   }

@@ -78,6 +78,16 @@ const rows: Row[] = [
   { name: 'AH with initial state MASTER, no priority (255)', text: inst('    state MASTER\n    authentication {\n        auth_type AH\n        auth_pass secret\n    }'), measured: 0 },
   { name: 'address service without protocol (UDP)', text: `${inst()}virtual_server 192.0.2.100 80 {\n    lvs_sched rr\n    real_server 192.0.2.5 80 {\n        weight 1\n    }\n}\n`, measured: 5 },
   { name: 'service without lvs_sched', text: `${inst()}virtual_server 192.0.2.100 80 {\n    protocol TCP\n    real_server 192.0.2.5 80 {\n        weight 1\n    }\n}\n`, measured: 5 },
+  { name: 'nopreempt with state MASTER, priority 100', text: inst('    state MASTER\n    priority 100\n    nopreempt'), measured: 5 },
+  { name: 'nopreempt with priority 255', text: inst('    priority 255\n    nopreempt'), measured: 5 },
+  { name: 'nopreempt with preempt_delay', text: inst('    nopreempt\n    preempt_delay 10'), measured: 5 },
+  { name: 'preempt_delay, state BACKUP', text: inst('    state BACKUP\n    preempt_delay 10'), measured: 0 },
+  { name: 'vrrp_script without script', text: `vrrp_script s {\n    interval 1\n}\n${inst('    track_script {\n        s\n    }')}`, measured: 5 },
+  { name: 'auth_pass of 9 characters', text: inst('    authentication {\n        auth_type PASS\n        auth_pass 123456789\n    }'), measured: 5 },
+  { name: 'instance without a VIP', text: 'vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n}\n', measured: 5 },
+  { name: 'track_interface naming its own interface', text: inst('    track_interface {\n        eth0 weight -10\n    }'), measured: 5 },
+  { name: 'use_vmac with a name over 15 characters', text: inst('    use_vmac vrrp.51.toolongname1234'), measured: 5 },
+  { name: 'use_vmac with a valid name', text: inst('    use_vmac vrrp.51'), measured: 0 },
 ];
 
 /** Runs `argv` in a new network namespace with lo and eth0 (a veth whose peer is eth9). */

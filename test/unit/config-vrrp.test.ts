@@ -76,14 +76,20 @@ vrrp_instance VI_9 {
   use_vmac vrrp9
   vmac_xmit_base
 }`);
-  t.same(errors(r), []);
+  // keepalived 2.2.7 clears nopreempt and preempt_delay for an initial MASTER, and truncates the
+  // 9-character password, each a config error (unit 'preemption rules' below has the other cases).
+  t.same(errors(r).map((d) => d.message), [
+    '(VI_9) Warning - nopreempt will not work with initial state MASTER - clearing',
+    '(VI_9) Warning - preempt delay will not work with initial state MASTER - clearing',
+    'Truncating auth_pass to 8 characters',
+  ]);
   const vi = r.model?.vrrpInstances[0];
   if (!vi) return t.fail('no instance');
   t.equal(vi.state, 'MASTER');
   t.equal(vi.priority, 150);
   t.equal(vi.advertIntMs, 2000);
-  t.equal(vi.nopreempt, true);
-  t.equal(vi.preemptDelayMs, 30000);
+  t.equal(vi.nopreempt, false);
+  t.equal(vi.preemptDelayMs, 0);
   t.equal(vi.accept, false);
   t.equal(vi.dontTrackPrimary, true);
   t.equal(vi.unicastSrcIp, '192.0.2.1');
@@ -209,6 +215,20 @@ t.test('vrrp_strict: accept resolution and warnings', async (t) => {
   t.ok(withCode(v2, 'ERR_CONFIG_STRICT').some((d) => /accept mode for VRRP version 2 does not comply with RFC3768 - resetting/.test(d.message)));
   const owner = load('global_defs {\n vrrp_strict\n}\n' + instance('  priority 255'));
   t.equal(owner.model?.vrrpInstances[0]?.accept, true, 'owner accepts by default even in strict mode');
+});
+
+// keepalived 2.2.7 (observed with -t; test/interop/config-test-codes runs them through both binaries).
+t.test('preemption rules', async (t) => {
+  const pre = (body: string): [boolean | undefined, number | undefined, string[]] => {
+    const r = load(instance(body));
+    return [r.model?.vrrpInstances[0]?.nopreempt, r.model?.vrrpInstances[0]?.preemptDelayMs, errors(r).map((d) => d.message)];
+  };
+  t.same(pre('  priority 255\n  nopreempt'), [false, 0, ['(VI_1) nopreempt is incompatible with priority 255. resetting nopreempt']]);
+  t.same(pre('  state BACKUP\n  nopreempt\n  preempt_delay 10'), [true, 0, ['(VI_1) preempt_delay is incompatible with nopreempt mode - resetting']]);
+  t.same(pre('  state BACKUP\n  preempt_delay 10'), [false, 10_000, []]);
+  const strict = load('global_defs {\n  vrrp_strict\n}\n' + instance('  version 3\n  accept\n  preempt_delay 10'));
+  t.equal(strict.model?.vrrpInstances[0]?.preemptDelayMs, 0);
+  t.ok(errors(strict).some((d) => d.message === '(VI_1) preempt_delay is incompatible with strict mode - resetting'));
 });
 
 // keepalived 2.2.7, observed on the wire: `state MASTER` and no `priority` advertises 255.
