@@ -14,6 +14,11 @@ export interface Diagnostic {
   loc?: Loc;
   /** Nearest valid keyword for a misspelling. */
   suggestion?: string;
+  /**
+   * An error keepalived reports (so `-t` counts it) about a configuration it then uses exactly as
+   * written, e.g. a sync group of one instance: nothing was fixed up, so a reload may take it.
+   */
+  asWritten?: true;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
@@ -53,6 +58,10 @@ export class Diagnostics {
   }
   error(code: string, message: string, loc?: Loc, suggestion?: string): void {
     this.add({ severity: 'error', code, message, loc, suggestion });
+  }
+  /** An error about a configuration that is used as written (see Diagnostic.asWritten). */
+  advise(code: string, message: string, loc?: Loc): void {
+    this.add({ severity: 'error', code, message, loc, asWritten: true });
   }
   warn(code: string, message: string, loc?: Loc, suggestion?: string): void {
     this.add({ severity: 'warning', code, message, loc, suggestion });

@@ -183,7 +183,7 @@ function knownMembers(groups: VrrpSyncGroup[], instances: readonly VrrpInstance[
       diags.error('ERR_CONFIG_SYNC_GROUP_SIZE', `Sync group ${g.name} has no virtual router(s). removing`, g.loc);
       continue;
     }
-    if (members.length === 1) diags.error('ERR_CONFIG_SYNC_GROUP_SIZE', `Sync group ${g.name} has only 1 virtual router(s) - this probably isn't what you want`, g.loc);
+    if (members.length === 1) diags.advise('ERR_CONFIG_SYNC_GROUP_SIZE', `Sync group ${g.name} has only 1 virtual router(s) - this probably isn't what you want`, g.loc);
     out.push(members.length === g.members.length ? g : { ...g, members });
   }
   return out;

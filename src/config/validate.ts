@@ -93,7 +93,7 @@ function instance(vi: VrrpInstance, m: Model, diags: Diagnostics): void {
     if (p.family !== vi.family) diags.error('ERR_CONFIG_FAMILY_MISMATCH', `(${vi.name}) unicast peer ${p.address} is not ${vi.family}`, p.loc);
   }
   // keepalived 2.2.7: a config error (-t exits 5), and it runs the instance.
-  if (vi.virtualIpaddress.length === 0 && !vi.noVirtualIpaddress) diags.error('ERR_CONFIG_NO_VIP', `(${vi.name}) No VIP specified; at least one is sensible`, vi.loc);
+  if (vi.virtualIpaddress.length === 0 && !vi.noVirtualIpaddress) diags.advise('ERR_CONFIG_NO_VIP', `(${vi.name}) No VIP specified; at least one is sensible`, vi.loc);
   if (vi.strictMode) strict(vi, diags);
 }
 

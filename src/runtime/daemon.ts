@@ -63,8 +63,9 @@ function load(o: CliOptions, log: Logger, reloading = false, loaded?: { result: 
   if (!r.diagnostics.some((d) => d.code === 'ERR_CONFIG_FILE_NOT_FOUND')) parent.info(configurationFile(o.configFile));
   logDiagnostics(log, r.diagnostics);
   // At start-up keepalived runs a fixed-up config despite errors; a reload must not replace a
-  // working configuration with a fixed-up one, so any error refuses it.
-  const refused = r.diagnostics.some((d) => d.severity === 'fatal' || (reloading && d.severity === 'error'));
+  // working configuration with a fixed-up one, so an error refuses it unless the file is used as
+  // written (keepalived's advice such as a one-instance sync group: it reloads those too).
+  const refused = r.diagnostics.some((d) => d.severity === 'fatal' || (reloading && d.severity === 'error' && !d.asWritten));
   if (!r.model || refused) {
     if (reloading) log.error(`Configuration file ${o.configFile} has errors - reload aborted, the running configuration is kept`);
     else log.error(`Configuration file ${o.configFile} cannot be used - not starting`);
