@@ -3,7 +3,7 @@
  * from a Clock so tests can drive the daemon in virtual time (FakeClock in test/support).
  */
 import { loadNative } from '../net/native';
-import { PreciseTimers } from './precise-timers';
+import { PreciseTimers, type PreciseOptions } from './precise-timers';
 
 export interface TimerHandle {
   cancel(): void;
@@ -14,13 +14,18 @@ export interface Clock {
   now(): number;
   /**
    * Run `fn` once when now() >= atMs. `precise` asks for sub-millisecond accuracy (the VRRP
-   * state machines' timers); other timers may be up to a millisecond off either way.
+   * state machines' timers), with an optional early wake-up (PreciseOptions); other timers may
+   * be up to a millisecond off either way.
    */
-  at(atMs: number, fn: () => void, opts?: { precise?: boolean }): TimerHandle;
+  at(atMs: number, fn: () => void, opts?: ClockAtOptions): TimerHandle;
   /** Run `fn` once after `delayMs`. */
   after(delayMs: number, fn: () => void): TimerHandle;
   /** Wall-clock epoch ms, only for log lines and dump files. */
   wallNow(): number;
+}
+
+export interface ClockAtOptions extends PreciseOptions {
+  precise?: boolean;
 }
 
 export class SystemClock implements Clock {
@@ -37,10 +42,10 @@ export class SystemClock implements Clock {
   wallNow(): number {
     return Date.now();
   }
-  at(atMs: number, fn: () => void, opts?: { precise?: boolean }): TimerHandle {
+  at(atMs: number, fn: () => void, opts?: ClockAtOptions): TimerHandle {
     if (opts?.precise) {
       const p = this.preciseTimers();
-      if (p) return p.at(atMs, fn);
+      if (p) return p.at(atMs, fn, opts);
     }
     return this.after(atMs - this.now(), fn);
   }

@@ -12,7 +12,7 @@
  * earliest deadline fires, finds nothing due and arms for the real one, so nothing ever runs
  * early and nothing runs late.
  */
-import type { Clock, TimerHandle } from './clock';
+import type { Clock, ClockAtOptions, TimerHandle } from './clock';
 import { DeadlineHeap, type HeapEntry } from './deadline-heap';
 
 /** One owner's deadline (at most one pending at a time); reused for every arming. */
@@ -25,11 +25,15 @@ export class Deadline implements HeapEntry {
   index = -1;
   /** The queue holding it (while queued). */
   queue: DeadlineQueue | undefined;
-  /** `wakeMs`: the clock time of the wake-up running it (the same for every deadline it runs). */
-  constructor(readonly run: (wakeMs: number) => void) {}
+  /**
+   * `wakeMs`: the clock time of the wake-up running it (the same for every deadline it runs).
+   * `prepare`: run at a lead queue's early wake-up when this deadline is the next due.
+   */
+  constructor(
+    readonly run: (wakeMs: number) => void,
+    readonly prepare?: () => void,
+  ) {}
 }
-
-const PRECISE = { precise: true } as const;
 
 export class DeadlineQueue {
   private readonly heap = new DeadlineHeap<Deadline>();
@@ -37,11 +41,16 @@ export class DeadlineQueue {
   private timerAt: number | undefined;
   private firing = false;
   private readonly onTimer = (): void => this.fire();
+  private readonly timerOpts: ClockAtOptions | undefined;
 
+  /** `leadMs` (precise queues): wake that much early and prepare the next deadline (PreciseTimers). */
   constructor(
     private readonly clock: Clock,
-    private readonly precise: boolean,
-  ) {}
+    precise: boolean,
+    leadMs = 0,
+  ) {
+    if (precise) this.timerOpts = leadMs > 0 ? { precise, leadMs, prepare: () => this.prepareNext() } : { precise };
+  }
 
   get size(): number {
     return this.heap.size;
@@ -78,6 +87,18 @@ export class DeadlineQueue {
     }
   }
 
+  /**
+   * The early wake-up of a lead queue: prepare the deadline due at the armed time; if none is
+   * (it moved later: a backup's Master_Down on every advert), arm for the new earliest instead
+   * of waiting on the CPU for nothing.
+   */
+  private prepareNext(): void {
+    const top = this.heap.peek();
+    if (top !== undefined && this.timerAt !== undefined && top.at <= this.timerAt) return top.prepare?.();
+    this.disarm();
+    this.arm();
+  }
+
   private arm(): void {
     if (this.firing) return; // fire() arms once, after every due entry has run
     const top = this.heap.peek();
@@ -85,7 +106,7 @@ export class DeadlineQueue {
     if (this.timerAt !== undefined && this.timerAt <= top.at) return;
     this.timer?.cancel();
     this.timerAt = top.at;
-    this.timer = this.precise ? this.clock.at(top.at, this.onTimer, PRECISE) : this.clock.at(top.at, this.onTimer);
+    this.timer = this.timerOpts ? this.clock.at(top.at, this.onTimer, this.timerOpts) : this.clock.at(top.at, this.onTimer);
   }
 
   private disarm(): void {
@@ -102,11 +123,17 @@ export class DeadlineQueue {
 
 const shared = new WeakMap<Clock, { coarse: DeadlineQueue; precise: DeadlineQueue }>();
 
+/**
+ * How early the precise queue wakes before a deadline (see PreciseTimers): measured on this VM,
+ * Node needs ~1.3 ms after a sleep to get from the timerfd's expiry to the state machine.
+ */
+export const TAKEOVER_LEAD_MS = 2;
+
 /** The queues every VRRP instance on this clock shares. */
 export function deadlineQueues(clock: Clock): { coarse: DeadlineQueue; precise: DeadlineQueue } {
   let q = shared.get(clock);
   if (!q) {
-    q = { coarse: new DeadlineQueue(clock, false), precise: new DeadlineQueue(clock, true) };
+    q = { coarse: new DeadlineQueue(clock, false), precise: new DeadlineQueue(clock, true, TAKEOVER_LEAD_MS) };
     shared.set(clock, q);
   }
   return q;

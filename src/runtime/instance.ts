@@ -139,7 +139,10 @@ export class InstanceRuntime {
   readonly stats: InstanceStats = newStats();
   private st: InstanceState;
   /** This instance's one deadline in the clock's shared queues (see armTimer). */
-  private readonly deadline = new Deadline((wakeMs) => this.onDeadline(wakeMs));
+  private readonly deadline = new Deadline(
+    (wakeMs) => this.onDeadline(wakeMs),
+    () => this.rehearseDeadline(),
+  );
   private readonly queues: ReturnType<typeof deadlineQueues>;
   private timerAt: number | undefined;
   /** Address/announce effects run in order, after each other, without holding up adverts. */
@@ -499,6 +502,24 @@ export class InstanceRuntime {
   private onDeadline(wakeMs: number): void {
     this.timerAt = undefined;
     this.dispatch(TICK, undefined, wakeMs);
+  }
+
+  /**
+   * The precise queue's early wake-up before this instance's Master_Down deadline: run what
+   * the deadline will run, on scratch data (the pure step, results discarded; the cached
+   * advert), so that the pages and code of the takeover are warm again after the sleep.
+   */
+  private rehearseDeadline(): void {
+    const at = this.st.masterDownAt;
+    if (at === undefined) return;
+    step(this.cfg, this.st, TICK, at);
+    for (const dst of this.wiring.destinations) {
+      try {
+        this.advertFor(this.st.priority, dst);
+      } catch {
+        /* reported when a real advert is sent */
+      }
+    }
   }
 
   private cancelTimer(): void {

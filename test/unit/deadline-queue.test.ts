@@ -1,6 +1,6 @@
 import t from 'tap';
 import { FakeClock } from '../support/fake-clock';
-import type { Clock, TimerHandle } from '../../src/runtime/clock';
+import type { Clock, ClockAtOptions, TimerHandle } from '../../src/runtime/clock';
 import { Deadline, DeadlineQueue, deadlineQueues } from '../../src/runtime/deadline-queue';
 
 /** A FakeClock that records every timer armed on it (time and precise flag). */
@@ -148,4 +148,29 @@ t.test('with a clock whose timer fires early, nothing runs before its deadline',
   now = 1000.2;
   fired.shift()?.();
   t.same(ran, [1000.2]);
+});
+
+t.test('a lead queue prepares the deadline due at its wake-up; one that moved later is re-armed, not waited for', async (t) => {
+  const clock = new FakeClock(0);
+  const timers: Array<{ at: number; fn: () => void; opts?: ClockAtOptions }> = [];
+  const at = clock.at.bind(clock);
+  clock.at = (atMs: number, fn: () => void, opts?: ClockAtOptions): TimerHandle => {
+    timers.push({ at: atMs, fn, ...(opts ? { opts } : {}) });
+    return at(atMs, fn);
+  };
+  const q = new DeadlineQueue(clock, true, 2);
+  const log: string[] = [];
+  const d = new Deadline(() => log.push('run'), () => log.push('prepare'));
+  q.set(d, 100);
+  const first = timers.at(-1);
+  t.same([first?.at, first?.opts?.precise, first?.opts?.leadMs], [100, true, 2], 'a precise clock timer with the lead');
+  first?.opts?.prepare?.();
+  t.same(log, ['prepare'], "the early wake-up prepares the deadline it was armed for");
+  q.set(d, 1100); // an advert moved Master_Down later: the armed timer stays (no re-arm per advert)
+  t.equal(timers.length, 1);
+  first?.opts?.prepare?.();
+  t.same(log, ['prepare'], 'nothing prepared for a deadline that is not due then');
+  t.equal(timers.at(-1)?.at, 1100, 're-armed for the real deadline instead of waiting on the CPU');
+  clock.advanceTo(1100);
+  t.same(log, ['prepare', 'run']);
 });

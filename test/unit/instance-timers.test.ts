@@ -9,7 +9,7 @@ import { loadConfigText } from '../../src/config/load';
 import { InstanceRuntime, type InstanceWiring } from '../../src/runtime/instance';
 import { MemoryLogger } from '../../src/observe/log';
 import type { AnnouncePort } from '../../src/net/ports';
-import type { TimerHandle } from '../../src/runtime/clock';
+import type { ClockAtOptions, TimerHandle } from '../../src/runtime/clock';
 import type { Advert } from '../../src/vrrp/types';
 import { FakeClock } from '../support/fake-clock';
 import { FakeRtnl } from '../support/fake-rtnl';
@@ -137,4 +137,37 @@ t.test('instances started together (one start time) wait for the same Master_Dow
   t.ok(insts.every((i) => i.state.state === 'MASTER'), 'all MASTER at that deadline');
   t.equal(new Set(insts.map((i) => i.state.adverAt)).size, 1, 'and one advert deadline from then on');
   for (const i of insts) await i.stop();
+});
+
+t.test("a backup's Master_Down timer wakes early to rehearse the takeover on scratch data: nothing changes until the deadline", async (t) => {
+  const clock = new FakeClock(0);
+  const leads: Array<{ at: number; opts: ClockAtOptions | undefined }> = [];
+  const at = clock.at.bind(clock);
+  clock.at = (atMs: number, fn: () => void, opts?: ClockAtOptions): TimerHandle => {
+    leads.push({ at: atMs, opts });
+    return at(atMs, fn);
+  };
+  const sent: number[] = [];
+  const rtnl = new FakeRtnl();
+  const log = new MemoryLogger();
+  const announcer: AnnouncePort = { gratuitousArp: () => void sent.push(-1), unsolicitedNa: () => void sent.push(-1) };
+  const [m] = models(1);
+  if (!m) throw new Error('no model');
+  const inst = new InstanceRuntime(m, {
+    vipIfname: 'eth0', announceIfname: 'eth0', announceMac: '02:00:00:00:00:02', primaryAddress: '192.0.2.2',
+    destinations: ['224.0.0.18'], send: () => void sent.push(clock.now()), router: false,
+  }, { clock, log, rtnl, announcer });
+  inst.start();
+  const down = inst.state.masterDownAt as number;
+  const timer = leads.find((l) => l.at === down);
+  t.ok(timer?.opts?.precise && (timer.opts.leadMs ?? 0) > 0 && timer.opts.prepare, 'Master_Down armed precise, with a lead and a prepare');
+  const before = { state: inst.state, calls: rtnl.calls.length, lines: log.lines.length };
+  clock.advanceTo(down - (timer?.opts?.leadMs ?? 0));
+  timer?.opts?.prepare?.();
+  t.equal(inst.state, before.state, 'state untouched by the rehearsal');
+  t.same([sent.length, rtnl.calls.length, log.lines.length], [0, before.calls, before.lines], 'no advert, no netlink request, no log line');
+  clock.advanceTo(down);
+  t.equal(inst.state.state, 'MASTER', 'then MASTER at the deadline itself');
+  t.equal(sent[0], down, 'first advert exactly at Master_Down');
+  await inst.stop();
 });

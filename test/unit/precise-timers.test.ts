@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { NativeAddon, NativeTimer } from '../../src/net/native';
-import { PreciseTimers } from '../../src/runtime/precise-timers';
+import { MAX_LEAD_MS, PreciseTimers } from '../../src/runtime/precise-timers';
 
 /** The addon's timer, simulated: records arm/disarm, lets the test fire it. */
 function fakeAddon() {
@@ -66,4 +66,61 @@ t.test('a callback may set new deadlines, including ones already due', async (t)
   f.fire();
   t.same(ran, [1, 2], 'a deadline set for "now" runs in the same expiry');
   t.equal(f.arms.at(-1), 3);
+});
+
+t.test('a lead wakes early, prepares once, then waits for the deadline itself', async (t) => {
+  let now = 0;
+  const f = fakeAddon();
+  const waits: number[] = [];
+  const p = new PreciseTimers(f.addon, () => now, (atMs) => {
+    waits.push(atMs);
+    now = atMs;
+  });
+  const log: string[] = [];
+  p.at(100, () => log.push(`ran@${now}`), { leadMs: 2, prepare: () => log.push(`prepared@${now}`) });
+  t.same(f.arms, [98], 'armed lead ms before the deadline');
+  now = 50;
+  f.fire(); // a spurious wake-up before the lead: nothing, re-armed for the lead
+  t.same(log, []);
+  t.equal(f.arms.at(-1), 48);
+  now = 98.3;
+  f.fire();
+  t.same(log, ['prepared@98.3', 'ran@100'], 'prepare at the wake-up, the deadline exactly at its time');
+  t.same(waits, [100], 'the rest of the lead waited for once');
+  p.at(200, () => log.push('late'), { leadMs: 2, prepare: () => log.push('p2') });
+  now = 201;
+  f.fire();
+  t.same(log.slice(2), ['late'], 'woken after the deadline (a busy loop): runs at once, nothing to prepare');
+  t.same(waits, [100]);
+});
+
+t.test('a lead is clamped to MAX_LEAD_MS; a deadline cancelled by its own prepare never runs', async (t) => {
+  let now = 0;
+  const f = fakeAddon();
+  const p = new PreciseTimers(f.addon, () => now, (atMs) => void (now = atMs));
+  p.at(100, () => undefined, { leadMs: 1e9 });
+  t.equal(f.arms.at(-1), 100 - MAX_LEAD_MS);
+  const ran: string[] = [];
+  const p2 = new PreciseTimers(f.addon, () => now, (atMs) => void (now = atMs));
+  const h = p2.at(10, () => ran.push('x'), { leadMs: 2, prepare: () => h.cancel() });
+  p2.at(20, () => ran.push('y'));
+  now = 8.5;
+  f.fire();
+  t.same(ran, [], 'cancelled at its prepare: no wait, no run');
+  t.equal(now, 8.5, 'no time spent waiting for it');
+  now = 20;
+  f.fire();
+  t.same(ran, ['y']);
+});
+
+t.test('the default wait spins on the clock until the deadline', async (t) => {
+  let now = 0;
+  const f = fakeAddon();
+  // every read of the clock advances it 0.1 ms, as a spinning CPU would see it
+  const p = new PreciseTimers(f.addon, () => (now = Math.round((now + 0.1) * 10) / 10));
+  let ranAt = -1;
+  p.at(10, () => void (ranAt = now), { leadMs: 1 });
+  now = 9;
+  f.fire();
+  t.ok(ranAt >= 10 && ranAt <= 10.2, `ran when the clock reached the deadline (${ranAt})`);
 });
