@@ -90,7 +90,7 @@ export class DeadlineQueue {
   /**
    * The early wake-up of a lead queue: prepare the deadline due at the armed time; if none is
    * (it moved later: a backup's Master_Down on every advert), arm for the new earliest instead
-   * of waiting on the CPU for nothing.
+   * of rehearsing a takeover that is not due.
    */
   private prepareNext(): void {
     const top = this.heap.peek();

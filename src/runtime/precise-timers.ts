@@ -7,23 +7,25 @@
  * setTimeout (cheaper: Node batches timers of equal duration into one libuv timer).
  *
  * A deadline may ask for a lead (`leadMs`): the timer wakes that much before it, runs its
- * `prepare` and then waits on the CPU until the deadline. Measured on this VM (perf trace, a
+ * `prepare`, and is armed again for the deadline itself. Measured on this VM (perf trace, a
  * 648 ms timerfd in an idle process): the kernel returns from epoll_wait ~0.1 ms after the
  * expiry, as for a C program, but Node then needs ~0.8 ms more to reach the timer's read() and
- * ~0.5 ms to reach the state machine: after a sleep every page it touches misses the TLB and
- * the caches (a C loop touching 40 MB: 0.6-1.2 ms after a 648 ms sleep, 0.1 ms right after).
- * keepalived's small C working set pays ~0.2 ms. Woken early, that cost falls before the
- * deadline; the wait stays on the CPU because sleeping again would go cold again.
+ * ~0.5 ms to reach the state machine: after a long sleep every page it touches misses the TLB
+ * and the caches (a C loop touching 40 MB: 0.3-1.2 ms after a 648 ms sleep, 0.1 ms hot, and
+ * still 0.08-0.2 ms after a further 1.5 ms sleep). keepalived's small C working set pays
+ * ~0.2 ms. Woken early, that cost falls before the deadline, and the short second sleep keeps
+ * it warm. (Spinning until the deadline instead was worse: V8 compiling the spin loop on the
+ * stack stalled it 1-2.7 ms past the deadline in 2 of 3 takeovers.)
  */
 import type { NativeAddon, NativeTimer } from '../net/native';
 import type { TimerHandle } from './clock';
 import { DeadlineHeap, type HeapEntry } from './deadline-heap';
 
-/** The longest lead a deadline may ask for (it is time spent spinning). */
+/** The longest lead a deadline may ask for. */
 export const MAX_LEAD_MS = 5;
 
 export interface PreciseOptions {
-  /** Wake this long before the deadline (0..MAX_LEAD_MS), run `prepare`, then wait on the CPU. */
+  /** Wake this long before the deadline (0..MAX_LEAD_MS) and run `prepare`, then wake at the deadline. */
   leadMs?: number;
   /** Run once, at the early wake-up (only with leadMs): warm what the deadline will touch. */
   prepare?: () => void;
@@ -42,15 +44,9 @@ export class PreciseTimers {
   private readonly timer: NativeTimer;
   private armedAt: number | undefined;
 
-  /** `waitUntil`: how the lead is spent (default: spin on now()); tests make it jump. */
   constructor(
     private readonly addon: NativeAddon,
     private readonly now: () => number = () => performance.now(),
-    private readonly waitUntil: (atMs: number) => void = (atMs) => {
-      while (this.now() < atMs) {
-        /* on the CPU until the deadline: bounded by MAX_LEAD_MS */
-      }
-    },
   ) {
     this.timer = addon.timerCreate(() => this.expired());
   }
@@ -74,13 +70,11 @@ export class PreciseTimers {
     for (let top = this.heap.peek(); top; top = this.heap.peek()) {
       const now = this.now();
       if (top.at > now) {
-        if (top.at - top.leadMs > now) break; // woken before its lead (it moved later): re-arm
-        if (!top.prepared) {
-          top.prepared = true;
-          top.prepare?.();
-          continue; // (prepare may have moved or cancelled it)
-        }
-        this.waitUntil(top.at);
+        // not due: before its lead, or already prepared (a spurious wake-up) → re-arm
+        if (top.prepared || top.at - top.leadMs > now) break;
+        top.prepared = true;
+        top.prepare?.();
+        continue; // (prepare may have moved or cancelled it; else re-armed for the deadline)
       }
       this.heap.remove(top);
       top.fn();
@@ -95,7 +89,7 @@ export class PreciseTimers {
       this.armedAt = undefined;
       return;
     }
-    const wakeAt = top.at - top.leadMs;
+    const wakeAt = top.prepared ? top.at : top.at - top.leadMs;
     if (wakeAt === this.armedAt) return;
     this.armedAt = wakeAt;
     this.addon.timerArm(this.timer, wakeAt - this.now());
