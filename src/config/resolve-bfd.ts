@@ -1,4 +1,5 @@
 /** bfd_instance → BfdInstance: ms timers to µs, keepalived's defaults, address checks. */
+import { normalizeIp } from './addresses';
 import type { Diagnostics } from './diagnostics';
 import type { BfdInstance } from './model';
 import { defined, type Raw } from './resolve-common';
@@ -8,6 +9,17 @@ import { parseWeightWords } from './resolve-lines';
 export const BFD_DEFAULTS = { minRxMs: 10, minTxMs: 10, idleTxMs: 1000, multiplier: 5, ttl: 255, hoplimit: 64, maxHops: 0 } as const;
 
 const msToUs = (ms: number): number => Math.round(ms * 1000);
+
+/**
+ * An address in RFC 5952 text (IPv6: lower case, `::` for the first longest zero run), the text
+ * inet_ntop gives a received datagram's source and destination, so the service's lookup of a
+ * session by address (a packet with Your Discriminator 0: how a passive session first hears of
+ * its peer) matches however neighbor_ip / source_ip were written ("2001:DB8:0:0::3" is
+ * "2001:db8::3"). A scoped address (`%zone`) and text that is no address are kept as written.
+ */
+function canonical(ip: string): string {
+  return ip.includes('%') ? ip : normalizeIp(ip) ?? ip;
+}
 
 function familyOf(ip: string | undefined): 4 | 6 | undefined {
   if (ip === undefined) return undefined;
@@ -34,8 +46,8 @@ export function resolveBfdInstance(r: Raw, diags: Diagnostics): BfdInstance | un
   return defined({
     name,
     family,
-    neighborIp,
-    sourceIp: sourceIp !== undefined && familyOf(sourceIp) === family ? sourceIp : undefined,
+    neighborIp: canonical(neighborIp),
+    sourceIp: sourceIp !== undefined && familyOf(sourceIp) === family ? canonical(sourceIp) : undefined,
     minRxUs: msToUs((r.minRx as number | undefined) ?? BFD_DEFAULTS.minRxMs),
     minTxUs: msToUs((r.minTx as number | undefined) ?? BFD_DEFAULTS.minTxMs),
     idleTxUs: msToUs((r.idleTx as number | undefined) ?? BFD_DEFAULTS.idleTxMs),

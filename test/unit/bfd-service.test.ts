@@ -47,6 +47,8 @@ t.test('track_bfd in vrrp_instance and sync group: weights from the line or the 
 class FakeNet {
   cut = false;
   readonly listeners = new Map<string, (d: BfdDatagram) => void>();
+  /** Every sender opened (family, source, TTL / hop limit). */
+  readonly opened: BfdSenderOptions[] = [];
   ttlOverride: number | undefined;
   transport(host: string): BfdTransport {
     return {
@@ -54,7 +56,7 @@ class FakeNet {
         this.listeners.set(`${host}|${port}`, onPacket);
         return { close: () => void this.listeners.delete(`${host}|${port}`) };
       },
-      sender: (o: BfdSenderOptions): BfdSender => ({
+      sender: (o: BfdSenderOptions): BfdSender => (this.opened.push(o), {
         srcPort: 49152,
         send: (payload, dst, dstPort) => {
           if (this.cut) return;
@@ -205,4 +207,58 @@ t.test('reload (SIGHUP): an unchanged session stays Up with its discriminator; t
   // Removed from the configuration: stopped.
   t.same(a.s.reload(load('').model as Model), ['B1']);
   t.equal(a.s.isUp('B1'), undefined, 'no such session any more');
+});
+
+/** Two services over the fake network with any addresses (the pair above is IPv4 only). */
+function pairOf(t: { teardown(fn: () => void): void }, me: string, peer: string, extraA: string, extraB = extraA) {
+  const clock = new FakeClock(0);
+  const net = new FakeNet();
+  let seed = 7;
+  const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const mk = (self: string, other: string, extra: string) => {
+    const s = new BfdService({ clock, defer: (fn) => fn(), transport: net.transport(self), log: { info: () => undefined, warn: () => undefined, debug: () => undefined }, random: rand });
+    s.start(load(conf(self, other, extra)).model as Model);
+    return s;
+  };
+  const a = mk(me, peer, extraA);
+  const b = mk(peer, me, extraB);
+  t.teardown(() => (a.stop(), b.stop()));
+  return { clock, net, a, b };
+}
+
+t.test('IPv6 multihop across one router hop: hoplimit 255 sent, 254 accepted with max_hops 1 on 4784; max_hops 0 drops it', async (t) => {
+  const up = pairOf(t, '2001:db8:1::1', '2001:db8:2::3', '  hoplimit 255\n  max_hops 1\n  multihop\n');
+  up.net.ttlOverride = 254; // one router hop
+  up.clock.advance(3000);
+  t.same(up.net.opened.map((o) => [o.family, o.sourceIp, o.ttl]), [[6, '2001:db8:1::1', 255], [6, '2001:db8:2::3', 255]], 'IPv6 senders from source_ip with hop limit 255');
+  t.ok(up.net.listeners.has('2001:db8:1::1|4784') && !up.net.listeners.has('2001:db8:1::1|3784'), 'multihop: listening on 4784 only');
+  t.equal(up.a.isUp('B1'), true, 'Up');
+  t.equal(up.b.isUp('B1'), true, 'Up on the other side');
+  t.equal(up.a.drops.ttl, 0);
+  const strict = pairOf(t, '2001:db8:1::1', '2001:db8:2::3', '  hoplimit 255\n  max_hops 0\n  multihop\n', '  hoplimit 255\n  max_hops 1\n  multihop\n');
+  strict.net.ttlOverride = 254;
+  strict.clock.advance(3000);
+  t.equal(strict.a.isUp('B1'), false, 'max_hops 0: never Up');
+  t.ok(strict.a.drops.ttl >= 3, `hop limit 254 < 255 dropped and counted (${strict.a.drops.ttl} in 3 s: the peer, never Up, sends at idle_tx 1 s)`);
+  // keepalived's default IPv6 hop limit is 64: the check is against it (63 arrives after one hop).
+  const dflt = pairOf(t, '2001:db8:1::1', '2001:db8:2::3', '  max_hops 1\n');
+  dflt.net.ttlOverride = 63;
+  dflt.clock.advance(3000);
+  t.same(dflt.net.opened.map((o) => o.ttl), [64, 64], 'default hoplimit 64 (keepalived.conf(5))');
+  t.equal(dflt.a.isUp('B1'), true, '63 ≥ 64 − 1: Up');
+});
+
+t.test('IPv6 addresses written in any form match the kernel\'s text of a datagram\'s source and destination', async (t) => {
+  const r = load(conf('2001:DB8:1:0:0::0001', '2001:0db8:0002::0:3', '  passive\n'));
+  t.same(errors(r), []);
+  t.match(r.model?.bfdInstances?.[0], { family: 6, neighborIp: '2001:db8:2::3', sourceIp: '2001:db8:1::1' }, 'RFC 5952 text in the model');
+  // A passive session learns of its peer only from a packet with Your Discriminator 0, found by address.
+  const clock = new FakeClock(0);
+  const net = new FakeNet();
+  const s = new BfdService({ clock, defer: (fn) => fn(), transport: net.transport('2001:db8:1::1'), log: { info: () => undefined, warn: () => undefined, debug: () => undefined } });
+  s.start(r.model as Model);
+  t.teardown(() => s.stop());
+  s.onDatagram({ data: encodeControl({ diag: 0, state: BfdState.Down, poll: false, final: false, detectMult: 3, myDiscr: 77, yourDiscr: 0, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }), family: 6, src: '2001:db8:2::3', srcPort: 49152, dst: '2001:db8:1::1', ifindex: 2, ttl: 64, multihop: false });
+  t.equal(s.drops.no_session, 0, 'not dropped as no_session');
+  t.match(s.sessions()[0], { state: 'Init', remoteDiscr: 77 }, 'the session took the packet: Down → Init');
 });
