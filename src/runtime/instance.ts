@@ -506,8 +506,9 @@ export class InstanceRuntime {
 
   /**
    * The precise queue's early wake-up before this instance's Master_Down deadline: run what
-   * the deadline will run, on scratch data (the pure step, results discarded; the cached
-   * advert), so that the pages and code of the takeover are warm again after the sleep.
+   * the deadline will run, on scratch data (the pure step, results discarded) and through the
+   * caches a takeover reads (the encoded advert, the prepared VIP requests, the GARP/NA frames),
+   * so that the pages and code of the takeover are warm again after the sleep.
    */
   private rehearseDeadline(): void {
     const at = this.st.masterDownAt;
@@ -519,6 +520,12 @@ export class InstanceRuntime {
       } catch {
         /* reported when a real advert is sent */
       }
+    }
+    this.warmVipRequests();
+    try {
+      for (const v of this.model.virtualIpaddress) this.deps.announcer.prebuild?.(this.wiring.announceIfname, v.family, v.address, this.wiring.announceMac, this.wiring.router);
+    } catch {
+      /* reported when the VIP is announced */
     }
   }
 
