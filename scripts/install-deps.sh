@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the daemon, the demo and the test labs need (Debian 12). Idempotent.
 set -euo pipefail
-pkgs=(iproute2 iputils-ping procps tcpdump keepalived frr nginx-light dnsmasq-base nftables ipvsadm python3 make g++ prometheus util-linux man-db groff-base systemd)
+pkgs=(iproute2 iputils-ping procps tcpdump keepalived frr nginx-light dnsmasq-base nftables ipvsadm python3 make g++ prometheus util-linux man-db groff-base systemd libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

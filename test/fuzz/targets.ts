@@ -1,7 +1,7 @@
 /**
  * Fuzz targets: every decoder of untrusted input, each as a function of raw bytes that throws
  * only when one of the project's own rules is broken (a decoder threw, or returned something
- * out of range). One module so the coverage-guided runner (scripts/fuzz.js, Jazzer.js) and the
+ * out of range). One module so the coverage-guided runner (scripts/fuzz.ts, libFuzzer) and the
  * corpus replay in npm test (test/unit/fuzz-corpus.test.ts) call exactly the same code.
  * Inputs are bytes; a target that needs structure takes its first bytes as parameters.
  */
