@@ -5,11 +5,16 @@
  * only one for 3 s; the time to converge is printed. Faults: SIGSTOP of the master for 5 s then
  * SIGCONT; one-way loss (the master's adverts dropped at the backup) then healed; a partition
  * (both ways) then healed; 40 SIGHUPs in 8 s while a vrrp_script runs; kill -9 during a reload
- * and a restart that must clean the stale VIP; the master's interface deleted and re-created.
+ * and a restart that must clean the stale VIP; the master's interface deleted and re-created;
+ * carrier loss on the master (its bridge port down) and back; a vrrp_script on the master that
+ * hangs (timed out, counted as failed, the backup takes over) and then returns (the master
+ * preempts back).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import t, { type Test } from 'tap';
 import { isRoot, sleep, waitFor, type Lab, type LabHost } from '../support/netns';
-import { logsOnFailure, startDaemon, vrrpConfig } from '../support/daemon';
+import { logsOnFailure, startDaemon, tmpDir, vrrpConfig } from '../support/daemon';
 import { FAULT_VIP as VIP, faultPair, onlyHolder, type FaultPair } from '../support/fault-lab';
 
 const skip = !isRoot() && 'needs root';
@@ -121,4 +126,40 @@ t.test("the master's interface deleted and re-created: one holder throughout rec
   }
   const back = Date.now();
   await onlyHolder(t, lab, [h1, h2], 'h1', back, 8000, 'after the interface comes back (h1 preempts)');
+});
+
+t.test("carrier loss on the master (its switch port down), then carrier back: one holder in both", { skip }, async (t) => {
+  const { lab, h1, h2, d1 } = await pair(t);
+  const lost = Date.now();
+  await lab.setLink(h1, false); // the bridge side of h1's veth: eth0 stays admin up, loses carrier
+  t.ok(await d1.out.waitFor('Entering FAULT STATE', 3000), 'h1 enters FAULT on carrier loss');
+  // h1 must drop the VIP in FAULT, so h2 is the only holder (not two)
+  await onlyHolder(t, lab, [h1, h2], 'h2', lost, 8000, 'while h1 has no carrier');
+  const back = Date.now();
+  await lab.setLink(h1, true);
+  await onlyHolder(t, lab, [h1, h2], 'h1', back, 8000, 'after the carrier comes back (h1 preempts)');
+});
+
+t.test('a vrrp_script that hangs on the master: timed out, the backup takes over; when it returns, the master is back', { skip }, async (t) => {
+  const dir = tmpDir('fm-hang');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const flag = path.join(dir, 'hang');
+  const sleepArg = `999.${process.pid % 1000}${Date.now() % 1000}`; // names this test's hung runs for pgrep
+  const chk = path.join(dir, 'chk.sh');
+  fs.writeFileSync(chk, `#!/bin/sh\n[ -f ${flag} ] && exec sleep ${sleepArg}\nexit 0\n`, { mode: 0o755 });
+  const script = `vrrp_script chk {\n  script "${chk}"\n  interval 1\n  timeout 1\n  weight -20\n}\n`;
+  const cfg1 = script + vrrpConfig({ state: 'MASTER', priority: 100, extra: 'track_script {\n    chk\n  }' });
+  const { lab, h1, h2, d1 } = await pair(t, cfg1);
+  const hung = async (): Promise<number> => (await lab.exec(h1.ns, ['pgrep', '-f', `sleep ${sleepArg}`])).stdout.split('\n').filter(Boolean).length;
+  fs.writeFileSync(flag, '');
+  const from = Date.now();
+  t.ok(await d1.out.waitFor('VRRP_Script(chk) timed_out', 6000), 'h1 logs the hung script as timed out');
+  t.ok(await d1.out.waitFor('(VI_1) Changing effective priority from 100 to 80', 3000), 'a timeout counts as a failure: 100 -> 80');
+  await onlyHolder(t, lab, [h1, h2], 'h2', from, 8000, 'while the script hangs (h2 at 90 preempts h1 at 80)');
+  t.ok((await hung()) <= 1, 'never more than one run of the hung script at a time');
+  fs.rmSync(flag);
+  const back = Date.now();
+  t.ok(await d1.out.waitFor('(VI_1) Changing effective priority from 80 to 100', 6000), 'the script returns: 80 -> 100');
+  await onlyHolder(t, lab, [h1, h2], 'h1', back, 8000, 'after the script returns (h1 preempts)');
+  t.ok(await waitFor(async () => ((await hung()) === 0 ? true : undefined), 3000), 'no hung run left behind');
 });
