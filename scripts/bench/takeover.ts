@@ -8,6 +8,7 @@
  * The "loaded" cases run the advert-accuracy load during the takeover: the backup tracks 200
  * vrrp_scripts (/bin/true every second; timeout 5 s and fall 3, so that a spawn starved of CPU
  * does not fault the instance) and two busy loops hold both cores.
+ * The "vrrp_rt_priority 50" cases are the loaded ones with real-time scheduling on both nodes.
  * Usage (root): node dist/scripts/bench/takeover.js [--runs N] [--keepalived] [--json FILE] (results for run-all.ts)
  *   [--case SUBSTRING] (only the cases whose name contains it)
  */
@@ -27,6 +28,8 @@ interface Case {
   how: 'crash' | 'stop';
   /** 200 vrrp_scripts on the backup and both cores busy (the advert-accuracy load). */
   loaded?: boolean;
+  /** vrrp_rt_priority on both nodes (SCHED_RR). */
+  rt?: number;
 }
 
 const LOAD_SCRIPTS = 200;
@@ -38,6 +41,8 @@ const cases: Case[] = [
   { name: 'v2 advert 1 s, SIGTERM (prio 0)', version: 2, advertCs: 100, how: 'stop' },
   { name: 'v2 advert 1 s, SIGKILL, loaded', version: 2, advertCs: 100, how: 'crash', loaded: true },
   { name: 'v3 advert 10 cs, SIGKILL, loaded', version: 3, advertCs: 10, how: 'crash', loaded: true },
+  { name: 'v2 advert 1 s, SIGKILL, loaded, vrrp_rt_priority 50', version: 2, advertCs: 100, how: 'crash', loaded: true, rt: 50 },
+  { name: 'v3 advert 10 cs, SIGKILL, loaded, vrrp_rt_priority 50', version: 3, advertCs: 10, how: 'crash', loaded: true, rt: 50 },
 ];
 
 function rfcMs(c: Case): number {
@@ -49,7 +54,7 @@ function rfcMs(c: Case): number {
 function conf(c: Case, prio: number, scripts = 0): string {
   const load = scripts ? loadScripts(scripts, true) : { defs: '', track: '' };
   return `global_defs {
-  vrrp_version ${c.version}${scripts ? '\n  enable_script_security\n  script_user root' : ''}
+  vrrp_version ${c.version}${scripts ? '\n  enable_script_security\n  script_user root' : ''}${c.rt ? `\n  vrrp_rt_priority ${c.rt}` : ''}
 }
 ${load.defs}vrrp_instance VI_1 {
   state BACKUP

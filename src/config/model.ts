@@ -108,6 +108,14 @@ export interface GlobalDefs extends GarpSettings {
   readonly checkerLogAllFailures: boolean;
   readonly noEmailFaults: boolean;
   readonly maxAutoPriority?: number;
+  /** SCHED_RR priority (1..99) of the loop thread while VRRP / BFD / checkers run (runtime/realtime). */
+  readonly vrrpRtPriority?: number;
+  readonly bfdRtPriority?: number;
+  readonly checkerRtPriority?: number;
+  /** RLIMIT_RTTIME (hard; the soft limit is half) for each part's rt priority. */
+  readonly vrrpRlimitRttimeUs?: number;
+  readonly bfdRlimitRttimeUs?: number;
+  readonly checkerRlimitRttimeUs?: number;
   /** Ours: control socket path (default /run/keepalived/control.sock). */
   readonly controlSocket?: string;
   /** Ours: `ADDRESS:PORT` (IPv6 `[::1]:9650`) serving GET /metrics; absent = metrics off. */

@@ -257,6 +257,14 @@ export interface NativeAddon {
   closelog(): void;
   /** setns(fd, CLONE_NEWNET) for the calling (JS) thread only; later threads and children inherit it. */
   setNetns(fd: number): void;
+  /**
+   * SCHED_RR | SCHED_RESET_ON_FORK at `priority` for the calling (JS) thread, RLIMIT_RTTIME
+   * soft/hard in µs, and a SIGXCPU handler that returns the thread to SCHED_OTHER at once (so the
+   * hard limit's SIGKILL cannot come) and then calls onDemoted from the loop. Throws with errno.
+   */
+  rtEnable(priority: number, rttimeSoftUs: number, rttimeHardUs: number, onDemoted: () => void): void;
+  /** SCHED_OTHER for the calling thread; SIGXCPU back to its previous disposition. */
+  rtDisable(): void;
   constants: NativeConstants;
 }
 

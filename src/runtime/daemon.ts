@@ -31,6 +31,8 @@ import type { BfdService } from './bfd-service';
 import { diffModels } from './reload';
 import type { LvsHandle } from './lvs-service';
 import { NativeScriptRunner } from '../notify/native-runner';
+import { loadNative } from '../net/native';
+import { RealtimeScheduler, chooseRealtime, type RtParts } from './realtime';
 import { onRealtimeSignal, SIG_JSON_DUMP, SIG_STATS_CLEAR } from '../net/rt-signals';
 import { VERSION_TEXT } from '../cli/version';
 import { daemonRefusalStatus } from '../cli/exit-status';
@@ -287,6 +289,10 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     return 2;
   }
   log.info('Startup complete');
+  // vrrp_rt_priority & co: SCHED_RR once start-up is done (its CPU bursts would only trip RLIMIT_RTTIME).
+  const realtime = new RealtimeScheduler({ enable: (...a) => loadNative().rtEnable(...a), disable: () => loadNative().rtDisable() }, log);
+  const rtParts = (m: Model): RtParts => ({ vrrp: runVrrp, bfd: !o.noBfd && (m.bfdInstances ?? []).length > 0, checker: runLvs });
+  realtime.apply(chooseRealtime(model.globalDefs, rtParts(model)));
   sd?.ready();
   let reloadNow = (): Promise<void> => Promise.resolve();
   const parts: RunningParts = {
@@ -317,6 +323,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       if (model) await runLifecycleScript('shutdown', model, { log: parent, runner }).catch((e: Error) => log.error(`shutdown script: ${e.message}`));
       rtnl.close();
       stopRt();
+      realtime.stop();
       for (const f of pidFiles) removePidfile(f);
       delete realtimeSignalHooks.jsonDump;
       delete realtimeSignalHooks.clearStats;
@@ -367,6 +374,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         toChecker = new Set((next.bfdInstances ?? []).filter((b) => b.notifyChecker).map((b) => b.name));
       } else startBfd(next);
       model = next;
+      realtime.apply(chooseRealtime(next.globalDefs, rtParts(next)));
       log.info('Reload complete');
     };
     const dump = (kind: DumpKind): void => {

@@ -168,7 +168,7 @@ t.test('-t on a config using every unsupported keyword prints exactly one warnin
   const messages = lines.map((l) => l.replace(/^.*?: warning: /, ''));
   for (const l of lines) t.match(l, new RegExp(`^${file.replace(/[.]/g, '\\.')}:\\d+:\\d+: warning: `), 'file:line:col, ranked as a warning');
   t.same([...messages].sort(), expected, 'one warning per unsupported keyword, no more, no less');
-  t.ok(expected.length > 100, `${expected.length} unsupported keywords`);
+  t.ok(expected.length > 50, `${expected.length} unsupported keywords`);
   const errors = err.split('\n').filter((l) => / (error|fatal): /.test(l));
   t.same(errors, [], 'the generated config is otherwise valid');
   t.equal(code, 0);

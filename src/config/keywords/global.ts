@@ -6,14 +6,13 @@ const VRRP = 'runtime/instance.ts';
 const NOTIFIER = 'runtime/notifier.ts';
 const LVS = 'runtime/lvs.ts';
 const FIREWALL = 'runtime/firewall.ts';
+const REALTIME = 'runtime/realtime.ts';
 
 /** Keywords keepalived accepts in global_defs that we store nowhere, grouped by reason. */
 const ACCEPTED: Record<string, KwSpec> = {
   ...ignored(['process_names', 'process_name', 'vrrp_process_name', 'checker_process_name', 'lvs_process_name', 'bfd_process_name', 'child_wait_time'], R.ONE_PROCESS),
   ...ignored(['vrrp_priority', 'checker_priority', 'bfd_priority'], R.NICE),
-  ...ignored(['vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'min_auto_priority_delay', 'vrrp_rlimit_rttime',
-    'checker_rlimit_rttime', 'checker_rlimit_rtime', 'bfd_rlimit_rttime', 'bfd_rlimit_rtime'], R.REALTIME),
-  vrrp_rlimit_rtime: ignore(R.REALTIME, { deprecated: 'vrrp_rlimit_rttime' }),
+  min_auto_priority_delay: ignore(R.AUTO_PRIORITY),
   ...ignored(['vrrp_no_swap', 'checker_no_swap', 'bfd_no_swap'], R.NO_SWAP),
   ...ignored(['vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity'], R.CPU_AFFINITY),
   ...ignored(['snmp_socket', 'enable_traps', 'enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_rfc', 'enable_snmp_rfcv2',
@@ -65,7 +64,17 @@ const keywords: Record<string, KwSpec> = {
   startup_script_timeout: int(1, 1000, { default: 10, use: 'runtime/lifecycle-scripts.ts', field: 'startupScriptTimeoutMs' }),
   shutdown_script: script({ use: 'runtime/lifecycle-scripts.ts' }),
   shutdown_script_timeout: int(1, 1000, { default: 10, use: 'runtime/lifecycle-scripts.ts', field: 'shutdownScriptTimeoutMs' }),
-  max_auto_priority: int(-1, 99, { unsupported: R.REALTIME }),
+  max_auto_priority: int(-1, 99, { unsupported: R.AUTO_PRIORITY }),
+  // One event-loop thread runs VRRP, BFD and the checkers: it takes the highest rt priority of the parts in use.
+  vrrp_rt_priority: int(1, 99, { use: REALTIME }),
+  bfd_rt_priority: int(1, 99, { use: REALTIME }),
+  checker_rt_priority: int(1, 99, { use: REALTIME }),
+  vrrp_rlimit_rttime: int(2, undefined, { default: 10000, use: REALTIME, field: 'vrrpRlimitRttimeUs' }),
+  bfd_rlimit_rttime: int(2, undefined, { default: 10000, use: REALTIME, field: 'bfdRlimitRttimeUs' }),
+  checker_rlimit_rttime: int(2, undefined, { default: 10000, use: REALTIME, field: 'checkerRlimitRttimeUs' }),
+  vrrp_rlimit_rtime: int(2, undefined, { deprecated: 'vrrp_rlimit_rttime', to: 'vrrpRlimitRttime', use: REALTIME, field: 'vrrpRlimitRttimeUs' }),
+  bfd_rlimit_rtime: int(2, undefined, { deprecated: 'bfd_rlimit_rttime', to: 'bfdRlimitRttime', use: REALTIME, field: 'bfdRlimitRttimeUs' }),
+  checker_rlimit_rtime: int(2, undefined, { deprecated: 'checker_rlimit_rttime', to: 'checkerRlimitRttime', use: REALTIME, field: 'checkerRlimitRttimeUs' }),
   // [allow_if_changes] is accepted and has no further effect: a re-created interface is always rewired.
   dynamic_interfaces: words({ bareValue: [], use: 'runtime/vrrp-service.ts' }),
   default_interface: str({ use: 'runtime/wiring.ts' }),
