@@ -41,8 +41,9 @@ type Impl = 'tskeepalived' | 'keepalived' | 'frr';
 const IMPLS: Impl[] = ['tskeepalived', 'keepalived', 'frr'];
 
 /** bfd_instance blocks and a VRRP instance carrying the 200 scripts (the advert-accuracy load). */
-function daemonConfig(me: LabHost, peers: Array<[string, LabHost]>, scripts: number, vrid: number): string {
-  const out = [`global_defs {\n  router_id ${me.name}\n  enable_script_security\n  script_user root\n}\n`];
+function daemonConfig(me: LabHost, peers: Array<[string, LabHost]>, scripts: number, vrid: number, rt: number): string {
+  const rtLines = rt ? `\n  bfd_rt_priority ${rt}\n  vrrp_rt_priority ${rt}` : '';
+  const out = [`global_defs {\n  router_id ${me.name}\n  enable_script_security\n  script_user root${rtLines}\n}\n`];
   for (const [name, p] of peers) {
     out.push(`bfd_instance ${name} {\n  neighbor_ip ${p.ipv4}\n  source_ip ${me.ipv4}\n  min_rx ${INTERVAL_MS}\n  min_tx ${INTERVAL_MS}\n  multiplier ${MULT}\n}\n`);
   }
@@ -153,14 +154,14 @@ class Soak {
   frr!: Bfdd;
   /** Down lines of earlier (killed) processes, per implementation. */
   private readonly pastDowns: Record<Impl, number> = { tskeepalived: 0, keepalived: 0, frr: 0 };
-  constructor(private readonly lab: Lab, private readonly scripts: number, private readonly kaScripts: number) {
+  constructor(private readonly lab: Lab, private readonly scripts: number, private readonly kaScripts: number, private readonly rt = 0) {
     this.hosts = { tskeepalived: lab.host(1), keepalived: lab.host(2), frr: lab.host(3) };
   }
 
   start(impl: Impl): void {
     const { tskeepalived: h1, keepalived: h2, frr: h3 } = this.hosts;
-    if (impl === 'tskeepalived') this.ours = startOurs(this.lab, h1, daemonConfig(h1, [['KA', h2], ['FRR', h3]], this.scripts, 91));
-    if (impl === 'keepalived') this.ka = startKeepalived(this.lab, h2, daemonConfig(h2, [['OURS', h1], ['FRR', h3]], this.kaScripts, 92));
+    if (impl === 'tskeepalived') this.ours = startOurs(this.lab, h1, daemonConfig(h1, [['KA', h2], ['FRR', h3]], this.scripts, 91, this.rt));
+    if (impl === 'keepalived') this.ka = startKeepalived(this.lab, h2, daemonConfig(h2, [['OURS', h1], ['FRR', h3]], this.kaScripts, 92, this.rt));
     if (impl === 'frr') this.frr = startBfdd(this.lab, h3, [h1, h2].map((p) => ({ peer: p.ipv4, local: h3.ipv4, intervalMs: INTERVAL_MS, multiplier: MULT })));
   }
 
@@ -285,13 +286,22 @@ async function main(): Promise<void> {
   const kaScripts = arg('--ka-scripts', 0);
   const rounds = arg('--rounds', 1);
   const busy = arg('--burners', 2);
+  // --rt N: real-time scheduling for all three, as an operator would set it: bfd_rt_priority and
+  // vrrp_rt_priority N in ours and keepalived, `chrt -a -r -p N` on FRR's bfdd (it has no option).
+  const rt = arg('--rt', 0);
   if (!KEEPALIVED_BIN || !fs.existsSync(BFDD)) throw new Error('needs keepalived and FRR (scripts/install-deps.sh)');
   const lab = await Lab.create(null, { hosts: 3 });
   const burners: ChildProcess[] = [];
   const report: string[] = [];
   try {
-    const s = new Soak(lab, scripts, kaScripts);
+    const s = new Soak(lab, scripts, kaScripts, rt);
     for (const i of IMPLS) s.start(i);
+    if (rt && s.frr?.cp.pid) {
+      // bfdd's pid: the process ip netns exec became (lab.spawn execs it)
+      await sleep(1000);
+      const r = await lab.exec(lab.bridgeNs, ['chrt', '-a', '-r', '-p', String(rt), String(s.frr.cp.pid)]);
+      if (r.code !== 0) throw new Error(`chrt bfdd: ${r.stderr}`);
+    }
     if (!(await waitFor(() => s.allUp(), 180_000, 500))) throw new Error(`sessions did not come Up:\nours:\n${s.ours.out.text.slice(-2000)}\nkeepalived:\n${s.ka.out.text.slice(-2000)}`);
     await sleep(2000);
     burners.push(...burnCores(busy));
@@ -312,7 +322,7 @@ async function main(): Promise<void> {
     const { gaps, downs } = await flowGaps(lab, pcap);
     const name = (ip: string): string => IMPLS.find((i) => s.hosts[i].ipv4 === ip) ?? ip;
     report.push(
-      `BFD soak: ${soakS.toFixed(0)} s at ${INTERVAL_MS} ms × ${MULT} (Detection Time ${DETECT_MS} ms), IPv4 single-hop full mesh of tskeepalived, keepalived 2.2.7, FRR bfdd; load: ${scripts} vrrp_scripts (interval 1 s) in tskeepalived, ${kaScripts} in keepalived, + ${busy} busy processes`,
+      `BFD soak: ${soakS.toFixed(0)} s at ${INTERVAL_MS} ms × ${MULT} (Detection Time ${DETECT_MS} ms), IPv4 single-hop full mesh of tskeepalived, keepalived 2.2.7, FRR bfdd${rt ? `, all at SCHED_RR ${rt}` : ''}; load: ${scripts} vrrp_scripts (interval 1 s) in tskeepalived, ${kaScripts} in keepalived, + ${busy} busy processes`,
       '',
       '| implementation | false Downs during the soak | all sessions Up at the end |',
       '|---|---|---|',
