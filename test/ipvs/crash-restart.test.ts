@@ -15,8 +15,9 @@
  * (as we do), and its restart with only 192.0.2.100:80 adopts that one (never seen missing) but
  * does NOT remove the stale 192.0.2.101:8080 — still there 15 s after the restart and still there
  * after its SIGTERM, which removes only the configured 192.0.2.100:80 (the stale service stays until
- * someone deletes it by hand). Ours removes it at start-up: ~6.6 s after the spawn here, nearly
- * all of it node start-up under software emulation (keepalived's start takes ~1.7 s here).
+ * someone deletes it by hand). Ours removes it at start-up: 4.2-6.7 s after the spawn over four runs, nearly
+ * all of it node start-up under software emulation (in the same poll as "Initializing ipvs";
+ * keepalived puts both services in within 1.5-2.4 s here).
  * The foreign service is untouched by both.
  */
 import t, { type Test } from 'tap';
