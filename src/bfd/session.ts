@@ -187,11 +187,14 @@ function transition(s: BfdSession, to: BfdState, diag: number, nowMs: number, ef
       // at once, an increase only once the sequence completes.
       s.polling = true;
       if (wanted < s.txBasisUs) s.txBasisUs = wanted;
-    } else {
-      s.polling = false;
-      s.txBasisUs = wanted;
-      s.rxBasisUs = s.advRxUs;
-    }
+    } else s.polling = false;
+  }
+  if (to !== BfdState.Up) {
+    // §6.8.3: outside Up the values are in force at once, so the interval in use is the slow
+    // one (≥ 1 s) even when the advertised value did not change: a Poll begun while Up (SIGHUP
+    // min_tx 50 → 1000 ms) may still hold back an increase, which must not outlive Up.
+    s.txBasisUs = wanted;
+    s.rxBasisUs = s.advRxUs;
   }
   // A state change is signalled to the remote right away rather than at the next tick.
   s.nextTxAtMs = mayTransmit(s) ? nowMs : undefined;

@@ -283,3 +283,22 @@ t.test('retime outside Up, multiplier and idle_tx: applied at once; a Poll only 
   t.equal(ad.polling, false, 'AdminDown: no Poll');
   t.equal(ad.cfg.desiredMinTxUs, 100_000, 'kept for when it comes back');
 });
+
+t.test('§6.8.3 regression (found by bfd-session-properties): leaving Up during a Poll for a larger min_tx equal to idle_tx still falls back to the slow rate', async (t) => {
+  const { a } = upPair();
+  // SIGHUP min_tx 50 → 1000 ms (= idle_tx) while Up: advertised at once, in force only after the Final.
+  const s = retime(a, { ...timersA, desiredMinTxUs: 1_000_000 }).session;
+  t.equal(s.txBasisUs, 50_000, 'the increase waits for the Final');
+  // The peer goes silent before answering: the Detection Time expires, Down.
+  const down = tick(s, s.detectAtMs!, half);
+  t.equal(down.session.state, BfdState.Down);
+  t.equal(down.session.advTxUs, 1_000_000);
+  t.equal(down.session.txBasisUs, 1_000_000, 'not Up: the slow rate is in force at once (was 50 ms)');
+  t.equal(down.session.rxBasisUs, down.session.advRxUs);
+  const next = tick(down.session, down.session.nextTxAtMs!, half);
+  const gap = next.session.nextTxAtMs! - down.session.nextTxAtMs!;
+  t.ok(gap >= 750 && gap <= 1000, `Down packets 75–100% of 1 s apart (${gap} ms), not of 50 ms`);
+  // The same on admin down.
+  const ad = adminDown(s, 3001).session;
+  t.equal(ad.txBasisUs, 1_000_000, 'AdminDown: the slow rate too');
+});
