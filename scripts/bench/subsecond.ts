@@ -14,7 +14,7 @@
  *     (3 × Master_Adver_Interval + Skew_Time = 182.4 ms at 5 cs and priority 90).
  * Several --advert values (comma-separated) find the floor on this machine.
  * Usage (root): node dist/scripts/bench/subsecond.js [--minutes 10] [--advert 0.05[,0.03,...]]
- *   [--scripts 200] [--takeovers 5] [--json FILE]
+ *   [--scripts 200] [--takeovers 5] [--rt N (vrrp_rt_priority N on both)] [--json FILE]
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,12 +30,15 @@ import { addressMonitor, tcpdumpLines } from '../../test/support/lines';
 const VIP = '192.0.2.150';
 const BACKUP_PRIO = 90;
 
+/** --rt N: vrrp_rt_priority N on both daemons (SCHED_RR). */
+const RT = Number(arg('--rt', '0'));
+
 function conf(advertS: number, prio: number, scripts: number): string {
   const load = loadScripts(scripts, true);
   return `global_defs {
   vrrp_version 3
   enable_script_security
-  script_user root
+  script_user root${RT ? `\n  vrrp_rt_priority ${RT}` : ''}
 }
 ${load.defs}vrrp_instance VI_1 {
   state BACKUP
