@@ -254,7 +254,10 @@ function runTarget(name: string, o: Opts): Result {
     ...(o.targetsModule ? ['--targets-module', o.targetsModule] : []),
   ];
   const t0 = Date.now();
-  const r = child.spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, timeout: (o.seconds + o.hangS + 60) * 1000 });
+  // Without the caller's NODE_OPTIONS: a preloaded module (a test runner's) must not run inside the fuzzed process.
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const r = child.spawnSync(process.execPath, args, { encoding: 'utf8', env, maxBuffer: 64 * 2 ** 20, timeout: (o.seconds + o.hangS + 60) * 1000 });
   if (!o.keepCorpus) fs.rmSync(work, { recursive: true, force: true });
   const s = ((Date.now() - t0) / 1000).toFixed(1);
   const err = r.stderr ?? '';

@@ -34,6 +34,7 @@ interface Run {
   files: string[];
 }
 
+/** timeoutS must exceed the runner's own limit for its child (seconds + hang-s + 60), or a killed runner leaves the child behind. */
 function fuzz(target: string, args: string[], timeoutS: number): Run {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuzz-engine-'));
   const r = child.spawnSync(process.execPath, [runner, '--corpus-dir', dir, '--targets-module', canary, ...args, target], {
@@ -53,7 +54,7 @@ t.test('libFuzzer driver builds', async (t) => {
 });
 
 t.test('coverage guidance reaches a four-byte magic prefix', { skip: built }, async (t) => {
-  const r = fuzz('magic', ['--seconds', '240'], 300);
+  const r = fuzz('magic', ['--seconds', '240'], 330);
   t.equal(r.status, 1, 'the runner exits 1');
   t.match(r.out, /not ok magic: Error: canary: input starts with FUZZ/, 'the finding is reported');
   const crash = r.files.find((f) => f.startsWith('crash-'));
@@ -67,7 +68,7 @@ t.test('coverage guidance reaches a four-byte magic prefix', { skip: built }, as
 });
 
 t.test('a hang is stopped by the wall-time limit and saved as timeout-*', { skip: built }, async (t) => {
-  const r = fuzz('spin', ['--seconds', '60', '--hang-s', '1'], 120);
+  const r = fuzz('spin', ['--seconds', '60', '--hang-s', '1'], 150);
   t.equal(r.status, 1, 'the runner exits 1');
   t.match(r.out, /not ok spin: timeout/, 'reported as a timeout');
   const hang = r.files.find((f) => f.startsWith('timeout-'));
@@ -77,7 +78,7 @@ t.test('a hang is stopped by the wall-time limit and saved as timeout-*', { skip
 });
 
 t.test('an input that keeps 256 MB is a finding', { skip: built }, async (t) => {
-  const r = fuzz('hog', ['--seconds', '60', '--max-ms', '20000'], 120); // the CPU limit must not fire first
+  const r = fuzz('hog', ['--seconds', '60', '--max-ms', '20000'], 150); // the CPU limit must not fire first
   t.equal(r.status, 1, 'the runner exits 1');
   t.match(r.out, /not ok hog: heap grew by \d+ MB \(limit 200 MB\)/, 'reported with the limit');
   t.ok(r.files.some((f) => f.startsWith('crash-')), `saved as crash-* (${r.files.join(', ')})`);

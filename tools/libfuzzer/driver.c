@@ -15,6 +15,7 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,12 @@ static napi_value run(napi_env env, napi_callback_info info) {
   }
   __sanitizer_cov_8bit_counters_init(counters_, counters_ + COUNTERS);
   __sanitizer_cov_pcs_init(pcs_, pcs_ + 2 * COUNTERS);
+  /* libFuzzer installs its crash, timeout and interrupt handlers only where no handler is set
+   * yet. A JavaScript listener for one of these signals (tap's signal-exit does that in every
+   * process it preloads through NODE_OPTIONS) would keep libFuzzer's out: no crash-/timeout-
+   * artifact, no -timeout. Back to the defaults; the process belongs to libFuzzer from here. */
+  static const int sigs[] = { SIGABRT, SIGALRM, SIGBUS, SIGFPE, SIGILL, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGXFSZ };
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
   int c = (int)n;
   exit(LLVMFuzzerRunDriver(&c, &argv, one_input));
 }
