@@ -12,8 +12,7 @@
 import t, { type Test } from 'tap';
 import { Lab, isRoot, waitFor, type LabHost } from '../support/netns';
 import { logsOnFailure, startDaemon, type RunningDaemon } from '../support/daemon';
-import { execFileSync } from 'node:child_process';
-import { KEEPALIVED_BIN, startKeepalived } from '../support/keepalived';
+import { KEEPALIVED_BIN, crashTree, startKeepalived } from '../support/keepalived';
 
 const DETECT_MS = 150;
 
@@ -43,40 +42,6 @@ vrrp_instance VI_1 {
   }
 }
 `;
-}
-
-/** Every pid of the tree under pid (pid first), by pgrep -P, depth-first. */
-function treePids(pid: number): number[] {
-  let kids: number[] = [];
-  try {
-    kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8', timeout: 2000 }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    /* none */
-  }
-  return [pid, ...kids.flatMap(treePids)];
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* gone */
-  }
-}
-
-/**
- * keepalived crashes: the whole tree is SIGSTOPped first (parent before children, so the parent
- * cannot respawn a child and no BFD child can send one more packet while the others die), the
- * tree is listed again in case a child appeared meanwhile, then everything is SIGKILLed.
- * Returns the time the tree stopped sending (after the last SIGSTOP).
- */
-function crashTreeStopped(pid: number): number {
-  for (const p of treePids(pid)) signal(p, 'SIGSTOP');
-  const pids = treePids(pid);
-  for (const p of pids) signal(p, 'SIGSTOP');
-  const stoppedAt = Date.now();
-  for (const p of pids) signal(p, 'SIGKILL');
-  return stoppedAt;
 }
 
 const skip = (!isRoot() && 'needs root') || (!KEEPALIVED_BIN && 'keepalived not installed (scripts/install-deps.sh)');
@@ -119,7 +84,7 @@ for (const v6 of [false, true]) {
     t.notOk(/\(B1\) Entering Down state/.test(ka.out.text), 'keepalived: no false Down');
 
     // keepalived crashes: all its processes SIGKILLed, nothing sent.
-    const killedAt = crashTreeStopped(ka.cp.pid as number);
+    const killedAt = crashTree(ka.cp.pid as number);
     await downAfter(ours, killedAt, t, 'keepalived killed');
     t.ok(await ours.out.waitFor('VRRP_Instance(VI_1) Tracked BFD instance B1 is DOWN', 1000), 'ours: track_bfd sees Down');
     await ka.exited;

@@ -48,20 +48,41 @@ export function starterOf(impl: 'keepalived' | 'ours'): Starter {
   return impl === 'keepalived' ? startKeepalived : (lab, host, config) => startDaemon(lab, host, config);
 }
 
-/** SIGKILL keepalived's children first, then the parent: a real crash, no priority-0 advert. */
-export function crashTree(pid: number): void {
-  let kids: string[] = [];
-  try {
-    kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  } catch {
-    /* none */
+/**
+ * A real crash of a process tree (keepalived's parent and children): no priority-0 advert, no
+ * BFD AdminDown. Stopped top-down first, then killed: killing a child while its parent runs lets
+ * keepalived's parent respawn it (seen: a new BFD child sent Down packets after the "crash"),
+ * and killing the parent first lets the children shut down cleanly. A parent is stopped before
+ * its children are listed, so none can appear unseen. Returns the time the whole tree was
+ * stopped (it sends nothing after that).
+ */
+export function crashTree(pid: number): number {
+  const stopped: number[] = [];
+  const stop = (p: number): void => {
+    try {
+      process.kill(p, 'SIGSTOP');
+    } catch {
+      return; // gone
+    }
+    stopped.push(p);
+    let kids: string[] = [];
+    try {
+      kids = execFileSync('pgrep', ['-P', String(p)], { encoding: 'utf8', timeout: 2000 }).split('\n').filter(Boolean);
+    } catch {
+      /* none */
+    }
+    for (const k of kids) stop(Number(k));
+  };
+  stop(pid);
+  const stoppedAt = Date.now();
+  for (const p of stopped) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
-  for (const k of kids) crashTree(Number(k));
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
+  return stoppedAt;
 }
 
 /** keepalived's complaints about packets it could not accept. */
