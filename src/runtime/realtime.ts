@@ -8,12 +8,20 @@
  *
  * As keepalived 2.2.7 does (observed with vrrp_rt_priority 50, `chrt -p`, /proc/PID/limits):
  * SCHED_RR|SCHED_RESET_ON_FORK at the priority, so scripts run SCHED_OTHER; RLIMIT_RTTIME soft
- * half of *_rlimit_rttime and hard *_rlimit_rttime (default 10,000 µs: 5000/10000); when the soft
- * limit is passed (SIGXCPU), the line "VRRP process has used too much CPU time,
- * vrrp_rlimit_rttime may need to be increased". Unlike keepalived, which keeps running real-time
- * and is killed by the kernel at the hard limit, the thread drops to SCHED_OTHER at the SIGXCPU
- * (in the addon's signal handler) and comes back to real time 1 s later: a garbage collection or
- * a large status dump must not get the daemon killed. Applied once start-up is complete (so the
+ * half of *_rlimit_rttime (default 10,000 µs: soft 5000); when the soft limit is passed
+ * (SIGXCPU), the line "VRRP process has used too much CPU time, vrrp_rlimit_rttime may need to be
+ * increased". Unlike keepalived, which keeps running real-time and is killed by the kernel at the
+ * hard limit, the thread drops to SCHED_OTHER at the SIGXCPU (in the addon's signal handler) and
+ * comes back to real time 1 s later: a garbage collection or a large status dump must not get the
+ * daemon killed (one process here: a SIGKILL would leave the VIPs behind, where keepalived's
+ * parent respawns its VRRP child).
+ * The hard limit is not keepalived's (= *_rlimit_rttime): the kernel counts RLIMIT_RTTIME in
+ * scheduler ticks and checks the hard limit before the soft one, so with 5,000/10,000 µs and
+ * HZ=250 (4 ms ticks) the first check comes at 12 ms, past both, and the thread is killed without
+ * a SIGXCPU (measured: a 100 ms busy loop at SCHED_RR 50 is SIGKILLed; keepalived 2.2.7's VRRP
+ * process dies that way under the takeover benchmark's load and is respawned). Ours is
+ * *_rlimit_rttime + 1 s: room for the SIGXCPU whatever HZ is, a backstop should the handler not
+ * run. Applied once start-up is complete (so the
  * start-up's CPU bursts do not count) and again after every reload; SCHED_OTHER at stop.
  */
 import type { GlobalDefs } from '../config/model';
@@ -35,6 +43,14 @@ export interface RtParts {
 }
 
 export const DEFAULT_RLIMIT_RTTIME_US = 10_000;
+/** Added to *_rlimit_rttime for the hard limit (see above). */
+export const RT_HARD_BACKSTOP_US = 1_000_000;
+const MAX_RLIMIT_US = 2 ** 31 - 1;
+
+/** RLIMIT_RTTIME for a *_rlimit_rttime: soft half of it (as keepalived), hard it + RT_HARD_BACKSTOP_US. */
+export function rttimeLimits(rttimeUs: number): { softUs: number; hardUs: number } {
+  return { softUs: Math.min(MAX_RLIMIT_US, Math.max(1, Math.floor(rttimeUs / 2))), hardUs: Math.min(MAX_RLIMIT_US, rttimeUs + RT_HARD_BACKSTOP_US) };
+}
 /** How long the thread stays SCHED_OTHER after a SIGXCPU before it goes back to real time. */
 export const RT_RESUME_MS = 1000;
 
@@ -114,7 +130,8 @@ export class RealtimeScheduler {
   private enable(s: RtSettings): void {
     const key = `${s.priority}/${s.rttimeUs}`;
     try {
-      this.port.enable(s.priority, Math.max(1, Math.floor(s.rttimeUs / 2)), s.rttimeUs, () => this.demoted());
+      const { softUs, hardUs } = rttimeLimits(s.rttimeUs);
+      this.port.enable(s.priority, softUs, hardUs, () => this.demoted());
       this.failedFor = undefined;
     } catch (e) {
       // Said once per setting (EPERM without CAP_SYS_NICE, e.g. run as a user): the daemon runs on.

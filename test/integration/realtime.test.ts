@@ -10,14 +10,19 @@
  * logged with keepalived's line, ours drops to SCHED_OTHER at once and is back at SCHED_RR 1 s
  * later (keepalived stays real-time and relies on the soft limit moving up); without the
  * handler the signal would end the process. A reload without the keyword returns to SCHED_OTHER.
+ * The kernel's own limits, with a real CPU burst (a 100 ms busy loop at SCHED_RR 50 through the
+ * addon): with keepalived's limits for the default vrrp_rlimit_rttime (5,000/10,000 µs) the thread
+ * is SIGKILLed without a SIGXCPU (the kernel checks in ticks, the hard limit first); with ours
+ * (rttimeLimits) it gets the SIGXCPU, drops to SCHED_OTHER and runs on.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Lab, isRoot, sleep, waitFor } from '../support/netns';
 import { logsOnFailure, tmpDir, vrrpConfig } from '../support/daemon';
 import { KEEPALIVED_BIN, starterOf } from '../support/keepalived';
+import { rttimeLimits } from '../../src/runtime/realtime';
 
 const skip = !isRoot() && 'needs root';
 
@@ -70,7 +75,8 @@ for (const impl of ['ours', 'keepalived'] as const) {
     t.ok(vrrpPid > 0, `VRRP process ${vrrpPid}`);
     t.same(sched(vrrpPid), { policy: SCHED_RR, priority: 50 }, 'the VRRP thread runs SCHED_RR at 50');
     t.match(execFileSync('chrt', ['-p', String(vrrpPid)], { encoding: 'utf8' }), /policy: SCHED_RR\|SCHED_RESET_ON_FORK\n.*priority: 50/, 'chrt -p: SCHED_RR|SCHED_RESET_ON_FORK, priority 50');
-    t.same(rttime(vrrpPid)?.[1], '20000', 'RLIMIT_RTTIME hard = vrrp_rlimit_rttime');
+    if (impl === 'keepalived') t.same(rttime(vrrpPid)?.[1], '20000', 'keepalived: RLIMIT_RTTIME hard = vrrp_rlimit_rttime');
+    else t.same(rttime(vrrpPid)?.[1], '1020000', 'ours: RLIMIT_RTTIME hard = vrrp_rlimit_rttime + 1 s (room for the SIGXCPU)');
     const soft = Number(rttime(vrrpPid)?.[0]);
     // keepalived's start-up usually passes the soft limit once, and the kernel then raises it by 1 s
     t.ok(soft === 10000 || (impl === 'keepalived' && (soft - 10000) % 1_000_000 === 0), `RLIMIT_RTTIME soft = half (${soft})`);
@@ -104,3 +110,24 @@ for (const impl of ['ours', 'keepalived'] as const) {
     }
   });
 }
+
+/** A node child at SCHED_RR 50 with RLIMIT_RTTIME soft/hard that busy-loops 100 ms: how it ends. */
+function burst(softUs: number, hardUs: number): { status: number | null; signal: string | null; out: string } {
+  const addon = path.resolve(__dirname, '../../../native/build/Release/tskeepalived_native.node');
+  const code = `const a = require(${JSON.stringify(addon)});
+a.rtEnable(50, ${softUs}, ${hardUs}, () => console.log('demoted'));
+const end = Date.now() + 100; while (Date.now() < end) {}
+setTimeout(() => console.log('alive'), 50);`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 10_000 });
+  return { status: r.status, signal: r.signal, out: r.stdout };
+}
+
+t.test('a real CPU burst at SCHED_RR: the kernel limits, keepalived\'s and ours', { skip }, async (t) => {
+  const theirs = burst(5000, 10000);
+  t.equal(theirs.signal, 'SIGKILL', `keepalived's 5,000/10,000 µs: SIGKILLed, no SIGXCPU first (${theirs.out.trim() || 'no output'})`);
+  const ours = rttimeLimits(10_000);
+  t.same(ours, { softUs: 5000, hardUs: 1_010_000 }, 'ours for the default vrrp_rlimit_rttime');
+  const r = burst(ours.softUs, ours.hardUs);
+  t.equal(r.status, 0, `ours: exit 0 (${r.signal ?? 'no signal'})`);
+  t.match(r.out, /demoted\n[^]*alive|alive\n[^]*demoted/, 'ours: SIGXCPU handled (dropped to SCHED_OTHER) and still running');
+});

@@ -47,14 +47,14 @@ t.test('apply, SIGXCPU, return after RT_RESUME_MS, reload off', async (t) => {
   const log = new MemoryLogger();
   const rt = new RealtimeScheduler(f.port, log, f.timerPort);
   rt.apply({ part: 'VRRP', priority: 50, rttimeUs: 20000 });
-  t.same(f.calls, ['enable 50 10000/20000'], 'soft half, hard the keyword');
+  t.same(f.calls, ['enable 50 10000/1020000'], 'soft half, hard the keyword + 1 s');
   f.demote();
   t.match(text(log), tooMuchCpuLine('VRRP'), "keepalived's line");
   t.equal(tooMuchCpuLine('VRRP'), 'VRRP process has used too much CPU time, vrrp_rlimit_rttime may need to be increased');
   t.equal(f.timers.length, 1, 'one return scheduled');
   t.equal(f.timers[0]!.ms, RT_RESUME_MS);
   f.timers[0]!.fn();
-  t.same(f.calls, ['enable 50 10000/20000', 'enable 50 10000/20000'], 'back to real time');
+  t.same(f.calls, ['enable 50 10000/1020000', 'enable 50 10000/1020000'], 'back to real time');
   t.equal(rt.demotions, 1);
   f.demote();
   rt.apply(undefined);
