@@ -130,9 +130,9 @@ async function main(): Promise<void> {
       }
       const rfc = rfcMs(c);
       json.push({ case: c.name, impl, rfcMs: rfc, ms: xs, runs });
-      const med = xs.length ? median(xs) : NaN;
-      rows.push(`| ${c.name} | ${impl} | ${rfc.toFixed(1)} | ${med.toFixed(1)} | ${(med - rfc).toFixed(1)} | ${xs.length}/${runs} |`);
-      console.error(`${c.name} ${impl}: ${xs.map((x) => x.toFixed(1)).join(', ')}`);
+      const med = xs.length ? median(xs) : undefined;
+      rows.push(`| ${c.name} | ${impl} | ${rfc.toFixed(1)} | ${med?.toFixed(1) ?? '–'} | ${med === undefined ? '–' : (med - rfc).toFixed(1)} | ${xs.length}/${runs}${xs.length < runs ? ' (the others: no takeover, see above)' : ''} |`);
+      console.error(`${c.name} ${impl}: ${xs.length ? xs.map((x) => x.toFixed(1)).join(', ') : 'no run completed'}`);
     }
   }
   console.log(rows.join('\n'));

@@ -207,17 +207,31 @@ function toStr(node: ConfigNode, word: string, spec: KwSpec, ctx: Ctx): string |
   return SKIP;
 }
 
+/** Keywords of vrrp_script and MISC_CHECK blocks: seen after the command, the block was written on one line. */
+const BLOCK_KEYWORD_AFTER_SCRIPT = new Set(['interval', 'timeout', 'weight', 'rise', 'fall', 'user', 'init_fail', 'misc_timeout', 'misc_dynamic', 'warmup', 'retry', 'delay_before_retry', 'connect_timeout']);
+
 /**
  * Hooks (notify_*, quorum_up, ...): `CMD [user [group]]` as keepalived.conf(5) documents, where a
- * command with arguments must be quoted. With `wholeLine` (vrrp_script `script`, `misc_path`)
- * every word belongs to the command.
+ * command with arguments must be quoted. With `wholeLine` (vrrp_script `script`, `misc_path`) the
+ * first word is the whole command line, split again into argv; the words after it are ignored, as
+ * keepalived 2.2.7 does (observed: `script /x.sh a b` runs /x.sh alone, and in a one-line block
+ * `vrrp_script s { script "/x.sh" interval 2 }` the interval is never read), and said so here.
  */
 export function toScript(node: ConfigNode, spec: Pick<KwSpec, 'wholeLine'>, diags?: Diagnostics): RawScript {
   const args = node.args;
   const first = args[0] as string;
-  if (spec.wholeLine && args.length > 1) return { command: args.join(' '), argv: [...args], loc: node.loc };
   const out: RawScript = { command: first, argv: splitCommand(first), loc: node.loc };
-  if (spec.wholeLine) return out;
+  if (spec.wholeLine) {
+    if (args.length > 1) {
+      const rest = args.slice(1).join(' ');
+      diags?.warn(
+        'ERR_CONFIG_SCRIPT_ARGS',
+        `'${node.keyword}': only the first word is the command line (keepalived runs '${first}' alone and ignores '${rest}'); quote the whole command line to pass arguments${BLOCK_KEYWORD_AFTER_SCRIPT.has(args[1] as string) ? ', and put each keyword on its own line' : ''}`,
+        node.argLocs[1] ?? node.loc,
+      );
+    }
+    return out;
+  }
   if (args[1] !== undefined) out.user = args[1];
   if (args[2] !== undefined) out.group = args[2];
   if (args.length > 3) {

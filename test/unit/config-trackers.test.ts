@@ -11,6 +11,23 @@ t.test('vrrp_script fields and defaults', async (t) => {
   t.match(d, { intervalMs: 1000, timeoutMs: 1000, weight: 0, rise: 1, fall: 1, initFail: false });
 });
 
+t.test('vrrp_script / misc_path: only the first word is the command line, as keepalived 2.2.7 runs it', async (t) => {
+  // Observed with /usr/sbin/keepalived 2.2.7: `script /x.sh a b` runs /x.sh with no argument; in a
+  // one-line block the words after the quoted command (interval 2) are never read (Interval = 1 sec).
+  const r = load('vrrp_script a {\n  script /bin/check a b\n}\nvrrp_script c { script "/bin/check x" interval 2 }\nvrrp_script q {\n  script "/bin/check a \'b c\'"\n}\n');
+  const [a, c, q] = r.model?.vrrpScripts ?? [];
+  t.same(a?.script.argv, ['/bin/check'], 'unquoted words after the command: not arguments');
+  t.same(c?.script.argv, ['/bin/check', 'x'], 'one-line block: the quoted command line');
+  t.equal(c?.intervalMs, 1000, 'and its interval 2 is not read (the default 1 s)');
+  t.same(q?.script.argv, ['/bin/check', 'a', 'b c'], 'the quoted command line is split, single quotes keep a parameter');
+  const w = withCode(r, 'ERR_CONFIG_SCRIPT_ARGS');
+  t.equal(w.length, 2, 'both said, as warnings');
+  t.match(w[0], { severity: 'warning', loc: { line: 2, col: 21 }, message: /keepalived runs '\/bin\/check' alone and ignores 'a b'\); quote the whole command line/ });
+  t.match(w[1]?.message, /ignores 'interval 2'.*each keyword on its own line/);
+  const m = load('virtual_server 192.0.2.10 80 {\n  real_server 192.0.2.1 80 {\n    MISC_CHECK {\n      misc_path /bin/check 192.0.2.1\n    }\n  }\n}\n');
+  t.equal(withCode(m, 'ERR_CONFIG_SCRIPT_ARGS').length, 1, 'misc_path likewise');
+});
+
 t.test('vrrp_script bad input', async (t) => {
   const r = load('vrrp_script chk {\n  interval 0\n  weight 300\n  rise x\n  scrpt /bin/true\n}\n');
   t.ok(withCode(r, 'ERR_CONFIG_MISSING_KEYWORD').some((d) => d.message === 'No script set for vrrp_script chk - removing'));
