@@ -42,6 +42,29 @@ export interface CheckerRuntimeOptions {
   random?: () => number;
   /** Every probe result with its latency (status and metrics). */
   onProbe?: (vsKey: string, rsKey: string, kind: string, ok: boolean, latencyMs: number) => void;
+  /**
+   * Reload: the states of the checkers this runtime replaces (carriedStates() of the old one).
+   * The same checker of the same real server keeps its up/down state, retries and dynamic weight
+   * (a reload must not put a failed real server back in the pool until its next check, nor take
+   * a healthy one out); a new or changed checker starts as at start-up.
+   */
+  carry?: ReadonlyMap<string, CheckerState>;
+}
+
+/** A checker's identity across a reload: its real server, kind, probed endpoint, script or BFD session, and rank among equals. */
+function checkerIdentity(s: ServerSpec, c: CheckerSpec, nth: number): string {
+  return [s.vsKey, s.rsKey, c.kind, c.service, c.script ?? '', c.bfd ?? '', nth].join('|');
+}
+
+/** Identities of a server's checkers, in order (a second identical checker gets rank 1). */
+function identities(s: ServerSpec): string[] {
+  const seen = new Map<string, number>();
+  return s.checkers.map((c) => {
+    const base = checkerIdentity(s, c, 0);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return checkerIdentity(s, c, n);
+  });
 }
 
 interface RunningChecker {
@@ -68,6 +91,7 @@ export class CheckerRuntime extends EventEmitter {
   private readonly log: CheckLog;
   private readonly random: () => number;
   private readonly onProbe: CheckerRuntimeOptions['onProbe'];
+  private readonly carry: ReadonlyMap<string, CheckerState>;
   private running = false;
   /** The last state each BFD session reported (replayed to suspended BFD_CHECKs on resume). */
   private readonly bfdLast = new Map<string, boolean>();
@@ -80,6 +104,7 @@ export class CheckerRuntime extends EventEmitter {
     this.log = opts.log ?? silent;
     this.random = opts.random ?? Math.random;
     this.onProbe = opts.onProbe;
+    this.carry = opts.carry ?? new Map();
     for (const spec of servers) {
       this.servers.push({ spec, checkers: [], health: { up: true }, paused: false });
     }
@@ -91,12 +116,28 @@ export class CheckerRuntime extends EventEmitter {
     this.running = true;
     const now = this.clock.now();
     for (const s of this.servers) {
-      s.checkers = s.spec.checkers.map((spec) => ({ spec, state: initChecker(spec.timing, now, this.random), gen: 0 }));
+      const ids = identities(s.spec);
+      s.checkers = s.spec.checkers.map((spec, i) => {
+        const fresh = initChecker(spec.timing, now, this.random);
+        const old = this.carry.get(ids[i] as string);
+        const state: CheckerState = old ? { ...fresh, up: old.up, retryIt: old.retryIt, ...(old.dynamicWeight !== undefined ? { dynamicWeight: old.dynamicWeight } : {}) } : fresh;
+        return { spec, state, gen: 0 };
+      });
       s.health = serverHealth(s.checkers.map((c) => c.state));
       for (const c of s.checkers) this.log.info(c.spec.bfd !== undefined ? 'Activating BFD healthchecker' : `Activating healthchecker for service ${c.spec.service} for VS ${c.spec.vsLabel}`);
       this.emitHealth(s);
       for (const c of s.checkers) this.arm(s, c);
     }
+  }
+
+  /** Every checker's state by identity, for the runtime that replaces this one on a reload. */
+  carriedStates(): Map<string, CheckerState> {
+    const out = new Map<string, CheckerState>();
+    for (const s of this.servers) {
+      const ids = identities(s.spec);
+      s.checkers.forEach((c, i) => out.set(ids[i] as string, c.state));
+    }
+    return out;
   }
 
   /** Cancel every timer and abort probes in flight; states are kept. */

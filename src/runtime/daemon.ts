@@ -151,6 +151,9 @@ function enterNamespace(ns: string, configFile: string, log: Logger): number | u
   return undefined;
 }
 
+/** At most this long a stop waits for a reload in flight (its parse; a parse that ends later applies nothing). */
+const RELOAD_WAIT_ON_STOP_MS = 10_000;
+
 /**
  * Handlers for keepalived's real-time signals, which Node's `process.on` cannot receive:
  * SIGRTMIN+2 → `jsonDump()` (writes json_dump_file, default /tmp/keepalived.json),
@@ -312,9 +315,11 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       parent.info('Stopping');
       // shutdown_script runs after everything stopped: the hard stop leaves it its timeout.
       const shutdownMs = model?.globalDefs.shutdownScript ? model.globalDefs.shutdownScriptTimeoutMs : 0;
+      // A reload in flight finishes first (one whose parse is still running applies nothing now:
+      // see reloadConfig); the hard stop counts from there, so a slow parse cannot cut the cleanup.
+      await Promise.race([reloading.catch(() => undefined), new Promise((r) => setTimeout(r, RELOAD_WAIT_ON_STOP_MS).unref())]);
       const hardStop = setTimeout(() => process.exit(0), 3000 + shutdownMs);
       hardStop.unref();
-      await reloading.catch(() => undefined);
       await Promise.all([control.close(), metricsServer?.close()]);
       bfd?.stop();
       await Promise.all([vrrp?.stop(), lvs?.stop()].map((p) => p?.catch((e: Error) => log.error(`stop: ${e.message}`))));
@@ -350,6 +355,10 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         off = await loadConfigFileOffThread(o.configFile, { configId: o.configId, allConfig: o.allConfig, interfaceExists: hostInterface });
       } catch (e) {
         log.error(`Configuration file ${o.configFile} could not be read (${(e as Error).message}) - reload aborted, the running configuration is kept`);
+        return;
+      }
+      if (stopping) {
+        log.info('Reload abandoned: stopping');
         return;
       }
       const loadedNext = load(o, log, true, off);
@@ -392,10 +401,24 @@ export async function runDaemon(o: CliOptions): Promise<number> {
     };
     onStopSignal = () => void stop();
     if (earlyStop) void stop();
+    // Once stopping, a reload request is ignored: nothing may be set up again behind the cleanup.
+    // Requests that arrive while a reload runs wait as one: a burst of SIGHUPs costs at most two
+    // reloads (the running one and one that reads the file as it is when it starts).
+    let waiting: Promise<void> | undefined;
+    reloadNow = () => {
+      if (stopping) return reloading;
+      if (waiting) return waiting;
+      const next = reloading.then(() => {
+        waiting = undefined;
+        return reload();
+      });
+      waiting = reloading = next.catch((e: Error) => log.error(`Reload failed: ${e.message}`));
+      return reloading;
+    };
     process.on('SIGHUP', () => {
-      reloading = reloading.then(reload).catch((e: Error) => log.error(`Reload failed: ${e.message}`));
+      if (stopping) log.info('Reload request ignored: stopping');
+      else void reloadNow();
     });
-    reloadNow = () => (reloading = reloading.then(reload).catch((e: Error) => log.error(`Reload failed: ${e.message}`)));
     process.on('SIGUSR1', () => dump('data'));
     process.on('SIGUSR2', () => dump('stats'));
     realtimeSignalHooks.jsonDump = () => dump('json');

@@ -11,6 +11,7 @@ import type { Clock } from './clock';
 import { NetlinkIpvs } from '../lvs/ipvs';
 import { buildCheckers } from '../check/build';
 import { CheckerRuntime } from './checkers';
+import type { CheckerState } from '../check/policy';
 import { LvsRuntime } from './lvs';
 import { LvsNotifier } from './lvs-notify';
 import { ScriptPolicy } from '../notify/script-policy';
@@ -68,14 +69,14 @@ export function scriptPolicyOf(model: Model, deps: Pick<LvsDeps, 'log'>): Script
   return new ScriptPolicy({ log: deps.log, security: g.enableScriptSecurity, ...(g.scriptUser ? { scriptUser: g.scriptUser } : {}) });
 }
 
-function checkersFor(model: Model, deps: LvsDeps): CheckerRuntime {
+function checkersFor(model: Model, deps: LvsDeps, carry?: ReadonlyMap<string, CheckerState>): CheckerRuntime {
   const opts: Parameters<typeof buildCheckers>[1] = { hostname: os.hostname().split('.')[0] ?? 'localhost', scriptPolicy: scriptPolicyOf(model, deps) };
   if (deps.runner) opts.runner = deps.runner;
   const built = buildCheckers(model, opts);
   for (const w of built.warnings) deps.log.warn(w);
   const rec = deps.recorder;
   const onProbe = rec ? (vs: string, rs: string, kind: string, ok: boolean, ms: number) => rec.probe(vs, rs, kind, ok, ms, deps.clock.wallNow()) : undefined;
-  return new CheckerRuntime(built.servers, { clock: deps.clock, log: deps.log, ...(onProbe ? { onProbe } : {}) });
+  return new CheckerRuntime(built.servers, { clock: deps.clock, log: deps.log, ...(onProbe ? { onProbe } : {}), ...(carry ? { carry } : {}) });
 }
 
 export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> {
@@ -111,11 +112,12 @@ export async function startLvs(model: Model, deps: LvsDeps): Promise<LvsHandle> 
       ipvs.close();
     },
     async reload(next: Model) {
+      const carry = checkers.carriedStates();
       checkers.stop();
       notifier.close();
       notifier = new LvsNotifier(next.globalDefs, log, { ...(deps.runner ? { runner: deps.runner } : {}), policy: scriptPolicyOf(next, deps) });
       await lvs.reload(next);
-      checkers = checkersFor(next, deps);
+      checkers = checkersFor(next, deps, carry);
       relay.attach(checkers);
       checkers.start();
       for (const [name, up] of bfdStates) checkers.bfdEvent(name, up);

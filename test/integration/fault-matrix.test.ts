@@ -5,7 +5,8 @@
  * only one for 3 s; the time to converge is printed. Faults: SIGSTOP of the master for 5 s then
  * SIGCONT; one-way loss (the master's adverts dropped at the backup) then healed; a partition
  * (both ways) then healed; 40 SIGHUPs in 8 s while a vrrp_script runs; kill -9 during a reload
- * and a restart that must clean the stale VIP; the master's interface deleted and re-created;
+ * and a restart that must clean the stale VIP; SIGTERM during a reload (no reload applied after
+ * "Stopping", no VIP left); the master's interface deleted and re-created;
  * carrier loss on the master (its bridge port down) and back; a vrrp_script on the master that
  * hangs (timed out, counted as failed, the backup takes over) and then returns (the master
  * preempts back).
@@ -92,6 +93,23 @@ t.test('40 SIGHUPs in 8 s while a vrrp_script runs: the master stays master, one
   await onlyHolder(t, lab, [h1, h2], 'h1', start, 10_000, 'after 40 SIGHUPs');
   t.equal(d1.out.count(/Entering MASTER STATE/), masters1, 'h1 never left MASTER');
   t.equal(d2.out.count(/Entering MASTER STATE/), masters2, 'h2 never became MASTER');
+});
+
+t.test('SIGTERM during a reload: nothing is set up again behind the cleanup, h1 leaves no VIP', { skip }, async (t) => {
+  const { lab, h1, h2, d1 } = await pair(t);
+  // A few SIGHUPs queue reloads; the SIGTERM comes while one is in flight (its parse runs on a worker).
+  for (let i = 0; i < 3; i++) d1.cp.kill('SIGHUP');
+  await sleep(5);
+  const from = d1.out.text.length;
+  d1.cp.kill('SIGTERM');
+  t.equal(await Promise.race([d1.exited, sleep(10_000).then(() => 'timeout')]), 0, 'exit 0');
+  const tail = d1.out.text.slice(from);
+  const afterStopping = tail.slice(tail.indexOf('Stopping'));
+  t.ok(tail.includes('Stopping'), '"Stopping" logged');
+  t.notMatch(afterStopping, /setting VIPs|Reload complete|Reloading\n/, 'no reload applied after "Stopping"');
+  t.comment(/Reload abandoned: stopping/.test(tail) ? 'a reload in flight was abandoned' : 'no reload was in flight at the SIGTERM');
+  t.notOk(await lab.hasAddress(h1, VIP), 'h1 removed its VIP');
+  await onlyHolder(t, lab, [h1, h2], 'h2', Date.now(), 5000, 'after the SIGTERM');
 });
 
 t.test('kill -9 during a reload, restart at lower priority: the stale VIP is cleaned, one holder', { skip }, async (t) => {

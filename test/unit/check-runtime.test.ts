@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { CheckerSpec, ServerSpec } from '../../src/check/build';
-import type { CheckTiming } from '../../src/check/policy';
+import type { CheckTiming, CheckerState } from '../../src/check/policy';
 import { fail, ok, type ProbeResult } from '../../src/check/result';
 import { CheckerRuntime, type HealthEvent } from '../../src/runtime/checkers';
 import { FakeClock } from '../support/fake-clock';
@@ -57,12 +57,13 @@ function scripted(clock: FakeClock, timing: CheckTiming, results: boolean[], kin
   return s;
 }
 
-function harness(servers: ServerSpec[], clock: FakeClock) {
+function harness(servers: ServerSpec[], clock: FakeClock, carry?: ReadonlyMap<string, CheckerState>) {
   const lines: string[] = [];
   const events: Array<HealthEvent & { at: number }> = [];
   const rt = new CheckerRuntime(servers, {
     clock,
     random: () => 0,
+    ...(carry ? { carry } : {}),
     log: { info: (l) => lines.push(l), warn: (l) => lines.push(l), debug: () => undefined },
   });
   rt.on('health', (e) => events.push({ ...e, at: clock.now() }));
@@ -182,4 +183,34 @@ t.test('a probe that throws counts as a failure, never crashes the runtime', asy
   await run(clock, 100);
   h.rt.stop();
   t.same(h.events.map((e) => e.up), [true, false]);
+});
+
+t.test('reload: the same checker keeps its state (a failed real server stays out), a changed one starts afresh', async (t) => {
+  const clock = new FakeClock(0);
+  const dead = scripted(clock, { ...T, retry: 0 }, [false]);
+  const h = harness([{ vsKey: 'vs', rsKey: 'rs', checkers: [dead.spec] }], clock);
+  h.rt.start();
+  await run(clock, 1);
+  t.same(h.events.map((e) => e.up), [true, false], 'up at start (keepalived: alive until checked), down after the first failed check');
+  const carry = h.rt.carriedStates();
+  h.rt.stop();
+
+  // the same checker after a reload: starts down, emits down, no up in between
+  const again = scripted(clock, { ...T, retry: 0 }, [false]);
+  const h2 = harness([{ vsKey: 'vs', rsKey: 'rs', checkers: [again.spec] }], clock, carry);
+  h2.rt.start();
+  t.same(h2.events.map((e) => e.up), [false], 'reloaded: the failed real server is reported down at once, never up');
+  await run(clock, 1);
+  t.same(h2.events.map((e) => e.up), [false], 'and stays down while its check still fails');
+
+  // a checker on another port is another checker: fresh state (up until checked)
+  const moved = scripted(clock, { ...T, retry: 0 }, [false]);
+  moved.spec.service = '[192.0.2.11]:tcp:81';
+  const h3 = new CheckerRuntime([{ vsKey: 'vs', rsKey: 'rs', checkers: [moved.spec] }], { clock, random: () => 0, carry });
+  const ups: boolean[] = [];
+  h3.on('health', (e: HealthEvent) => ups.push(e.up));
+  h3.start();
+  t.same(ups, [true], 'a changed checker starts as at start-up');
+  h3.stop();
+  h2.rt.stop();
 });
