@@ -58,7 +58,7 @@ function argsOf(s: KwSpec, keyword: string): string {
     case 'words':
       return s.bareValue !== undefined ? '[<WORD>...]' : s.minArgs && s.minArgs > 1 ? `<WORD>... (at least ${s.minArgs})` : '<WORD>...';
     case 'script':
-      return s.wholeLine ? '<COMMAND...>' : '<"COMMAND"> [USER [GROUP]]';
+      return s.wholeLine ? '<"COMMAND [ARG]..."> (one word: quote a command with arguments)' : '<"COMMAND"> [USER [GROUP]]';
     case 'lines':
       return s.keepArgs ? '<NAME> { <LINE>... }' : '{ <LINE>... }';
     case 'block':

@@ -410,7 +410,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
       if (waiting) return waiting;
       const next = reloading.then(() => {
         waiting = undefined;
-        return reload();
+        return stopping ? undefined : reload(); // a stop came while this one waited
       });
       waiting = reloading = next.catch((e: Error) => log.error(`Reload failed: ${e.message}`));
       return reloading;
