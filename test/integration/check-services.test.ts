@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 /**
  * DNS_CHECK (dnsmasq), SMTP_CHECK (test/support/smtp-server), UDP_CHECK (UDP echo) and
  * PING_CHECK against servers in lab namespace h2, probes running in h1; MISC_CHECK and
@@ -88,6 +89,17 @@ t.test('MISC_CHECK through the ScriptRunner', async (t) => {
   t.match(await run('/bin/sh -c "sleep 5"', { timeoutMs: 300 }), { ok: false, reason: 'timeout' });
   t.ok(Date.now() - t0 < 3000, 'misc_timeout kills the script');
   t.match(await run('/nonexistent/check'), { ok: false, reason: 'script_error' });
+  // a stopped checker (reload, ha_suspend, shutdown) kills its running script and the script's children
+  const ac = new AbortController();
+  const mark = `tsk-misc-abort-${process.pid}`;
+  const p = miscProbe({ path: `/bin/sh -c "sleep 30 & sleep 30; : ${mark}"`, timeoutMs: 60_000 })(ac.signal);
+  await new Promise((r) => setTimeout(r, 300));
+  const t1 = Date.now();
+  ac.abort();
+  t.match(await p, { ok: false, reason: 'script_error', detail: 'killed by signal SIGKILL' }, 'aborted: the script is killed');
+  t.ok(Date.now() - t1 < 2000, `at once (${Date.now() - t1} ms)`);
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(spawnSync('pgrep', ['-f', mark]).status, 1, 'no process of its group is left');
 });
 
 t.test('FILE_CHECK reads the track file', async (t) => {

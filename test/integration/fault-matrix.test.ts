@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { isRoot, sleep, waitFor, type Lab, type LabHost } from '../support/netns';
-import { logsOnFailure, startDaemon, tmpDir, vrrpConfig } from '../support/daemon';
+import { logsOnFailure, reloadAfterStopProblems, startDaemon, tmpDir, vrrpConfig } from '../support/daemon';
 import { FAULT_VIP as VIP, faultPair, onlyHolder, type FaultPair } from '../support/fault-lab';
 
 const skip = !isRoot() && 'needs root';
@@ -104,9 +104,7 @@ t.test('SIGTERM during a reload: nothing is set up again behind the cleanup, h1 
   d1.cp.kill('SIGTERM');
   t.equal(await Promise.race([d1.exited, sleep(10_000).then(() => 'timeout')]), 0, 'exit 0');
   const tail = d1.out.text.slice(from);
-  const afterStopping = tail.slice(tail.indexOf('Stopping'));
-  t.ok(tail.includes('Stopping'), '"Stopping" logged');
-  t.notMatch(afterStopping, /setting VIPs|Reload complete|Reloading\n/, 'no reload applied after "Stopping"');
+  t.same(reloadAfterStopProblems(d1.out.text), [], 'no reload starts after "Stopping"; none is applied unless it was applying already');
   t.comment(/Reload abandoned: stopping/.test(tail) ? 'a reload in flight was abandoned' : 'no reload was in flight at the SIGTERM');
   t.notOk(await lab.hasAddress(h1, VIP), 'h1 removed its VIP');
   await onlyHolder(t, lab, [h1, h2], 'h2', Date.now(), 5000, 'after the SIGTERM');

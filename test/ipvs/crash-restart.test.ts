@@ -22,13 +22,12 @@
  */
 import t, { type Test } from 'tap';
 import fs from 'node:fs';
-import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { MAIN } from '../support/daemon';
 import { KEEPALIVED_BIN } from '../support/keepalived';
-import { close, ipvsadm, listen, quiet, sleep, startProc, until, type VmProc } from '../support/ipvs-vm';
+import { ipvsadm, quiet, realServerLab, sleep, startProc, until, type VmProc } from '../support/ipvs-vm';
 
 const FOREIGN = /^TCP {2}198\.51\.100\.200:443 rr\s*$/m;
 const VS100 = /^TCP {2}192\.0\.2\.100:80 rr/m;
@@ -195,20 +194,7 @@ async function scenario(t: Test, impl: Impl): Promise<void> {
 if (!fs.existsSync('/proc/net/ip_vs')) {
   t.plan(0, 'no IPVS in this kernel: run with npm run test:ipvs');
 } else {
-  const servers: net.Server[] = [];
-  t.before(async () => {
-    execFileSync('ip', ['link', 'set', 'lo', 'up']);
-    quiet('ip', ['link', 'del', 'tkc0']);
-    execFileSync('ip', ['link', 'add', 'tkc0', 'type', 'veth', 'peer', 'name', 'tkc1']);
-    for (const a of ['192.0.2.1/24', '192.0.2.11/24', '192.0.2.12/24']) execFileSync('ip', ['addr', 'add', a, 'dev', 'tkc0']);
-    execFileSync('ip', ['link', 'set', 'tkc0', 'up']);
-    execFileSync('ip', ['link', 'set', 'tkc1', 'up']);
-    servers.push(await listen('192.0.2.11', 8080), await listen('192.0.2.12', 8080));
-  });
-  t.teardown(async () => {
-    for (const s of servers) await close(s);
-    quiet('ip', ['link', 'del', 'tkc0']);
-  });
+  realServerLab(t, 'tkc0', 'tkc1');
 
   t.test('ours: kill -9, restart with one VS less: stale service removed, foreign one untouched', { timeout: 150_000 }, (t) => scenario(t, 'ours'));
   t.test('keepalived 2.2.7 on the same steps', { timeout: 150_000, skip: !KEEPALIVED_BIN && 'keepalived not installed' }, (t) => scenario(t, 'keepalived'));

@@ -116,3 +116,21 @@ export function seesMaster(d: RunningDaemon, addr: string, timeoutMs: number): P
   const a = addr.replace(/[.:]/g, (c) => `\\${c}`);
   return d.out.waitFor(new RegExp(`(master set to|Master received advert from) ${a}\\b`), timeoutMs);
 }
+
+/**
+ * What a SIGTERM during reloads must not do, read from the daemon's output (the text from the
+ * signal on): no reload may start after "Stopping" ("Reloading ..."), and a reload may complete
+ * after it only if it was already applying the new configuration ("Reloading") when the signal
+ * came (it finishes, then the cleanup removes what it set). Returns the problems found.
+ */
+export function reloadAfterStopProblems(text: string): string[] {
+  const at = text.indexOf('Stopping');
+  if (at < 0) return ['no "Stopping" line'];
+  const before = text.slice(0, at);
+  const after = text.slice(at);
+  const problems: string[] = [];
+  if (after.includes('Reloading ...')) problems.push('a reload started after "Stopping"');
+  const applying = before.lastIndexOf('Reloading\n') > before.lastIndexOf('Reload complete');
+  if (!applying && /Reload complete|setting VIPs/.test(after)) problems.push('a reload that was not yet applying was applied after "Stopping"');
+  return problems;
+}

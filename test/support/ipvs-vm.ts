@@ -61,3 +61,25 @@ export function startProc(t: { teardown(fn: () => void): void; passing(): boolea
   });
   return { cp, out: () => out, exited };
 }
+
+/**
+ * The two tests' real-server lab: lo up, a fresh veth pair `name`/`peer` up, 192.0.2.1, .11 and
+ * .12 on `name`, and TCP listeners on .11:8080 and .12:8080; removed (listeners closed, veth
+ * deleted) at teardown.
+ */
+export function realServerLab(t: { before(fn: () => Promise<void>): void; teardown(fn: () => Promise<void>): void }, name: string, peer: string): void {
+  const servers: net.Server[] = [];
+  t.before(async () => {
+    execFileSync('ip', ['link', 'set', 'lo', 'up']);
+    quiet('ip', ['link', 'del', name]);
+    execFileSync('ip', ['link', 'add', name, 'type', 'veth', 'peer', 'name', peer]);
+    for (const a of ['192.0.2.1/24', '192.0.2.11/24', '192.0.2.12/24']) execFileSync('ip', ['addr', 'add', a, 'dev', name]);
+    execFileSync('ip', ['link', 'set', name, 'up']);
+    execFileSync('ip', ['link', 'set', peer, 'up']);
+    servers.push(await listen('192.0.2.11', 8080), await listen('192.0.2.12', 8080));
+  });
+  t.teardown(async () => {
+    for (const s of servers) await close(s);
+    quiet('ip', ['link', 'del', name]);
+  });
+}

@@ -1,6 +1,7 @@
 /**
  * MISC_CHECK: run `misc_path` (split like keepalived: quotes group words) through the
- * ScriptRunner, bounded by misc_timeout (the whole process group is killed on timeout).
+ * ScriptRunner, bounded by misc_timeout (the whole process group is killed on timeout, and
+ * when the checker is stopped).
  * Exit 0 = up, anything else = down; with `misc_dynamic`, exit 1 = down and exit 2..255 =
  * up with the real server's weight set to (status - 2).
  */
@@ -41,7 +42,31 @@ export function miscProbe(o: MiscOptions): Probe {
   const argv = splitCommand(o.path);
   return async (signal) => {
     if (signal.aborted) return fail('timeout', 'aborted');
-    const r = await runner.run(argv, { ...(o.prepared ? runOptionsOf(o.prepared) : {}), timeoutMs: o.timeoutMs, discardOutput: true });
-    return judgeMiscOutcome(r.outcome, Boolean(o.dynamic));
+    // Aborted (the checker stopped: reload, ha_suspend, shutdown): the script's process group is
+    // killed, so the checker that replaces this one never runs beside a copy still running.
+    let group: number | undefined;
+    const kill = (): void => {
+      if (group === undefined) return;
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    signal.addEventListener('abort', kill, { once: true });
+    try {
+      const r = await runner.run(argv, {
+        ...(o.prepared ? runOptionsOf(o.prepared) : {}),
+        timeoutMs: o.timeoutMs,
+        discardOutput: true,
+        onSpawn: (pid) => {
+          group = pid;
+          if (signal.aborted) kill();
+        },
+      });
+      return judgeMiscOutcome(r.outcome, Boolean(o.dynamic));
+    } finally {
+      signal.removeEventListener('abort', kill);
+    }
   };
 }
