@@ -4,7 +4,8 @@
  * - A listener per (family, port) bound to the wildcard address on 3784 (single-hop) or 4784
  *   (multihop), with IP_RECVTTL / IPV6_RECVHOPLIMIT and PKTINFO so each datagram arrives with
  *   the TTL or hop limit it was received with (RFC 5881 §5: a single-hop session requires 255)
- *   and its destination address.
+ *   and its destination address, and SO_TIMESTAMPNS for its arrival time (the Detection Time
+ *   counts from the kernel's receipt, not from when the event loop got to the packet).
  * - A sender per session bound to its source address (or the wildcard) and a source port in
  *   49152..65535 (RFC 5881 §4), sending with the configured TTL / hop limit (255 by default),
  *   optionally bound to a device (SO_BINDTODEVICE).
@@ -27,6 +28,10 @@ export interface BfdDatagram {
   ttl: number;
   /** Came in on the multihop port (4784). */
   multihop: boolean;
+  /** ms between the kernel's arrival stamp (SO_TIMESTAMPNS) and the read; absent when none. */
+  ageMs?: number;
+  /** When it was read (performance.now() ms), for ageAt. */
+  readAtMs?: number;
 }
 
 export interface BfdSenderOptions {
@@ -64,6 +69,7 @@ export class NativeBfdTransport implements BfdTransport {
     const sock = a.dgramSocket(family, k.IPPROTO_UDP);
     try {
       a.setIntOpt(sock, k.SOL_SOCKET, k.SO_REUSEADDR, 1);
+      a.setIntOpt(sock, k.SOL_SOCKET, k.SO_TIMESTAMPNS, 1);
       if (family === 4) {
         a.setIntOpt(sock, k.IPPROTO_IP, k.IP_RECVTTL, 1);
         a.setIntOpt(sock, k.IPPROTO_IP, k.IP_PKTINFO, 1);
@@ -81,9 +87,15 @@ export class NativeBfdTransport implements BfdTransport {
     const multihop = port !== 3784;
     a.startReading(sock, (err, pkts: NativePacket[]) => {
       if (err) onError(err);
+      const readAtMs = performance.now();
       for (const p of pkts) {
         if (p.truncated) continue;
-        onPacket({ data: p.data, family, src: unmapV4(p.src), srcPort: p.srcPort ?? 0, dst: p.dst, ifindex: p.ifindex, ttl: p.ttl, multihop });
+        const d: BfdDatagram = { data: p.data, family, src: unmapV4(p.src), srcPort: p.srcPort ?? 0, dst: p.dst, ifindex: p.ifindex, ttl: p.ttl, multihop };
+        if (p.ageMs >= 0) {
+          d.ageMs = p.ageMs;
+          d.readAtMs = readAtMs;
+        }
+        onPacket(d);
       }
     });
     return { close: () => a.close(sock) };

@@ -31,7 +31,7 @@ export interface ReceivedPacket {
  * the same batch before it): 0.3-2 ms late on this machine, and a backup's Master_Down
  * timer, counted from that arrival, fired as much later than the RFC's.
  */
-export function ageAt(p: ReceivedPacket, nowMs: number): number | undefined {
+export function ageAt(p: Pick<ReceivedPacket, 'ageMs' | 'readAtMs'>, nowMs: number): number | undefined {
   if (p.ageMs === undefined) return undefined;
   return p.readAtMs === undefined ? p.ageMs : p.ageMs + Math.max(0, nowMs - p.readAtMs);
 }

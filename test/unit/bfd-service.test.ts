@@ -46,6 +46,11 @@ t.test('track_bfd in vrrp_instance and sync group: weights from the line or the 
 /** A lossless in-memory network: datagrams are delivered synchronously, TTL as sent. */
 class FakeNet {
   cut = false;
+  /** Deliver datagrams stamped as received by the kernel lagMs before the read (SO_TIMESTAMPNS). */
+  lagMs: number | undefined;
+  /** When each host last had a datagram delivered (virtual ms). */
+  readonly lastTo = new Map<string, number>();
+  constructor(private readonly clock?: FakeClock) {}
   readonly listeners = new Map<string, (d: BfdDatagram) => void>();
   /** Every sender opened (family, source, TTL / hop limit). */
   readonly opened: BfdSenderOptions[] = [];
@@ -60,7 +65,10 @@ class FakeNet {
         srcPort: 49152,
         send: (payload, dst, dstPort) => {
           if (this.cut) return;
-          this.listeners.get(`${dst}|${dstPort}`)?.({ data: payload, family: o.family, src: host, srcPort: 49152, dst, ifindex: 2, ttl: this.ttlOverride ?? o.ttl, multihop: dstPort === 4784 });
+          const d: BfdDatagram = { data: payload, family: o.family, src: host, srcPort: 49152, dst, ifindex: 2, ttl: this.ttlOverride ?? o.ttl, multihop: dstPort === 4784 };
+          if (this.lagMs !== undefined && this.clock) Object.assign(d, { ageMs: this.lagMs, readAtMs: this.clock.now() });
+          if (this.clock) this.lastTo.set(dst, this.clock.now());
+          this.listeners.get(`${dst}|${dstPort}`)?.(d);
         },
         close: () => undefined,
       }),
@@ -70,7 +78,7 @@ class FakeNet {
 
 function pair(t: { teardown(fn: () => void): void }, extraA = '', extraB = '', deferA?: (fn: () => void) => void) {
   const clock = new FakeClock(0);
-  const net = new FakeNet();
+  const net = new FakeNet(clock);
   const logs: string[] = [];
   let seed = 1;
   const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
@@ -164,6 +172,54 @@ t.test('event-loop stall: a packet queued when the detection timer fires wins (e
   t.ok(deferred, 'the next expiry is deferred again');
   deferred!();
   t.equal(a.s.isUp('B1'), false, 'with nothing queued the expiry stands');
+});
+
+t.test('RFC 5880 §6.8.4: the Detection Time runs from the kernel\'s arrival stamp (SO_TIMESTAMPNS), not from the read', async (t) => {
+  for (const [lagMs, expectMs, what] of [
+    [8, 142, 'a packet read 8 ms after the kernel got it: Down 8 ms sooner'],
+    [2000, 150, 'an implausible age (clock step, > 1 s) counts as none'],
+    [0, 150, 'no lag'],
+  ] as const) {
+    const { clock, net, a } = pair(t);
+    net.lagMs = lagMs;
+    clock.advance(3000);
+    t.equal(a.s.isUp('B1'), true);
+    net.cut = true;
+    const last = net.lastTo.get('192.0.2.1')!;
+    clock.advance(1000);
+    const down = a.events.find(([, up]) => !up);
+    t.ok(down, 'Down reported');
+    t.ok(Math.abs(down![0] - last - expectMs) < 0.01, `${what} (Down ${(down![0] - last).toFixed(2)} ms after the last packet was read)`);
+  }
+});
+
+t.test('an arrival stamp older than the session\'s previous step is dated at that step (time never runs backwards for it)', async (t) => {
+  const { clock, a } = pair(t);
+  clock.advance(3000);
+  const v = a.s.sessions()[0]!;
+  a.s.onDatagram({ data: encodeControl({ diag: 0, state: BfdState.Up, poll: false, final: false, detectMult: 3, myDiscr: v.remoteDiscr, yourDiscr: v.localDiscr, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }), family: 4, src: '192.0.2.2', srcPort: 49152, dst: '192.0.2.1', ifindex: 2, ttl: 255, multihop: false, ageMs: 500, readAtMs: clock.now() });
+  const seen = a.s.sessions()[0]!.lastSeenWallMs!;
+  t.ok(seen >= clock.wallNow() - 60, `dated at most one TX interval back (${clock.wallNow() - seen} ms), not 500 ms`);
+  t.equal(a.s.isUp('B1'), true);
+});
+
+t.test('event-loop stall with arrival stamps: a queued packet received in time keeps the session Up; its Detection Time counts from its arrival', async (t) => {
+  let deferred: (() => void) | undefined;
+  const { clock, net, a } = pair(t, '', '', (fn) => void (deferred = fn));
+  clock.advance(3000);
+  net.cut = true;
+  clock.advance(200);
+  t.ok(deferred, 'expiry deferred to after pending I/O');
+  const v = a.s.sessions()[0]!;
+  a.s.onDatagram({ data: encodeControl({ diag: 0, state: BfdState.Up, poll: false, final: false, detectMult: 3, myDiscr: v.remoteDiscr, yourDiscr: v.localDiscr, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }), family: 4, src: '192.0.2.2', srcPort: 49152, dst: '192.0.2.1', ifindex: 2, ttl: 255, multihop: false, ageMs: 40, readAtMs: clock.now() });
+  const fn = deferred!;
+  deferred = undefined;
+  fn();
+  t.equal(a.s.isUp('B1'), true, 'received 40 ms ago, within the Detection Time: no false Down');
+  clock.advance(109);
+  t.notOk(deferred, 'not expired 109 ms later (150 − 40 = 110)');
+  clock.advance(2);
+  t.ok(deferred, 'expired 110 ms after the read');
 });
 
 t.test('reload (SIGHUP): an unchanged session stays Up with its discriminator; timers change by a Poll Sequence; a wire change restarts; weight-only changes do not', async (t) => {
