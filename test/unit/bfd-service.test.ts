@@ -96,6 +96,11 @@ function pair(t: { teardown(fn: () => void): void }, extraA = '', extraB = '', d
   return { clock, net, logs, a, b };
 }
 
+/** An Up packet from 192.0.2.2's session to 192.0.2.1's (v: 192.0.2.1's session view). */
+function upFromPeer(v: { localDiscr: number; remoteDiscr: number }): BfdDatagram {
+  return { data: encodeControl({ diag: 0, state: BfdState.Up, poll: false, final: false, detectMult: 3, myDiscr: v.remoteDiscr, yourDiscr: v.localDiscr, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }), family: 4, src: '192.0.2.2', srcPort: 49152, dst: '192.0.2.1', ifindex: 2, ttl: 255, multihop: false };
+}
+
 t.test('two services over a fake network: Up both ways, keepalived log lines, Down within Detection Time of a cut', async (t) => {
   const { clock, net, logs, a, b } = pair(t);
   clock.advance(3000);
@@ -163,7 +168,7 @@ t.test('event-loop stall: a packet queued when the detection timer fires wins (e
   t.ok(deferred, 'expiry deferred to after pending I/O');
   t.equal(a.s.isUp('B1'), true, 'not Down before the confirmation');
   const v = a.s.sessions()[0]!;
-  a.s.onDatagram({ data: encodeControl({ diag: 0, state: BfdState.Up, poll: false, final: false, detectMult: 3, myDiscr: v.remoteDiscr, yourDiscr: v.localDiscr, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }), family: 4, src: '192.0.2.2', srcPort: 49152, dst: '192.0.2.1', ifindex: 2, ttl: 255, multihop: false });
+  a.s.onDatagram(upFromPeer(v));
   const fn = deferred!;
   deferred = undefined;
   fn();
@@ -197,7 +202,7 @@ t.test('an arrival stamp older than the session\'s previous step is dated at tha
   const { clock, a } = pair(t);
   clock.advance(3000);
   const v = a.s.sessions()[0]!;
-  a.s.onDatagram({ data: encodeControl({ diag: 0, state: BfdState.Up, poll: false, final: false, detectMult: 3, myDiscr: v.remoteDiscr, yourDiscr: v.localDiscr, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }), family: 4, src: '192.0.2.2', srcPort: 49152, dst: '192.0.2.1', ifindex: 2, ttl: 255, multihop: false, ageMs: 500, readAtMs: clock.now() });
+  a.s.onDatagram({ ...upFromPeer(v), ageMs: 500, readAtMs: clock.now() });
   const seen = a.s.sessions()[0]!.lastSeenWallMs!;
   t.ok(seen >= clock.wallNow() - 60, `dated at most one TX interval back (${clock.wallNow() - seen} ms), not 500 ms`);
   t.equal(a.s.isUp('B1'), true);
@@ -211,7 +216,7 @@ t.test('event-loop stall with arrival stamps: a queued packet received in time k
   clock.advance(200);
   t.ok(deferred, 'expiry deferred to after pending I/O');
   const v = a.s.sessions()[0]!;
-  a.s.onDatagram({ data: encodeControl({ diag: 0, state: BfdState.Up, poll: false, final: false, detectMult: 3, myDiscr: v.remoteDiscr, yourDiscr: v.localDiscr, desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 }), family: 4, src: '192.0.2.2', srcPort: 49152, dst: '192.0.2.1', ifindex: 2, ttl: 255, multihop: false, ageMs: 40, readAtMs: clock.now() });
+  a.s.onDatagram({ ...upFromPeer(v), ageMs: 40, readAtMs: clock.now() });
   const fn = deferred!;
   deferred = undefined;
   fn();
