@@ -196,6 +196,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"timerDisarm", tsk_timer_disarm},    {"timerClose", tsk_timer_close},
       {"unixDgramSend", tsk_unix_dgram_send}, {"setNetns", tsk_set_netns},
       {"rtEnable", tsk_rt_enable},          {"rtDisable", tsk_rt_disable},
+      {"yieldCpu", tsk_yield_cpu},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -60,6 +60,7 @@ napi_value tsk_set_netns(napi_env env, napi_callback_info info);
 napi_value tsk_unix_dgram_send(napi_env env, napi_callback_info info);
 napi_value tsk_rt_enable(napi_env env, napi_callback_info info);
 napi_value tsk_rt_disable(napi_env env, napi_callback_info info);
+napi_value tsk_yield_cpu(napi_env env, napi_callback_info info);
 napi_value tsk_netlink_socket(napi_env env, napi_callback_info info);
 napi_value tsk_netlink_send(napi_env env, napi_callback_info info);
 napi_value tsk_get_int_opt(napi_env env, napi_callback_info info);

@@ -111,6 +111,16 @@ napi_value tsk_rt_enable(napi_env env, napi_callback_info info) {
   return tsk_undefined(env);
 }
 
+/*
+ * yieldCpu(): sched_yield(). Work the kernel queues on this CPU while we run (IPv6 addrconf
+ * after an address add) otherwise waits until the loop sleeps or its slice ends.
+ */
+napi_value tsk_yield_cpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  sched_yield();
+  return tsk_undefined(env);
+}
+
 /* rtDisable(): SCHED_OTHER for the loop thread, SIGXCPU back to its previous disposition. */
 napi_value tsk_rt_disable(napi_env env, napi_callback_info info) {
   struct sched_param p = {.sched_priority = 0};

@@ -265,6 +265,8 @@ export interface NativeAddon {
   rtEnable(priority: number, rttimeSoftUs: number, rttimeHardUs: number, onDemoted: () => void): void;
   /** SCHED_OTHER for the calling thread; SIGXCPU back to its previous disposition. */
   rtDisable(): void;
+  /** sched_yield(): lets work the kernel queued on this CPU (IPv6 addrconf) run before ours goes on. */
+  yieldCpu(): void;
   constants: NativeConstants;
 }
 

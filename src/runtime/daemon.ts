@@ -252,6 +252,7 @@ export async function runDaemon(o: CliOptions): Promise<number> {
         names,
         nft: new NftCli(),
         processStartedAt: clock.now() - process.uptime() * 1000,
+        yieldCpu: () => loadNative().yieldCpu(),
       })
     : undefined;
   const statics = runVrrp ? new StaticConfig(model, { rtnl, log, names }) : undefined;

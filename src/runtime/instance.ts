@@ -99,6 +99,13 @@ export interface InstanceDeps {
   pacing?: AnnouncePacing;
   /** This instance's place in the configuration (paced frames wait in configuration order). */
   configIndex?: number;
+  /**
+   * Give the CPU away for a moment (sched_yield). After an IPv6 VIP add the address becomes
+   * usable, and is announced to netlink listeners, only when the kernel's addrconf work runs, and
+   * that work is queued on this CPU: without a yield it waits behind the rest of the takeover
+   * (lines, notify spawns) until the loop sleeps or its time slice ends.
+   */
+  yieldCpu?: () => void;
 }
 
 export function fsmConfig(m: VrrpInstance, primaryAddress: string, minGarp = false): InstanceConfig {
@@ -163,6 +170,8 @@ export class InstanceRuntime {
   private deferred: Array<() => void> | undefined;
   /** A dispatch is running: later() collects instead of running. */
   private deferring = false;
+  /** This dispatch added IPv6 VIPs: yield the CPU before its deferred lines and hooks (see InstanceDeps.yieldCpu). */
+  private yieldAfterDispatch = false;
 
   private lastEventAt = -Infinity;
   private specCache: VipSpecs | undefined;
@@ -440,7 +449,13 @@ export class InstanceRuntime {
       if (this.st.priority !== before && (now === 'MASTER' || now === 'BACKUP')) this.later(() => this.deps.onPriorityChange?.(this, now, this.st.priority));
     } finally {
       this.leadAnnounce = lead;
-      if (outer) this.runDeferred();
+      if (outer) {
+        if (this.yieldAfterDispatch) {
+          this.yieldAfterDispatch = false;
+          this.deps.yieldCpu?.();
+        }
+        this.runDeferred();
+      }
     }
   }
 
@@ -675,6 +690,7 @@ export class InstanceRuntime {
       adds = this.addAll(vs.all);
     }
     this.vipsRequested = true;
+    if (this.deferring && vs.all.some((s) => s.family === 'inet6')) this.yieldAfterDispatch = true;
     const failed = (await Promise.allSettled(adds)).flatMap((r, i) => (r.status === 'rejected' ? [`VIP ${vs.all[i]?.address}: ${(r.reason as Error).message}`] : []));
     if (failed.length) throw new Error(failed.join('; '));
     this.vipsInstalled = true;

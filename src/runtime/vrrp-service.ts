@@ -59,6 +59,8 @@ export interface VrrpServiceDeps {
    * nodes started together elect in the order they were started, whatever their load times.
    */
   processStartedAt?: number;
+  /** sched_yield, for the instances (see InstanceDeps.yieldCpu). */
+  yieldCpu?: () => void;
 }
 
 interface Running {
@@ -320,6 +322,7 @@ export class VrrpService {
         firewall: this.firewall,
         pacing: this.pacing,
         configIndex: this.model.vrrpInstances.findIndex((x) => x.name === m.name),
+        yieldCpu: this.deps.yieldCpu,
       },
       this.model.globalDefs.vrrpMinGarp,
     );

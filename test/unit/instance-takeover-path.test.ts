@@ -14,7 +14,7 @@ import type { AnnouncePort } from '../../src/net/ports';
 import { FakeClock } from '../support/fake-clock';
 import { FakeRtnl } from '../support/fake-rtnl';
 
-type Ev = { what: 'advert' | 'add' | 'garp' | 'na' | 'del' | 'log' | 'transition' | 'notify'; ip?: string; text?: string };
+type Ev = { what: 'advert' | 'add' | 'garp' | 'na' | 'del' | 'log' | 'transition' | 'notify' | 'yield'; ip?: string; text?: string };
 
 /** A MemoryLogger whose lines also land in the event list, to see them beside the wire effects. */
 class EventLogger extends MemoryLogger {
@@ -62,6 +62,7 @@ function setup(vips: string[], family: 'inet' | 'inet6' = 'inet', extra = '') {
     clock, log: new EventLogger(events), rtnl, announcer,
     onTransition: (_i, from, to) => void events.push({ what: 'transition', text: `${from}->${to}` }),
     onNotify: (_i, state) => void events.push({ what: 'notify', text: state }),
+    yieldCpu: () => void events.push({ what: 'yield' }),
   });
   return { inst, clock, events };
 }
@@ -142,3 +143,29 @@ t.test('log lines, the transition hook and notify follow the wire effects of the
   const notify = idx((e) => e.what === 'notify' && e.text === 'MASTER');
   t.ok(transition >= 0 && entering > transition && setting > entering && queueing > setting && notify > queueing, `keepalived's order kept: transition, Entering MASTER, setting VIPs, Sending/queueing, notify (${rest.map((e) => e.text).join(' | ')})`);
 });
+
+for (const [name, vips, family, yields] of [
+  ['IPv6, 3 VIPs', v6, 'inet6', 1],
+  ['IPv4, 2 VIPs', v4.slice(0, 2), 'inet', 0],
+] as const) {
+  t.test(`${name}: the CPU is yielded ${yields ? 'once, after the wire effects and before the lines and hooks' : 'never'}`, async (t) => {
+    // (IPv6: the kernel's addrconf work that makes the address usable and announces it to
+    // netlink listeners is queued on our CPU; it runs at the yield instead of after the hooks)
+    const { inst, clock, events } = setup([...vips], family);
+    inst.start();
+    await inst.settled();
+    events.length = 0;
+    clock.advance(4000);
+    const kinds = events.map((e) => e.what);
+    t.equal(kinds.filter((k) => k === 'yield').length, yields, `${yields} yield(s) in the takeover's dispatch`);
+    if (yields) {
+      const at = kinds.indexOf('yield');
+      const wire = Math.max(kinds.lastIndexOf('advert'), kinds.lastIndexOf('add'), kinds.lastIndexOf('na'));
+      t.ok(at > wire, 'after the advert, the requests and the first announce round');
+      t.ok(kinds.slice(0, at).every((k) => k !== 'log' && k !== 'transition' && k !== 'notify'), 'before any line, transition hook or notify');
+      t.ok(kinds.includes('notify') && kinds.includes('transition'), 'which still run in the same callback');
+    }
+    await inst.settled();
+    t.equal(events.filter((e) => e.what === 'yield').length, yields, 'none later (the ACKs and the rest of the burst)');
+  });
+}
