@@ -40,7 +40,7 @@ const benches: Bench[] = [
   { title: 'Start-up: exec → Entering BACKUP STATE (init), exec → first advert (target ≤ 300 ms)', script: 'startup.js', args: ['--runs', quick ? '3' : '10'] },
   { title: 'Protocol takeover on the wire (last advert of the old master → first of the new)', script: 'takeover.js', args: ['--keepalived', '--runs', quick ? '2' : '5', '--json', PROTOCOL_JSON], takeover: true },
   { title: 'Client-visible takeover (first advert → VIPs present, → first GARP/NA)', script: 'client-takeover.js', args: ['--runs', quick ? '3' : '20', '--json', CLIENT_JSON], takeover: true },
-  { title: '1,000 instances: start-up, steady CPU and RSS', script: 'many-instances.js', args: ['--keepalived', '--window', quick ? '10' : '20'] },
+  { title: '1,000 instances: start-up, steady CPU and RSS', script: 'many-instances.js', args: ['--keepalived', '--settle', quick ? '15' : '30', '--window', quick ? '10' : '30'] },
   { title: 'Advert timing under load (200 vrrp_scripts, both cores busy)', script: 'advert-accuracy.js', args: ['--keepalived', '--seconds', quick ? '20' : '60'] },
   { title: 'BFD soak at 50 ms × 3 under the advert-accuracy load, and Down detection on the wire (ours, keepalived, FRR)', script: 'bfd-soak.js', args: ['--minutes', soakMinutes], optIn: bfdSoak },
 ];
